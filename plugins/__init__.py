@@ -1,0 +1,1 @@
+"""Built-in tools and third-party plugin manifests (the tools and plugins issue)."""

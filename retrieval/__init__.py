@@ -1,0 +1,1 @@
+"""Document ingestion and hybrid dense + BM25 search (the retrieval issue)."""

@@ -1,0 +1,1 @@
+"""The FastAPI chat service (the chat service issue)."""

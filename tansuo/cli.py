@@ -1,0 +1,107 @@
+"""The `tansuo` command. Errors are one line on stderr and an exit code."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Sequence
+
+from tansuo import __version__
+from tansuo.errors import ConfigError, TansuoError
+from tansuo.llm.types import ChatResult
+from tansuo.settings import Settings, load_settings
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tansuo", description="Tansuo, a self-hosted search assistant.")
+    parser.add_argument("--version", action="version", version=f"tansuo {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    ask = sub.add_parser("ask", help="ask a question and stream the answer")
+    ask.add_argument("question", help="the question (use - to read it from stdin)")
+    ask.add_argument("--system", default="You are Tansuo, a concise and helpful assistant.",
+                     help="system prompt")
+    ask.add_argument("--max-tokens", type=_positive_int, default=256)
+    ask.add_argument("--quiet", action="store_true", help="no token and timing line on stderr")
+    ask.set_defaults(handler=_ask)
+
+    doctor = sub.add_parser("doctor", help="print the configuration and check each part")
+    doctor.set_defaults(handler=_doctor)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except KeyboardInterrupt:
+        print("tansuo: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except TansuoError as exc:
+        print(f"tansuo: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except Exception as exc:  # last resort: one line, the traceback only on request
+        if os.environ.get("TANSUO_DEBUG"):
+            raise
+        print(f"tansuo: internal error: {type(exc).__name__}: {exc} (set TANSUO_DEBUG=1 for details)",
+              file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _ask(args: argparse.Namespace) -> int:
+    from tansuo.ask import ask_stream
+
+    question = sys.stdin.read() if args.question == "-" else args.question
+    if not question.strip():
+        raise TansuoError("the question is empty")
+    result = asyncio.run(ask_stream(load_settings(), question, system=args.system,
+                                    max_tokens=args.max_tokens, out=sys.stdout))
+    if not args.quiet:
+        print(_stats_line(result), file=sys.stderr)
+    return EXIT_OK
+
+
+def _stats_line(result: ChatResult) -> str:
+    usage, timings = result.usage, result.timings
+    rates = timings.per_second(usage)
+    gen = rates["generation_tokens_per_s"]
+    ttft = f"{timings.first_token_ms / 1000:.2f}s to first token, " if timings.first_token_ms else ""
+    return (f"[{usage.prompt_tokens} prompt + {usage.completion_tokens} completion tokens, {ttft}"
+            f"{timings.total_ms / 1000:.2f}s in all" + (f", {gen:.0f} tokens/s]" if gen else "]"))
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    from tansuo.doctor import run_checks
+
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(f"FAIL configuration: {problem}")
+        return EXIT_ERROR
+    _print_config(settings)
+    checks = run_checks(settings)
+    for check in checks:
+        print(check.line())
+    return EXIT_OK if all(c.ok for c in checks) else EXIT_ERROR
+
+
+def _print_config(settings: Settings) -> None:
+    print(f"tansuo {__version__}; effective configuration (env prefix TANSUO_):")
+    for name, value in settings.public_dict().items():
+        print(f"  {name} = {value}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

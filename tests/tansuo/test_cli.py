@@ -1,0 +1,87 @@
+"""The `tansuo` command, run as a real process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tansuo.llm.llama_server import free_port
+
+
+def tansuo(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None,
+           timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("TANSUO_")}
+    return subprocess.run([sys.executable, "-m", "tansuo.cli", *args], env={**base, **(env or {})},
+                          capture_output=True, text=True, timeout=timeout, cwd=cwd)
+
+
+def assert_no_traceback(proc: subprocess.CompletedProcess[str]) -> None:
+    assert "Traceback" not in proc.stdout + proc.stderr
+
+
+def test_version():
+    proc = tansuo("--version")
+    assert proc.returncode == 0 and proc.stdout.startswith("tansuo ")
+
+
+def test_usage_error_exits_2():
+    proc = tansuo("ask")
+    assert proc.returncode == 2 and "question" in proc.stderr
+
+
+def test_doctor_names_each_broken_part(tmp_path):
+    env = {"TANSUO_MODEL_PATH": str(tmp_path / "missing.gguf"), "TANSUO_REDIS_URL": f"redis://127.0.0.1:{free_port()}/0",
+           "TANSUO_DATA_DIR": str(tmp_path / "data")}
+    proc = tansuo("doctor", env=env, cwd=tmp_path)
+    assert proc.returncode == 1
+    fails = [line for line in proc.stdout.splitlines() if line.startswith("FAIL")]
+    assert len(fails) == 2
+    assert fails[0].startswith("FAIL model:") and "missing.gguf" in fails[0] and "TANSUO_MODEL_PATH" in fails[0]
+    assert fails[1].startswith("FAIL store:") and env["TANSUO_REDIS_URL"] in fails[1]
+    assert "ok   data dir" in proc.stdout
+    assert_no_traceback(proc)
+
+
+def test_doctor_reports_invalid_settings_one_line_each(tmp_path):
+    proc = tansuo("doctor", env={"TANSUO_N_CTX": "big", "TANSUO_PARALLEL": "0"}, cwd=tmp_path)
+    assert proc.returncode == 1
+    assert [line.split(":")[1].strip() for line in proc.stdout.splitlines()] == ["TANSUO_N_CTX", "TANSUO_PARALLEL"]
+    assert_no_traceback(proc)
+
+
+@pytest.mark.model
+def test_doctor_passes_on_the_default_setup_with_real_redis(tmp_path):
+    env = {"TANSUO_REDIS_URL": "redis://127.0.0.1:6379/0", "TANSUO_DATA_DIR": str(tmp_path)}
+    proc = tansuo("doctor", env=env, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    checks = [line for line in proc.stdout.splitlines() if line[:4] in ("ok  ", "FAIL")]
+    assert [c.split(":")[0][5:] for c in checks] == ["model", "embedding model", "store", "data dir"]
+    assert "loaded by llama-server" in checks[0] and "kv cache q8_0" in checks[0]
+
+
+@pytest.mark.model
+def test_ask_streams_an_answer_from_the_embedded_model(tmp_path):
+    proc = tansuo("ask", "What is the capital of France?", "--max-tokens", "24",
+                  env={"TANSUO_DATA_DIR": str(tmp_path), "TANSUO_N_CTX": "1024", "TANSUO_PARALLEL": "1"}, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip()
+    assert "completion tokens" in proc.stderr and "to first token" in proc.stderr
+
+
+def test_ask_against_a_server_that_is_down_is_one_line(tmp_path):
+    env = {"TANSUO_BACKEND": "openai", "TANSUO_OPENAI_BASE_URL": f"http://127.0.0.1:{free_port()}/v1",
+           "TANSUO_MAX_RETRIES": "0"}
+    proc = tansuo("ask", "hello", env=env, cwd=tmp_path)
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("tansuo: error: cannot reach the model server") and proc.stderr.count("\n") == 1
+    assert_no_traceback(proc)
+
+
+def test_ask_with_a_missing_model_is_one_line(tmp_path):
+    proc = tansuo("ask", "hello", env={"TANSUO_MODEL_PATH": "/nowhere/m.gguf"}, cwd=tmp_path)
+    assert proc.returncode == 1 and "model file not found: /nowhere/m.gguf" in proc.stderr
+    assert_no_traceback(proc)

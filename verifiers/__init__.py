@@ -1,0 +1,1 @@
+"""Factuality, recency and harmlessness checks on answers (the verifiers issue)."""
