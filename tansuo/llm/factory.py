@@ -37,7 +37,7 @@ def server_config(settings: Settings) -> tuple[ServerConfig, dict[str, str]]:
         binary=binary, model_path=resolve_model_path(settings), alias=settings.model_name,
         n_ctx=settings.n_ctx, parallel=settings.parallel, threads=settings.effective_threads,
         kv_cache_type=settings.kv_cache_type, flash_attn=settings.flash_attn,
-        cache_ram_mib=settings.cache_ram_mib,
+        cache_ram_mib=settings.cache_ram_mib, poll=settings.cpu_poll,
     )
     return cfg, env
 

@@ -137,6 +137,7 @@ class OpenAIBackend:
             body["stream_options"] = {"include_usage": True}
         if plan.schema is not None:
             body["response_format"] = response_format(self._dialect, plan.schema)
+        body.update(request.extra_body or {})
         return plan, body
 
     async def _check_model(self, model: str | None) -> str:

@@ -56,6 +56,7 @@ class ChatRequest:
     tool_choice: ToolChoice = "auto"
     response_schema: dict[str, Any] | None = None
     model: str | None = None  # default: the backend's configured model
+    extra_body: dict[str, Any] | None = None  # server-specific fields, e.g. llama.cpp's ignore_eos
 
 
 @dataclass

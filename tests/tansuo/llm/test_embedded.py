@@ -25,7 +25,7 @@ def test_server_runs_the_quantized_defaults(settings):
     assert value("--flash-attn") == "on"
     assert value("--threads") == str(settings.effective_threads)
     assert value("--host") == "127.0.0.1"
-    assert value("--kv-unified-per-slot") == str(settings.n_ctx)
+    assert value("--ctx-size") == str(settings.n_ctx * settings.parallel)  # n_ctx per slot
 
 
 def test_a_missing_model_or_binary_is_a_config_error(tmp_path):
