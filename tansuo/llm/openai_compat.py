@@ -9,8 +9,8 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any, Literal
 
 import httpx
@@ -83,9 +83,10 @@ class OpenAIBackend:
                 self._served, owners = [], set()
             else:
                 _raise_for_status(resp)
-                data = resp.json().get("data", [])
-                self._served = [m["id"] for m in data]
-                owners = {str(m.get("owned_by", "")).lower() for m in data}
+                with _malformed("/models"):
+                    data = resp.json().get("data", [])
+                    self._served = [m["id"] for m in data]
+                    owners = {str(m.get("owned_by", "")).lower() for m in data}
             if self._dialect == "auto":
                 self._dialect = _dialect_from_owners(owners)
         return self._served
@@ -95,12 +96,13 @@ class OpenAIBackend:
         started = time.perf_counter()
         resp = await self._send("POST", "/chat/completions", json=body)
         _raise_for_status(resp)
-        data = resp.json()
-        timings = _server_timings(data)
+        with _malformed("/chat/completions"):
+            data = resp.json()
+            choice = data["choices"][0]
+            content, finish = choice["message"].get("content") or "", choice.get("finish_reason") or "stop"
+            usage, timings = _usage(data), _server_timings(data)
         timings.total_ms = (time.perf_counter() - started) * 1000
-        choice = data["choices"][0]
-        return _result(plan, data.get("model", body["model"]), choice["message"].get("content") or "",
-                       choice.get("finish_reason") or "stop", _usage(data), timings,
+        return _result(plan, data.get("model", body["model"]), content, finish, usage, timings,
                        _native_calls(choice["message"]))
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
@@ -109,7 +111,8 @@ class OpenAIBackend:
         state = _StreamState(model=body["model"])
         async with self._open_stream(body) as resp:
             async for chunk in _sse_chunks(resp):
-                text = state.absorb(chunk)
+                with _malformed("the stream"):
+                    text = state.absorb(chunk)
                 if text:
                     if state.first_token_ms is None:
                         state.first_token_ms = (time.perf_counter() - started) * 1000
@@ -185,6 +188,16 @@ class OpenAIBackend:
             raise _map_transport_error(exc, self.base_url) from None
         finally:
             await resp.aclose()
+
+
+@contextmanager
+def _malformed(where: str) -> Iterator[None]:
+    """A reply that is not the OpenAI shape is the server's fault, reported as such."""
+    try:
+        yield
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
+        raise BackendError(f"model server sent a malformed answer on {where}: "
+                           f"{type(exc).__name__}: {exc}") from None
 
 
 def response_format(dialect: str, schema: dict[str, Any]) -> dict[str, Any]:
@@ -279,7 +292,8 @@ async def _sse_chunks(resp: httpx.Response) -> AsyncIterator[dict[str, Any]]:
         payload = line[5:].strip()
         if payload == "[DONE]":
             return
-        chunk = json.loads(payload)
-        if "error" in chunk:
+        with _malformed("the stream"):
+            chunk = json.loads(payload)
+        if isinstance(chunk, dict) and "error" in chunk:
             raise error_from_response(400, payload)
         yield chunk

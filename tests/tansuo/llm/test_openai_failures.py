@@ -171,3 +171,13 @@ async def test_greedy_requests_to_llama_cpp_skip_the_sampler_chain(scripted):
     assert scripted.bodies[0]["samplers"] == ["top_k"] and scripted.bodies[0]["top_k"] == 1
     assert "samplers" not in scripted.bodies[1]
     await backend.aclose()
+
+
+async def test_a_reply_that_is_not_the_openai_shape_is_a_backend_error(scripted):
+    scripted.answers = [(200, {"unexpected": True}), (200, ["not", "an", "object"])]
+    backend = OpenAIBackend(scripted.url, model="m")
+    with pytest.raises(BackendError, match="malformed"):
+        await backend.chat(ChatRequest(messages=HELLO))
+    with pytest.raises(BackendError, match="malformed"):
+        await backend.chat(ChatRequest(messages=HELLO))
+    await backend.aclose()
