@@ -1,0 +1,146 @@
+"""calendar: weekdays, date arithmetic, business days, month views, ISO weeks, time zones."""
+
+from __future__ import annotations
+
+import calendar as _calendar
+from collections.abc import Callable
+import datetime as dt
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from plugins.tool import ToolError
+
+Clock = Callable[[], dt.datetime]
+Zone = Annotated[str, Field(max_length=64, description="IANA time zone, e.g. Europe/Paris, UTC")]
+
+
+class _Op(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Weekday(_Op):
+    operation: Literal["weekday"]
+    date: dt.date
+
+
+class DaysBetween(_Op):
+    operation: Literal["days_between"]
+    start: dt.date
+    end: dt.date
+    business_days: bool = Field(False, description="count Monday-Friday only (end excluded)")
+
+
+class AddTime(_Op):
+    operation: Literal["add"]
+    date: dt.date
+    days: int = Field(0, ge=-100_000, le=100_000)
+    weeks: int = Field(0, ge=-10_000, le=10_000)
+    months: int = Field(0, ge=-10_000, le=10_000)
+    years: int = Field(0, ge=-1000, le=1000)
+    business_days: int = Field(0, ge=-100_000, le=100_000)
+
+
+class MonthView(_Op):
+    operation: Literal["month_view"]
+    year: int = Field(ge=1, le=9999)
+    month: int = Field(ge=1, le=12)
+
+
+class IsoWeek(_Op):
+    operation: Literal["iso_week"]
+    date: dt.date
+
+
+class ConvertTime(_Op):
+    operation: Literal["convert_time"]
+    datetime: dt.datetime = Field(description="ISO date and time, e.g. 2025-03-03T09:30")
+    from_tz: Zone = "UTC"
+    to_tz: Zone
+
+
+class Today(_Op):
+    operation: Literal["today"]
+    tz: Zone = "UTC"
+
+
+CalendarRequest = Annotated[Weekday | DaysBetween | AddTime | MonthView | IsoWeek | ConvertTime | Today,
+                            Field(discriminator="operation")]
+
+
+def make_calendar(clock: Clock) -> Callable[[CalendarRequest], dict]:
+    """The calendar tool reading "now" from `clock` (injectable for tests and evals)."""
+
+    def calendar(request: CalendarRequest) -> dict:
+        """Dates and times: weekday of a date, days (or business days) between two dates, add days,
+        weeks, months, years or business days to a date, a month's calendar, the ISO week of a date,
+        convert a time between time zones, and today's date.
+
+        Dates are ISO (2025-03-03); time zones are IANA names (Asia/Shanghai).
+        """
+        if isinstance(request, Today):
+            now = clock().astimezone(_zone(request.tz))
+            return {"date": now.date().isoformat(), "weekday": now.strftime("%A"), "time": now.strftime("%H:%M")}
+        return _HANDLERS[type(request)](request)
+
+    return calendar
+
+
+def system_clock() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _weekday(r: Weekday) -> dict:
+    return {"date": r.date.isoformat(), "weekday": r.date.strftime("%A")}
+
+
+def _days_between(r: DaysBetween) -> dict:
+    if r.business_days:
+        return {"business_days": int(np.busday_count(r.start, r.end))}
+    return {"days": (r.end - r.start).days}
+
+
+def _add(r: AddTime) -> dict:
+    result = _add_months(r.date, r.months + 12 * r.years) + dt.timedelta(days=r.days, weeks=r.weeks)
+    if r.business_days:
+        result = np.busday_offset(result, r.business_days, roll="forward").astype(dt.date)
+    return {"date": result.isoformat(), "weekday": result.strftime("%A")}
+
+
+def _add_months(start: dt.date, months: int) -> dt.date:
+    index = start.year * 12 + start.month - 1 + months
+    year, month = divmod(index, 12)
+    if not 1 <= year <= 9999:
+        raise ToolError("the resulting date is out of range")
+    day = min(start.day, _calendar.monthrange(year, month + 1)[1])  # Jan 31 + 1 month = Feb 28/29
+    return dt.date(year, month + 1, day)
+
+
+def _month_view(r: MonthView) -> dict:
+    return {"text": _calendar.TextCalendar().formatmonth(r.year, r.month),
+            "days": _calendar.monthrange(r.year, r.month)[1],
+            "first_weekday": dt.date(r.year, r.month, 1).strftime("%A")}
+
+
+def _iso_week(r: IsoWeek) -> dict:
+    year, week, weekday = r.date.isocalendar()
+    return {"iso_year": year, "week": week, "weekday": weekday}
+
+
+def _convert_time(r: ConvertTime) -> dict:
+    source = r.datetime if r.datetime.tzinfo else r.datetime.replace(tzinfo=_zone(r.from_tz))
+    converted = source.astimezone(_zone(r.to_tz))
+    return {"datetime": converted.isoformat(), "tz": r.to_tz}
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ToolError(f"unknown time zone {name!r}; use an IANA name such as Europe/Paris") from None
+
+
+_HANDLERS = {Weekday: _weekday, DaysBetween: _days_between, AddTime: _add, MonthView: _month_view,
+             IsoWeek: _iso_week, ConvertTime: _convert_time}

@@ -1,0 +1,122 @@
+"""math: exact and numeric evaluation, equations and systems, calculus, simplification (sympy)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import sympy
+from pydantic import BaseModel, ConfigDict, Field
+
+from plugins.builtin.expr import parse, parse_equation, symbol
+from plugins.tool import ToolError
+
+Expression = Annotated[str, Field(min_length=1, max_length=2000, description="e.g. 3x^2 + sin(x)/2")]
+Variable = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,30}$", description="a variable name")]
+
+
+class _Op(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Evaluate(_Op):
+    operation: Literal["evaluate"]
+    expression: Expression
+    digits: int = Field(15, ge=1, le=100, description="significant digits of the numeric value")
+
+
+class Solve(_Op):
+    operation: Literal["solve"]
+    equations: list[str] = Field(min_length=1, max_length=10, description='e.g. ["x + y = 35", "2x + 4y = 94"]')
+    variables: list[Variable] | None = Field(None, description="unknowns; default: every symbol")
+
+
+class Derivative(_Op):
+    operation: Literal["derivative"]
+    expression: Expression
+    variable: Variable = "x"
+    order: int = Field(1, ge=1, le=20)
+
+
+class Integral(_Op):
+    operation: Literal["integral"]
+    expression: Expression
+    variable: Variable = "x"
+    lower: str | None = Field(None, description="lower bound for a definite integral")
+    upper: str | None = Field(None, description="upper bound for a definite integral")
+
+
+class Limit(_Op):
+    operation: Literal["limit"]
+    expression: Expression
+    variable: Variable = "x"
+    point: str = Field(description="e.g. 0, oo")
+    direction: Literal["+", "-", "+-"] = "+-"
+
+
+class Simplify(_Op):
+    operation: Literal["simplify"]
+    expression: Expression
+
+
+MathRequest = Annotated[Evaluate | Solve | Derivative | Integral | Limit | Simplify,
+                        Field(discriminator="operation")]
+
+
+def math(request: MathRequest) -> dict:
+    """Exact math with sympy: evaluate an expression, solve equations or a system of equations,
+    take a derivative, an integral or a limit, or simplify.
+
+    Write expressions with + - * / ^ and functions such as sqrt, sin, log, factorial; "2x" means 2*x.
+    For word problems, write the equations, e.g. heads and legs of chickens and rabbits:
+    ["c + r = 35", "2c + 4r = 94"].
+    """
+    return _HANDLERS[type(request)](request)
+
+
+def _evaluate(r: Evaluate) -> dict:
+    value = sympy.simplify(parse(r.expression))
+    return _value(value, r.digits)
+
+
+def _solve(r: Solve) -> dict:
+    equations = [parse_equation(text) for text in r.equations]
+    unknowns = [symbol(v) for v in r.variables] if r.variables else sorted(
+        set().union(*(e.free_symbols for e in equations)), key=str)
+    if not unknowns:
+        raise ToolError("no unknowns to solve for")
+    solutions = sympy.solve(equations, unknowns, dict=True)
+    return {"solutions": [{str(k): _value(v, 15) for k, v in s.items()} for s in solutions],
+            "count": len(solutions)}
+
+
+def _derivative(r: Derivative) -> dict:
+    return _value(sympy.diff(parse(r.expression), symbol(r.variable), r.order))
+
+
+def _integral(r: Integral) -> dict:
+    expr, var = parse(r.expression), symbol(r.variable)
+    if (r.lower is None) != (r.upper is None):
+        raise ToolError("give both lower and upper bounds, or neither")
+    if r.lower is None:
+        return _value(sympy.integrate(expr, var)) | {"note": "plus an arbitrary constant"}
+    return _value(sympy.integrate(expr, (var, parse(r.lower), parse(r.upper))))
+
+
+def _limit(r: Limit) -> dict:
+    return _value(sympy.limit(parse(r.expression), symbol(r.variable), parse(r.point), r.direction))
+
+
+def _simplify(r: Simplify) -> dict:
+    return _value(sympy.simplify(parse(r.expression)))
+
+
+def _value(value: sympy.Expr, digits: int = 15) -> dict:
+    out = {"result": str(value)}
+    if value.is_number and value.is_finite:
+        numeric = sympy.N(value, digits)
+        out["numeric"] = str(numeric)
+    return out
+
+
+_HANDLERS = {Evaluate: _evaluate, Solve: _solve, Derivative: _derivative, Integral: _integral,
+             Limit: _limit, Simplify: _simplify}
