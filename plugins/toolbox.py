@@ -50,6 +50,7 @@ class _Entry:
 class Toolbox:
     def __init__(self) -> None:
         self._entries: dict[str, _Entry] = {}
+        self._warmed: set[str] = set()
 
     def tool(self, fn: Callable[..., Any] | None = None, /, *, name: str | None = None,
              examples: list[str] | None = None, timeout_s: float = 10.0, returns: str = "a JSON object",
@@ -95,8 +96,9 @@ class Toolbox:
         except ValidationError as exc:
             return ToolResult(name, False, error=f"invalid arguments: {_describe(exc)}")
         kwargs = {field: getattr(validated, field) for field in type(validated).model_fields}
-        if entry.warmup is not None:
+        if entry.warmup is not None and name not in self._warmed:
             await asyncio.to_thread(entry.warmup)
+            self._warmed.add(name)
         ok, value = await asyncio.to_thread(run_isolated, entry.fn, kwargs, entry.spec.timeout_s)
         return ToolResult(name, True, content=value) if ok else ToolResult(name, False, error=value)
 

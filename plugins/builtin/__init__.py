@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from plugins.builtin.calendar_tool import Clock, make_calendar, system_clock
 from plugins.builtin.math_tool import math
+from plugins.builtin.plot_tool import make_plot, warm_matplotlib
+from plugins.builtin.table_tool import make_table
 from plugins.builtin.units_tool import registry as units_registry
 from plugins.builtin.units_tool import units
 from plugins.toolbox import Toolbox
 
 
-def build_toolbox(clock: Clock = system_clock) -> Toolbox:
-    """A toolbox with every built-in tool; `clock` is what "today" means."""
+def build_toolbox(*, plots_dir: Path, data_folder: Path | None = None, clock: Clock = system_clock) -> Toolbox:
+    """A toolbox with every built-in tool.
+
+    `plots_dir` receives plot PNGs, `data_folder` is the only place the table tool
+    reads files from, and `clock` is what "today" means.
+    """
     box = Toolbox()
     box.tool(examples=["35 heads and 94 legs: how many chickens and rabbits?", "third derivative of x^5",
                        "integrate x^2 from 0 to 3", "what is 2^100?"], timeout_s=10)(math)
@@ -19,4 +27,9 @@ def build_toolbox(clock: Clock = system_clock) -> Toolbox:
     box.tool(examples=["what weekday is 2025-03-03?", "days between 2024-01-01 and 2024-12-25",
                        "10 business days after 2025-06-27", "9:30 in Paris is what time in Tokyo?"],
              timeout_s=5)(make_calendar(clock))
+    box.tool(examples=["average price per city in this CSV", "rows where year >= 2020, sorted by sales"],
+             timeout_s=15)(make_table(data_folder))
+    box.tool(examples=["plot sin(x)/x from -10 to 10", "graph x^3 - 2x between -2 and 2"], timeout_s=20,
+             returns="the PNG's file reference (plots/NAME.png) and the y range",
+             warmup=warm_matplotlib)(make_plot(plots_dir))
     return box

@@ -11,9 +11,31 @@ from plugins.builtin import build_toolbox
 FIXED_NOW = dt.datetime(2026, 11, 28, 9, 30, tzinfo=dt.timezone.utc)
 
 
+SALES_CSV = """city,year,price,units
+Paris,2023,10.5,3
+Paris,2024,12.5,5
+Lyon,2023,8.0,7
+Lyon,2024,9.0,2
+Nice,2024,20.0,1
+"""
+
+
 @pytest.fixture(scope="module")
-def toolbox():
-    return build_toolbox(clock=lambda: FIXED_NOW)
+def workdir(tmp_path_factory):
+    root = tmp_path_factory.mktemp("tools")
+    (root / "data").mkdir()
+    (root / "data" / "sales.csv").write_text(SALES_CSV)
+    (root / "secret.csv").write_text("a\n1\n")
+    return root
+
+
+@pytest.fixture(scope="module")
+def toolbox(workdir):
+    return build_toolbox(plots_dir=workdir / "plots", data_folder=workdir / "data", clock=lambda: FIXED_NOW)
+
+
+def table(*steps, **source) -> dict:
+    return {"source": source or {"file": "sales.csv"}, "steps": list(steps)}
 
 
 def m(operation: str, **fields) -> dict:
@@ -87,6 +109,27 @@ CASES = [
     ("calendar", cal("today"), "date", "2026-11-28"),
     ("calendar", cal("today", tz="Pacific/Auckland"), "date", "2026-11-28"),
     ("calendar", cal("today", tz="America/Los_Angeles"), "date", "2026-11-28"),
+    # table
+    ("table", table({"op": "group", "by": ["city"], "aggregate": {"price": "mean"}}), "rows.2",
+     {"city": "Paris", "price": 11.5}),
+    ("table", table({"op": "group", "by": ["city"], "aggregate": {"units": "sum"}}), "rows.0",
+     {"city": "Lyon", "units": 9}),
+    ("table", table({"op": "filter", "column": "year", "cmp": ">=", "value": 2024}), "row_count", 3),
+    ("table", table({"op": "filter", "column": "city", "cmp": "in", "value": ["Nice", "Lyon"]},
+                    {"op": "sort", "by": ["price"], "descending": True}, {"op": "head", "n": 1}),
+     "rows.0.price", 20.0),
+    ("table", table({"op": "filter", "column": "city", "cmp": "contains", "value": "PAR"},
+                    {"op": "select", "columns": ["year"]}), "rows", [{"year": 2023}, {"year": 2024}]),
+    ("table", table({"op": "select", "columns": ["units"]}, {"op": "describe"}), "rows.1",
+     {"statistic": "mean", "units": 3.6}),
+    ("table", table(csv="a,b\n1,2\n3,4\n"), "rows.1.b", 4),
+    ("table", table({"op": "group", "by": ["k"], "aggregate": {"v": "max"}},
+                    json_records='[{"k": "x", "v": 1}, {"k": "x", "v": 5}, {"k": "y", "v": 2}]'),
+     "rows.0.v", 5),
+    # plot
+    ("plot", {"expression": "x^2", "start": -2, "end": 3}, "y_max", 9.0),
+    ("plot", {"expression": "sin(t)", "variable": "t", "start": 0, "end": 3.14159, "points": 101}, "y_min",
+     pytest.approx(0.0, abs=1e-5)),
 ]
 
 
@@ -122,6 +165,13 @@ async def test_builtin_answers(toolbox, tool, arguments, path, expected):
     ("calendar", cal("weekday", date="2025-02-30"), "invalid arguments"),
     ("calendar", cal("add", date="9999-12-01", months=2), "out of range"),
     ("nosuchtool", {}, "unknown tool 'nosuchtool'"),
+    ("table", table(file="../secret.csv"), "not a .csv or .json file inside the data folder"),
+    ("table", table({"op": "sort", "by": ["rent"]}), "unknown column(s) ['rent']"),
+    ("table", table({"op": "filter", "column": "price", "cmp": ">", "value": "cheap"}), "cannot compare"),
+    ("table", {"source": {"csv": "a\n1", "file": "sales.csv"}}, "exactly one"),
+    ("table", table({"op": "query", "expr": "__import__('os')"}), "invalid arguments"),
+    ("plot", {"expression": "x*y", "start": 0, "end": 1}, "other unknowns"),
+    ("plot", {"expression": "x", "start": 2, "end": 1}, "start must be less than end"),
 ])
 async def test_bad_calls_come_back_as_errors_for_the_model(toolbox, tool, arguments, message):
     result = await toolbox.call(tool, arguments)
@@ -131,7 +181,14 @@ async def test_bad_calls_come_back_as_errors_for_the_model(toolbox, tool, argume
 
 def test_every_builtin_schema_is_offered_to_the_model(toolbox):
     tools = {t.name: t for t in toolbox.llm_tools()}
-    assert set(tools) == {"math", "units", "calendar"}
+    assert set(tools) == {"math", "units", "calendar", "table", "plot"}
     assert tools["units"].parameters["required"] == ["value", "from_unit", "to_unit"]
     assert tools["units"].parameters["additionalProperties"] is False
     assert all(spec.examples and spec.description for spec in toolbox.specs)
+
+
+async def test_plot_writes_a_png_under_the_plots_dir(toolbox, workdir):
+    result = await toolbox.call("plot", {"expression": "sin(x)/x", "start": -10, "end": 10})
+    assert result.ok, result.error
+    path = workdir / result.content["file"]
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 5000
