@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from tansuo import __version__
+from tansuo import __version__, plugins_cli
 from tansuo.errors import ConfigError, TansuoError
 from tansuo.llm.types import ChatResult
 from tansuo.settings import Settings, load_settings
@@ -31,6 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     doctor = sub.add_parser("doctor", help="print the configuration and check each part")
     doctor.set_defaults(handler=_doctor)
+
+    plugins_cli.add_parser(sub)
     return parser
 
 

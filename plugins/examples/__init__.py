@@ -1,0 +1,1 @@
+"""Python functions behind the built-in example manifests in plugins/manifests/."""

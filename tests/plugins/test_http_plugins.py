@@ -1,0 +1,147 @@
+"""http plugins over real sockets, against a server the test starts on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import yaml
+
+from plugins.http_runtime import HostPolicy
+from plugins.registry import Plugin, load_plugins
+
+SECRET = "s3cr3t-token-value"
+LOCAL = HostPolicy(frozenset({"127.0.0.1"}))
+
+
+class _Handler(BaseHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        url = urlsplit(self.path)
+        if url.path.startswith("/echo/"):
+            self._json({"path": url.path, "query": parse_qs(url.query),
+                        "authorized": self.headers.get("Authorization") == f"Bearer {SECRET}"})
+        elif url.path == "/hop":
+            self._redirect("/echo/after-redirect")
+        elif url.path == "/escape":
+            self._redirect("http://169.254.169.254/latest/meta-data")
+        elif url.path == "/big":
+            self._json({"blob": "x" * 200_000})
+        else:
+            self._json({"error": "not found"}, 404)
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        self._json({"received": body})
+
+    def _json(self, payload: object, status: int = 200) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _redirect(self, location: str) -> None:
+        self.send_response(302)
+        self.send_header("Location", location)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+async def http_plugin(tmp_path: Path, url: str, *, hosts: list[str], policy: HostPolicy = LOCAL,
+                      method: str = "GET", auth: bool = False, max_bytes: int = 100_000) -> Plugin:
+    manifest = {
+        "name": "probe", "kind": "http", "description": "A test endpoint.",
+        "input_schema": {"type": "object", "properties": {"word": {"type": "string"}, "n": {"type": "integer"}},
+                         "required": ["word"]},
+        "annotations": {"hosts": hosts},
+        "http": {"method": method, "url": url, "body": "json" if method == "POST" else "none",
+                 "max_response_bytes": max_bytes, **({"auth": {"env": "PROBE_TOKEN"}} if auth else {})},
+    }
+    path = tmp_path / "probe.yaml"
+    path.write_text(yaml.safe_dump(manifest))
+    report = await load_plugins([path], policy=policy)
+    assert not report.problems, report.problems
+    return report.plugins["probe"]
+
+
+async def test_get_fills_the_url_template_and_sends_the_rest_as_query(tmp_path, server, monkeypatch):
+    monkeypatch.setenv("PROBE_TOKEN", SECRET)
+    plugin = await http_plugin(tmp_path, server + "/echo/{word}", hosts=["127.0.0.1"], auth=True)
+    result = await plugin.call({"word": "a b/c", "n": 3})
+    assert result.ok, result.error
+    assert result.content == {"path": "/echo/a%20b%2Fc", "query": {"n": ["3"]}, "authorized": True}
+
+
+async def test_post_sends_a_json_body(tmp_path, server):
+    plugin = await http_plugin(tmp_path, server + "/submit", hosts=["127.0.0.1"], method="POST")
+    result = await plugin.call({"word": "hi", "n": 2})
+    assert result.ok and result.content == {"received": {"word": "hi", "n": 2}}
+
+
+async def test_redirect_within_declared_hosts_is_followed(tmp_path, server):
+    plugin = await http_plugin(tmp_path, server + "/hop", hosts=["127.0.0.1"])
+    result = await plugin.call({"word": "x"})
+    assert result.ok and result.content["path"] == "/echo/after-redirect"
+
+
+async def test_redirect_to_an_undeclared_host_is_refused(tmp_path, server):
+    plugin = await http_plugin(tmp_path, server + "/escape", hosts=["127.0.0.1"])
+    result = await plugin.call({"word": "x"})
+    assert not result.ok and "'169.254.169.254' is not among the hosts this plugin declares" in result.error
+
+
+async def test_an_undeclared_host_is_refused(tmp_path, server):
+    plugin = await http_plugin(tmp_path, server + "/echo/{word}", hosts=["api.example.com"])
+    result = await plugin.call({"word": "x"})
+    assert not result.ok and "not among the hosts this plugin declares (api.example.com)" in result.error
+
+
+async def test_a_private_host_is_refused_unless_the_operator_allows_it(tmp_path, server):
+    url = server.replace("127.0.0.1", "localhost") + "/echo/{word}"
+    plugin = await http_plugin(tmp_path, url, hosts=["localhost"], policy=HostPolicy())
+    result = await plugin.call({"word": "x"})
+    assert not result.ok and "resolves to a private address" in result.error
+    assert "TANSUO_PLUGIN_ALLOW_PRIVATE_HOSTS" in result.error
+
+
+async def test_responses_are_capped(tmp_path, server):
+    plugin = await http_plugin(tmp_path, server + "/big", hosts=["127.0.0.1"], max_bytes=50_000)
+    result = await plugin.call({"word": "x"})
+    assert not result.ok and "larger than 50000 bytes" in result.error
+
+
+async def test_secrets_never_appear_in_errors(tmp_path, server, monkeypatch):
+    monkeypatch.setenv("PROBE_TOKEN", SECRET)
+    plugin = await http_plugin(tmp_path, server + "/missing", hosts=["127.0.0.1"], auth=True)
+    result = await plugin.call({"word": "x"})
+    assert not result.ok and "HTTP 404" in result.error and SECRET not in result.error
+    monkeypatch.delenv("PROBE_TOKEN")
+    missing = await plugin.call({"word": "x"})
+    assert not missing.ok and "PROBE_TOKEN" in missing.error
+
+
+async def test_a_manifest_never_stores_the_secret_itself(tmp_path):
+    path = tmp_path / "leaky.yaml"
+    path.write_text(yaml.safe_dump({
+        "name": "leaky", "kind": "http", "description": "d", "annotations": {"hosts": ["h"]},
+        "http": {"url": "https://h/x", "auth": {"env": "sk-live-123abc"}}}))
+    report = await load_plugins([path], policy=LOCAL)
+    assert not report.plugins and "http.auth.env" in str(report.problems[0])

@@ -1,0 +1,79 @@
+"""Manifests: validation with file and field, the published schema, discovery."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from plugins.http_runtime import HostPolicy
+from plugins.manifest import manifest_schema
+from plugins.registry import BUILTIN_DIR, discover, load_plugins
+
+FIXTURES = Path(__file__).parent / "fixtures"
+ROOT = Path(__file__).parents[2]
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "tansuo.cli", *args], capture_output=True, text=True, cwd=ROOT,
+                          timeout=120)
+
+
+def test_validate_reports_one_line_per_problem_and_loads_the_good_ones():
+    proc = run_cli("plugins", "validate", str(FIXTURES / "mixed"))
+    assert proc.returncode == 1
+    fails = sorted(line for line in proc.stdout.splitlines() if line.startswith("FAIL"))
+    expected = [
+        ("bad_schema.yaml", "input_schema", "not a valid JSON Schema"),
+        ("missing_fields.yaml", "description", "Field required"),
+        ("not_yaml.yml", "(file)", "not valid YAML"),
+        ("unknown_kind.yaml", "kind", "'python', 'http' or 'mcp'"),
+        ("unreachable.yaml", "python.entry", "no function 'no_such_function'"),
+        ("zz_duplicate.yaml", "name", "duplicate name 'char_info'"),
+    ]
+    assert len(fails) == len(expected)
+    for line, (file, field, message) in zip(fails, expected):
+        assert f"{file}: {field}: " in line and message in line, line
+    assert "ok   char_info (python)" in proc.stdout and "ok   weather (http)" in proc.stdout
+    assert "Traceback" not in proc.stdout + proc.stderr
+
+
+def test_validate_on_good_manifests_exits_0():
+    proc = run_cli("plugins", "validate", str(BUILTIN_DIR))
+    assert proc.returncode == 0, proc.stdout
+    assert "0 problem(s)" in proc.stdout
+
+
+def test_validate_on_a_missing_path_is_one_line():
+    proc = run_cli("plugins", "validate", "/no/such/folder")
+    assert proc.returncode == 1 and proc.stderr.strip() == "tansuo: error: no such file or folder: /no/such/folder"
+
+
+def test_published_schema_is_current_and_printed():
+    published = json.loads((ROOT / "plugins" / "manifest.schema.json").read_text())
+    assert published == manifest_schema(), "run: tansuo plugins schema > plugins/manifest.schema.json"
+    assert json.loads(run_cli("plugins", "schema").stdout) == published
+    assert "$schema" in published["properties"] and published["properties"]["kind"]["enum"] == ["python", "http", "mcp"]
+
+
+async def test_builtin_manifests_load_and_bad_ones_do_not_stop_good_ones():
+    report = await load_plugins(discover([FIXTURES / "mixed"], entry_points=False), policy=HostPolicy(),
+                                reserved=["math"])
+    assert {"unicode_info", "wikipedia_search", "char_info", "weather"} <= set(report.plugins)
+    assert len(report.problems) == 5  # the unreachable entry point is found on first call, not at load
+
+
+async def test_a_plugin_may_not_take_a_builtin_tools_name(tmp_path):
+    (tmp_path / "m.yaml").write_text("name: math\nkind: python\ndescription: d\npython: {entry: 'json:dumps'}\n")
+    report = await load_plugins([tmp_path / "m.yaml"], policy=HostPolicy(), reserved=["math"])
+    assert not report.plugins and "built-in tool's name" in str(report.problems[0])
+
+
+async def test_python_plugin_is_called_with_validated_arguments():
+    report = await load_plugins([BUILTIN_DIR / "unicode_info.yaml"], policy=HostPolicy())
+    plugin = report.plugins["unicode_info"]
+    result = await plugin.call({"text": "é"})
+    assert result.ok and result.content["characters"][0]["name"] == "LATIN SMALL LETTER E WITH ACUTE"
+    bad = await plugin.call({"text": ""})
+    assert not bad.ok and "invalid arguments: text" in bad.error
