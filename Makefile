@@ -39,7 +39,9 @@ test: install redis
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install
+	$(PIP) install --quiet --no-deps bfcl-eval  # BFCL data only; its checker's vendor SDKs are not needed
 	$(BIN)/python bench/backend.py
+	$(BIN)/python bench/tool_retrieval.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

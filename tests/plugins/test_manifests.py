@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from plugins.http_runtime import HostPolicy
 from plugins.manifest import manifest_schema
@@ -15,9 +18,10 @@ FIXTURES = Path(__file__).parent / "fixtures"
 ROOT = Path(__file__).parents[2]
 
 
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("TANSUO_")}
     return subprocess.run([sys.executable, "-m", "tansuo.cli", *args], capture_output=True, text=True, cwd=ROOT,
-                          timeout=120)
+                          timeout=120, env={**base, **(env or {})})
 
 
 def test_validate_reports_one_line_per_problem_and_loads_the_good_ones():
@@ -77,3 +81,35 @@ async def test_python_plugin_is_called_with_validated_arguments():
     assert result.ok and result.content["characters"][0]["name"] == "LATIN SMALL LETTER E WITH ACUTE"
     bad = await plugin.call({"text": ""})
     assert not bad.ok and "invalid arguments: text" in bad.error
+
+
+async def test_an_installed_package_ships_plugins_through_the_entry_point_group(tmp_path, monkeypatch):
+    dist = tmp_path / "acme_plugins-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-plugins\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[tansuo.plugins]\nacme = acme_plugins:manifests\n")
+    (tmp_path / "acme_plugins.py").write_text(
+        "from pathlib import Path\n\ndef manifests():\n    return [Path(__file__).parent / 'acme']\n")
+    (tmp_path / "acme").mkdir()
+    (tmp_path / "acme" / "echo.yaml").write_text(
+        "name: acme_echo\nkind: python\ndescription: Echo.\npython: {entry: 'json:dumps'}\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    files = discover([], builtin=False, entry_points=True)
+    assert tmp_path / "acme" / "echo.yaml" in files
+    report = await load_plugins(files, policy=HostPolicy())
+    assert "acme_echo" in report.plugins
+
+
+@pytest.mark.model
+def test_list_and_search_from_the_command_line(tmp_path):
+    env = {"TANSUO_DATA_DIR": str(tmp_path), "TANSUO_PLUGIN_DIRS": str(FIXTURES / "mixed")}
+    listed = run_cli("plugins", "list", env=env)
+    assert listed.returncode == 0 and "unicode_info" in listed.stdout and "weather" in listed.stdout
+    assert "problem:" in listed.stderr and "bad_schema.yaml" in listed.stderr
+    found = run_cli("plugins", "search", "what is the code point of the letter é", "-k", "2", env=env)
+    assert found.returncode == 0, found.stderr
+    first = found.stdout.splitlines()[0].split()
+    assert first[1] in {"unicode_info", "char_info"} and float(first[0]) > 0.35
+    assert (tmp_path / "plugin-index" / "index.npz").is_file()
+    nothing = run_cli("plugins", "search", "bake sourdough bread", env=env)
+    assert "no plugin fits" in nothing.stdout
