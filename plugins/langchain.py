@@ -6,7 +6,7 @@ from typing import Any
 
 from langchain_core.tools import BaseTool
 
-from plugins.registry import Plugin
+from plugins.plugin import Plugin
 from plugins.tool import ToolAnnotations, ToolError, ToolSpec
 
 

@@ -15,6 +15,7 @@ from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
 from plugins.manifest import ManifestProblem, McpRuntime, PluginManifest
+from plugins.plugin import Plugin, Runner
 from plugins.tool import ToolError, ToolSpec
 
 LIST_TIMEOUT_S = 20.0
@@ -29,10 +30,8 @@ async def _session(runtime: McpRuntime) -> AsyncIterator[ClientSession]:
         yield session
 
 
-async def mcp_plugins(manifest: PluginManifest, source: str) -> list[Any]:
+async def mcp_plugins(manifest: PluginManifest, source: str) -> list[Plugin]:
     """List the server's tools; each becomes a plugin named `<manifest name>_<tool name>`."""
-    from plugins.registry import Plugin
-
     runtime: McpRuntime = manifest.mcp  # type: ignore[assignment]
     try:
         async with _session(runtime) as session:
@@ -53,7 +52,7 @@ async def mcp_plugins(manifest: PluginManifest, source: str) -> list[Any]:
     return plugins
 
 
-def _runner(runtime: McpRuntime, tool_name: str):
+def _runner(runtime: McpRuntime, tool_name: str) -> Runner:
     async def run(arguments: dict[str, Any]) -> Any:
         async with _session(runtime) as session:
             result = await session.call_tool(tool_name, arguments)

@@ -12,51 +12,21 @@ import importlib
 import importlib.metadata
 import importlib.util
 import sys
-import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
 from plugins.http_runtime import HostPolicy, call_http
 from plugins.manifest import ManifestProblem, PluginManifest, load_manifest
-from plugins.tool import ToolError, ToolSpec
-from plugins.toolbox import ToolResult, run_isolated
+from plugins.mcp_runtime import mcp_plugins
+from plugins.plugin import Plugin, Runner
+from plugins.tool import ToolError
+from plugins.toolbox import run_isolated
 
 ENTRY_POINT_GROUP = "tansuo.plugins"
 BUILTIN_DIR = Path(__file__).parent / "manifests"
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
-Runner = Callable[[dict[str, Any]], Awaitable[Any]]
-
-
-@dataclass
-class Plugin:
-    spec: ToolSpec
-    source: str  # the manifest file (or package) it came from
-    kind: str
-    runner: Runner
-
-    async def call(self, arguments: dict[str, Any]) -> ToolResult:
-        started = time.perf_counter()
-        result = await self._call(arguments)
-        result.elapsed_ms = (time.perf_counter() - started) * 1000
-        return result
-
-    async def _call(self, arguments: dict[str, Any]) -> ToolResult:
-        try:
-            jsonschema.validate(arguments, self.spec.input_schema)
-        except jsonschema.ValidationError as exc:
-            where = "/".join(str(p) for p in exc.absolute_path) or "arguments"
-            return ToolResult(self.spec.name, False, error=f"invalid arguments: {where}: {exc.message}")
-        try:
-            content = await asyncio.wait_for(self.runner(arguments), self.spec.timeout_s)
-        except TimeoutError:
-            return ToolResult(self.spec.name, False, error=f"took longer than {self.spec.timeout_s:g}s and was stopped")
-        except ToolError as exc:
-            return ToolResult(self.spec.name, False, error=str(exc))
-        return ToolResult(self.spec.name, True, content=content)
 
 
 @dataclass
@@ -137,8 +107,6 @@ async def _plugins_of(manifest: PluginManifest, source: str, policy: HostPolicy,
             return await call_http(runtime, hosts, arguments, policy=policy, timeout_s=timeout)  # type: ignore[arg-type]
 
         return [Plugin(manifest.to_spec(), source, "http", run_http)]
-    from plugins.mcp_runtime import mcp_plugins
-
     return await mcp_plugins(manifest, source)
 
 

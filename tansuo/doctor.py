@@ -33,6 +33,7 @@ def run_checks(settings: Settings) -> list[Check]:
         ("model", _check_model if settings.backend == "embedded" else _check_model_server),
         ("embedding model", _check_embedding_model),
         ("store", _check_store),
+        ("plugins", _check_plugins),
         ("data dir", _check_data_dir),
     ]
     return [_run(name, fn, settings) for name, fn in checks]
@@ -105,6 +106,16 @@ def _check_store(settings: Settings) -> str:
     finally:
         client.close()
     return f"Redis at {settings.redis_url} answers"
+
+
+def _check_plugins(settings: Settings) -> str:
+    from plugins.catalog import load_report
+
+    report = asyncio.run(load_report(settings))
+    if report.problems:
+        raise TansuoError(f"{len(report.problems)} manifest problem(s), first: {report.problems[0]} "
+                          "(tansuo plugins validate PATH shows them all)")
+    return f"{len(report.plugins)} plugins load ({', '.join(sorted(report.plugins))})"
 
 
 def _check_data_dir(settings: Settings) -> str:

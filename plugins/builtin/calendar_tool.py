@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import calendar as _calendar
-from collections.abc import Callable
 import datetime as dt
+from collections.abc import Callable
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 

@@ -13,7 +13,8 @@ import pytest
 import yaml
 
 from plugins.http_runtime import HostPolicy
-from plugins.registry import Plugin, load_plugins
+from plugins.plugin import Plugin
+from plugins.registry import load_plugins
 
 SECRET = "s3cr3t-token-value"
 LOCAL = HostPolicy(frozenset({"127.0.0.1"}))

@@ -34,14 +34,18 @@ def test_usage_error_exits_2():
 
 
 def test_doctor_names_each_broken_part(tmp_path):
+    broken_plugins = tmp_path / "plugins"
+    broken_plugins.mkdir()
+    (broken_plugins / "bad.yaml").write_text("name: bad\nkind: ftp\ndescription: d\n")
     env = {"TANSUO_MODEL_PATH": str(tmp_path / "missing.gguf"), "TANSUO_REDIS_URL": f"redis://127.0.0.1:{free_port()}/0",
-           "TANSUO_DATA_DIR": str(tmp_path / "data")}
+           "TANSUO_DATA_DIR": str(tmp_path / "data"), "TANSUO_PLUGIN_DIRS": str(broken_plugins)}
     proc = tansuo("doctor", env=env, cwd=tmp_path)
     assert proc.returncode == 1
     fails = [line for line in proc.stdout.splitlines() if line.startswith("FAIL")]
-    assert len(fails) == 2
+    assert len(fails) == 3
     assert fails[0].startswith("FAIL model:") and "missing.gguf" in fails[0] and "TANSUO_MODEL_PATH" in fails[0]
     assert fails[1].startswith("FAIL store:") and env["TANSUO_REDIS_URL"] in fails[1]
+    assert fails[2].startswith("FAIL plugins:") and "bad.yaml: kind:" in fails[2]
     assert "ok   data dir" in proc.stdout
     assert_no_traceback(proc)
 
@@ -59,7 +63,7 @@ def test_doctor_passes_on_the_default_setup_with_real_redis(tmp_path):
     proc = tansuo("doctor", env=env, cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     checks = [line for line in proc.stdout.splitlines() if line[:4] in ("ok  ", "FAIL")]
-    assert [c.split(":")[0][5:] for c in checks] == ["model", "embedding model", "store", "data dir"]
+    assert [c.split(":")[0][5:] for c in checks] == ["model", "embedding model", "store", "plugins", "data dir"]
     assert "loaded by llama-server" in checks[0] and "kv cache q8_0" in checks[0]
 
 
