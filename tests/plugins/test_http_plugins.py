@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -15,15 +15,13 @@ import yaml
 from plugins.http_runtime import HostPolicy
 from plugins.plugin import Plugin
 from plugins.registry import load_plugins
+from tests.http_helpers import JsonHandler
 
 SECRET = "s3cr3t-token-value"
 LOCAL = HostPolicy(frozenset({"127.0.0.1"}))
 
 
-class _Handler(BaseHTTPRequestHandler):
-    def log_message(self, *args: object) -> None:
-        pass
-
+class _Handler(JsonHandler):
     def do_GET(self) -> None:
         url = urlsplit(self.path)
         if url.path.startswith("/echo/"):
@@ -43,12 +41,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._json({"received": body})
 
     def _json(self, payload: object, status: int = 200) -> None:
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        self.send_json(status, payload)
 
     def _redirect(self, location: str) -> None:
         self.send_response(302)

@@ -6,7 +6,7 @@ import json
 import socket
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 
 import pytest
 
@@ -14,6 +14,7 @@ from tansuo.errors import BackendError, BackendTimeout, BackendUnavailable, BadR
 from tansuo.llm import ChatRequest, TextDelta
 from tansuo.llm.llama_server import free_port
 from tansuo.llm.openai_compat import OpenAIBackend
+from tests.http_helpers import JsonHandler
 
 HELLO = [{"role": "user", "content": "hello"}]
 
@@ -31,14 +32,11 @@ class ScriptedServer(ThreadingHTTPServer):
         return f"http://127.0.0.1:{self.server_address[1]}/v1"
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(JsonHandler):
     server: ScriptedServer
 
-    def log_message(self, *args: object) -> None:
-        pass
-
     def do_GET(self) -> None:  # /v1/models
-        self._send(200, {"object": "list", "data": [{"id": "m", "object": "model", "owned_by": "vllm"}]})
+        self.send_json(200, {"object": "list", "data": [{"id": "m", "object": "model", "owned_by": "vllm"}]})
 
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
@@ -47,15 +45,7 @@ class _Handler(BaseHTTPRequestHandler):
         if status == 200 and body.get("stream"):
             self._send_sse(payload)
         else:
-            self._send(status, payload)
-
-    def _send(self, status: int, payload: object) -> None:
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+            self.send_json(status, payload)
 
     def _send_sse(self, chunks: object) -> None:
         self.send_response(200)
