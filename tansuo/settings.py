@@ -62,6 +62,7 @@ class Settings(BaseSettings):
     plugin_dirs: Annotated[list[Path], NoDecode] = Field(default_factory=list, description="comma-separated")
     plugin_allow_private_hosts: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="comma-separated hosts, e.g. 127.0.0.1")
+    table_data_dir: Path | None = Field(None, description="the only folder the table tool reads files from")
     plugin_top_k: int = Field(3, ge=1, le=20, description="plugins shown to the model per request")
     plugin_threshold: float = Field(0.35, ge=-1, le=1, description="below this best score: no plugin fits")
 

@@ -11,6 +11,7 @@ from plugins.builtin.table_tool import make_table
 from plugins.builtin.units_tool import registry as units_registry
 from plugins.builtin.units_tool import units
 from plugins.toolbox import Toolbox
+from tansuo.settings import Settings
 
 
 def build_toolbox(*, plots_dir: Path, data_folder: Path | None = None, clock: Clock = system_clock) -> Toolbox:
@@ -33,3 +34,8 @@ def build_toolbox(*, plots_dir: Path, data_folder: Path | None = None, clock: Cl
              returns="the PNG's file reference (plots/NAME.png) and the y range",
              warmup=warm_matplotlib)(make_plot(plots_dir))
     return box
+
+
+def toolbox_from_settings(settings: Settings, clock: Clock = system_clock) -> Toolbox:
+    """The service's toolbox: plots under the data dir, tables from TANSUO_TABLE_DATA_DIR."""
+    return build_toolbox(plots_dir=settings.data_dir / "plots", data_folder=settings.table_data_dir, clock=clock)

@@ -47,7 +47,7 @@ def make_plot(plots_dir: Path) -> Callable[..., dict]:
         path = plots_dir / f"{name}.png"
         _render(xs, ys, title or f"y = {expression}", variable, path)
         finite = ys[np.isfinite(ys)]
-        return {"file": f"plots/{path.name}", "path": str(path), "points": points,
+        return {"file": f"plots/{path.name}", "points": points,
                 "y_min": float(finite.min()) if finite.size else None,
                 "y_max": float(finite.max()) if finite.size else None}
 

@@ -192,3 +192,15 @@ async def test_plot_writes_a_png_under_the_plots_dir(toolbox, workdir):
     assert result.ok, result.error
     path = workdir / result.content["file"]
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 5000
+
+
+async def test_the_service_toolbox_follows_the_settings(tmp_path):
+    from plugins.builtin import toolbox_from_settings
+    from tests.conftest import make_settings
+
+    (tmp_path / "tables").mkdir()
+    (tmp_path / "tables" / "t.csv").write_text("a\n1\n2\n")
+    box = toolbox_from_settings(make_settings(tmp_path / "data", table_data_dir=tmp_path / "tables"))
+    assert (await box.call("table", table(file="t.csv"))).content["row_count"] == 2
+    plotted = await box.call("plot", {"expression": "x", "start": 0, "end": 1})
+    assert (tmp_path / "data" / plotted.content["file"]).is_file()
