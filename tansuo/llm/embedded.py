@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 
 from tansuo.errors import BackendUnavailable
-from tansuo.llm.llama_server import LlamaServer, ServerConfig
+from tansuo.llm.llama_server import LlamaServer
 from tansuo.llm.openai_compat import OpenAIBackend
 from tansuo.llm.types import ChatRequest, ChatResult, StreamEvent
 
@@ -29,10 +29,6 @@ class EmbeddedBackend:
     @property
     def model(self) -> str:
         return self.server.cfg.alias
-
-    @property
-    def config(self) -> ServerConfig:
-        return self.server.cfg
 
     async def start(self) -> OpenAIBackend:
         async with self._lock:
