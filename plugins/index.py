@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -166,10 +167,14 @@ class PluginIndex:
         path = folder / "index.npz"
         if not path.is_file():
             return False
-        data = np.load(path, allow_pickle=False)
-        if data["vectors"].shape[1:] != (self.embedder.dim,):
-            return False  # another embedder made it: rebuild
-        self._set(list(data["names"]), list(data["hashes"]), data["vectors"].astype(np.float32))
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                vectors, names, hashes = data["vectors"], list(data["names"]), list(data["hashes"])
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+            return False  # unreadable: the caller rebuilds it from the manifests
+        if vectors.shape[1:] != (self.embedder.dim,) or not len(names) == len(hashes) == len(vectors):
+            return False  # another embedder made it, or it is inconsistent: rebuild
+        self._set(names, hashes, vectors.astype(np.float32))
         return True
 
     def _set(self, names: list[str], hashes: list[str], vectors: np.ndarray) -> None:

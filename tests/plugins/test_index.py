@@ -67,6 +67,13 @@ def test_a_corrupt_or_foreign_index_file_is_rebuilt_not_trusted(tmp_path):
     assert not PluginIndex(HashingEmbedder(dim=128)).load(tmp_path)
 
 
+def test_a_damaged_index_file_is_rebuilt_not_a_crash(tmp_path):
+    (tmp_path / "index.npz").write_bytes(b"not a zip file at all")
+    index = PluginIndex(HashingEmbedder())
+    assert not index.load(tmp_path)
+    assert index.build(CATALOGUE) and index.search("stock price").hits
+
+
 @pytest.mark.model
 def test_real_embeddings_find_the_right_plugin(tmp_path):
     index = PluginIndex(SentenceTransformerEmbedder(embedding_model_path(make_settings(tmp_path))))
