@@ -34,6 +34,7 @@ def run_checks(settings: Settings) -> list[Check]:
         ("embedding model", _check_embedding_model),
         ("store", _check_store),
         ("plugins", _check_plugins),
+        ("index", _check_index),
         ("data dir", _check_data_dir),
     ]
     return [_run(name, fn, settings) for name, fn in checks]
@@ -116,6 +117,23 @@ def _check_plugins(settings: Settings) -> str:
         raise TansuoError(f"{len(report.problems)} manifest problem(s), first: {report.problems[0]} "
                           "(tansuo plugins validate PATH shows them all)")
     return f"{len(report.plugins)} plugins load ({', '.join(sorted(report.plugins))})"
+
+
+def _check_index(settings: Settings) -> str:
+    """Reads the manifest only: opening the index would build the default corpus."""
+    from retrieval.storage import IndexCorrupt, read_manifest
+
+    folder = settings.effective_index_dir
+    try:
+        manifest = read_manifest(folder) if folder.is_dir() else None
+    except IndexCorrupt as exc:
+        raise TansuoError(f"{exc}; remove {folder} to rebuild it") from None
+    if manifest is None:
+        corpus = ("the default corpus (" + ", ".join(settings.corpus_packages) + ") is built on first start"
+                  if settings.default_corpus else "empty until `tansuo index add`")
+        return f"no index in {folder} yet; {corpus}"
+    docs = manifest["documents"]
+    return f"{len(docs)} documents, {sum(d['count'] for d in docs.values())} chunks in {folder}"
 
 
 def _check_data_dir(settings: Settings) -> str:

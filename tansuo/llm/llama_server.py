@@ -142,7 +142,7 @@ class LlamaServer:
         while time.monotonic() < deadline:
             if not self.alive:
                 raise BackendUnavailable(f"llama-server exited with code {self.proc.returncode} "
-                                         f"while starting: {self.log_tail()}")
+                                         f"while starting: {self.log_tail()}{_hint(self.proc.returncode)}")
             with contextlib.suppress(httpx.HTTPError):
                 if httpx.get(f"{root}/health", timeout=1.0).status_code == 200:
                     return
@@ -169,3 +169,11 @@ class LlamaServer:
         except OSError:
             return f"no log at {self.log_path}"
         return " | ".join(text[-lines:]) or "empty log"
+
+
+def _hint(returncode: int | None) -> str:
+    """A SIGILL means the binary uses instructions this CPU lacks (built on another machine)."""
+    if returncode == -signal.SIGILL:
+        return ("; illegal instruction: this llama-server was built for another CPU; rebuild it here with "
+                "`make clean install` or point TANSUO_LLAMA_SERVER_BIN at a build for this machine")
+    return ""

@@ -1,0 +1,273 @@
+"""Retrieval benchmark: ingestion throughput, query latency at 1k/10k/100k chunks, memory, quality.
+
+    .venv/bin/python bench/retrieval.py            # or: make bench-retrieval
+
+Everything is measured side by side in one run on this machine:
+1. Ingestion throughput with the embedding model in the loop (1k chunks), and without it
+   (chunking, BM25 tokens, segment writes, search-structure build) at 1k, 10k and 100k.
+2. Query latency p50/p95 for dense-only, BM25-only and hybrid at 1k, 10k and 100k chunks,
+   the live query embedding included (dense and hybrid).
+3. Exact scan vs IVF for dense search at growing sizes (latency, IVF recall@10): the
+   measured crossover behind DEFAULT_APPROX_THRESHOLD.
+4. Memory and restart time of the 100k index (a fresh process opens it).
+5. Quality: recall@5 and MRR of dense, BM25 and hybrid on eval_sets/retrieval/questions.jsonl
+   over the news eval corpus plus the default corpus (full-length embeddings).
+
+The latency indexes take their document vectors from bench/warm_cache.py's cache (MiniLM on
+each chunk's first 32 tokens): embedding 100k full chunks takes over two hours on two cores.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.corpus_cache import CachedEmbedder, progress_line  # noqa: E402
+from bench.warm_cache import LATENCY_TOKENS, SIZES, latency_docs  # noqa: E402
+from retrieval.corpus import default_corpus  # noqa: E402
+from retrieval.dense import EXACT_SUBSET, Dense  # noqa: E402
+from retrieval.index import DocumentIndex  # noqa: E402
+from retrieval.loaders import load_path  # noqa: E402
+from tansuo.embedding import SentenceTransformerEmbedder, embedding_model_path  # noqa: E402
+from tansuo.settings import load_settings  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+QUESTIONS = ROOT / "eval_sets" / "retrieval" / "questions.jsonl"
+NEWS = ROOT / "eval_sets" / "news"
+MODES = ("dense", "bm25", "hybrid")
+
+
+class BenchEmbedder:
+    """Documents from the vector cache, queries (one text) through the live model."""
+
+    def __init__(self, cached: CachedEmbedder, live: SentenceTransformerEmbedder) -> None:
+        self.cached, self.live = cached, live
+        self.dim, self.name = live.dim, live.name
+
+    def embed(self, texts):
+        return self.live.embed(texts) if len(texts) == 1 else self.cached.embed(texts)
+
+
+def questions() -> list[dict]:
+    return [json.loads(line) for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def percentiles(samples: list[float]) -> dict[str, float]:
+    ms = np.array(samples) * 1000
+    return {"p50_ms": round(float(np.percentile(ms, 50)), 2), "p95_ms": round(float(np.percentile(ms, 95)), 2)}
+
+
+def time_queries(index: DocumentIndex, queries: list[str], mode: str) -> dict[str, float]:
+    for q in queries[:10]:
+        index.search(q, 5, mode=mode)  # warm caches
+    samples = []
+    for q in queries:
+        t = time.perf_counter()
+        index.search(q, 5, mode=mode)
+        samples.append(time.perf_counter() - t)
+    return percentiles(samples)
+
+
+def ingest_with_model(live: SentenceTransformerEmbedder, cache: Path) -> dict[str, float]:
+    docs, _ = latency_docs(cache, 1_000)
+    with tempfile.TemporaryDirectory() as tmp:
+        index = DocumentIndex(Path(tmp), live)
+        t = time.perf_counter()
+        report = index.add(docs, progress=progress_line)
+        index.prepare()
+        seconds = time.perf_counter() - t
+    return {"chunks": report.chunks, "seconds": round(seconds, 1), "chunks_per_s": round(report.chunks / seconds, 1)}
+
+
+def latency_at(size: int, embedder: BenchEmbedder, cache: Path, queries: list[str], keep: Path | None):
+    docs, _ = latency_docs(cache, size)
+    folder = Path(tempfile.mkdtemp(dir=keep.parent)) if keep else Path(tempfile.mkdtemp())
+    index = DocumentIndex(folder, embedder)
+    t = time.perf_counter()
+    report = index.add(docs, progress=progress_line)
+    ingest_s = time.perf_counter() - t
+    t = time.perf_counter()
+    index.prepare()
+    build_s = time.perf_counter() - t
+    row = {"chunks": report.chunks, "documents": len(docs), "dense_index": index.stats()["dense"],
+           "ingest_without_embedding_chunks_per_s": round(report.chunks / ingest_s, 1),
+           "search_structures_build_s": round(build_s, 1), "disk_mib": round(index.stats()["disk_bytes"] / 2**20, 1)}
+    for mode in MODES:
+        row[mode] = time_queries(index, queries, mode)
+    print(f"  {size:>7} chunks: " + ", ".join(f"{m} p50 {row[m]['p50_ms']} ms" for m in MODES), file=sys.stderr)
+    if keep:
+        folder.rename(keep)
+        return row, keep
+    return row, folder
+
+
+def exact_vs_ivf(vectors: np.ndarray, query_vectors: np.ndarray) -> list[dict]:
+    rows = []
+    for n in (10_000, 25_000, 50_000, len(vectors)):
+        sub = vectors[:n]
+        exact = Dense(sub, approx_threshold=10**9)
+        ivf = Dense(sub, approx_threshold=0)
+        t = time.perf_counter()
+        ivf.prepare()
+        train_s = time.perf_counter() - t
+        times = {"exact": [], "ivf": []}
+        recall = []
+        for q in query_vectors:
+            t = time.perf_counter()
+            truth = exact.search(q, 10)[0]
+            times["exact"].append(time.perf_counter() - t)
+            t = time.perf_counter()
+            found = ivf.search(q, 10)[0]
+            times["ivf"].append(time.perf_counter() - t)
+            recall.append(len(set(truth) & set(found)) / 10)
+        rows.append({"chunks": n, "exact": percentiles(times["exact"]), "ivf": percentiles(times["ivf"]),
+                     "ivf_recall_at_10": round(float(np.mean(recall)), 3), "ivf_build_s": round(train_s, 1)})
+        print(f"  dense {n}: exact p50 {rows[-1]['exact']['p50_ms']} ms, ivf p50 {rows[-1]['ivf']['p50_ms']} ms, "
+              f"recall@10 {rows[-1]['ivf_recall_at_10']}", file=sys.stderr)
+    return rows
+
+
+MEMORY_PROBE = """
+import json, sys, time
+from pathlib import Path
+from retrieval.index import DocumentIndex
+from tansuo.embedding import SentenceTransformerEmbedder
+def rss():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmRSS"):
+            return int(line.split()[1]) * 1024
+emb = SentenceTransformerEmbedder(Path(sys.argv[2]))
+emb.embed(["warm up the model"])
+before = rss()
+t = time.perf_counter()
+index = DocumentIndex(Path(sys.argv[1]), emb)
+index.prepare()
+hits = index.search("how do I parse a configuration file", 5)
+print(json.dumps({"rss_mib": round((rss() - before) / 2**20, 1), "open_s": round(time.perf_counter() - t, 2),
+                  "hits": len(hits)}))
+"""
+
+
+def memory_and_restart(folder: Path, model_path: Path) -> dict:
+    out = subprocess.run([sys.executable, "-c", MEMORY_PROBE, str(folder), str(model_path)], capture_output=True,
+                         text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def quality(live: SentenceTransformerEmbedder, cache: Path, settings) -> dict:
+    full = CachedEmbedder(embedding_model_path(settings), cache / "vectors-full.npz")
+    embedder = BenchEmbedder(full, live)
+    docs = load_path(NEWS).documents + list(default_corpus(settings.corpus_packages))
+    with tempfile.TemporaryDirectory() as tmp:
+        index = DocumentIndex(Path(tmp), embedder)
+        index.add(docs, progress=progress_line)
+        full.save()
+        index.prepare()
+        result: dict = {"documents": len(index.document_ids()), "chunks": len(index)}
+        qs = questions()
+        for corpus in ("news", "python", "all"):
+            subset = [q for q in qs if corpus in ("all", q["corpus"])]
+            result[corpus] = {"questions": len(subset)}
+            for mode in MODES:
+                result[corpus][mode] = score(index, subset, mode)
+    return result
+
+
+def score(index: DocumentIndex, qs: list[dict], mode: str) -> dict[str, float]:
+    """Document-level recall@5 (share of the relevant documents in the top 5) and MRR."""
+    recalls, rr = [], []
+    for q in qs:
+        ranked = list(dict.fromkeys(h.doc_id for h in index.search(q["question"], 30, mode=mode)))[:10]
+        relevant = set(q["relevant"])
+        recalls.append(len(relevant & set(ranked[:5])) / len(relevant))
+        first = next((i for i, d in enumerate(ranked, start=1) if d in relevant), None)
+        rr.append(1 / first if first else 0.0)
+    return {"recall@5": round(float(np.mean(recalls)), 3), "mrr": round(float(np.mean(rr)), 3)}
+
+
+def plot(results: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.5))
+    sizes = [r["chunks"] for r in results["latency"]]
+    width = 0.25
+    for i, mode in enumerate(MODES):
+        p50 = [r[mode]["p50_ms"] for r in results["latency"]]
+        p95 = [r[mode]["p95_ms"] for r in results["latency"]]
+        xs = np.arange(len(sizes)) + (i - 1) * width
+        ax1.bar(xs, p50, width, label=f"{mode} p50")
+        ax1.errorbar(xs, p50, yerr=[np.zeros(len(p50)), np.array(p95) - np.array(p50)], fmt="none", ecolor="black",
+                     capsize=3)
+    ax1.axhline(25, color="red", linestyle="--", linewidth=1, label="target: hybrid p50 25 ms")
+    ax1.set_xticks(np.arange(len(sizes)), [f"{s:,}" for s in sizes])
+    ax1.set_xlabel("chunks in the index")
+    ax1.set_ylabel("query latency, ms (bar p50, whisker p95)")
+    ax1.set_title("Query latency incl. query embedding")
+    ax1.legend(fontsize=8)
+    q = results["quality"]["all"]
+    metrics = ["recall@5", "mrr"]
+    for i, mode in enumerate(MODES):
+        ax2.bar(np.arange(2) + (i - 1) * width, [q[mode][m] for m in metrics], width, label=mode)
+    ax2.set_xticks(np.arange(2), metrics)
+    ax2.set_ylim(0, 1)
+    ax2.set_title(f"Quality on {q['questions']} labelled questions")
+    ax2.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def main() -> None:
+    settings = load_settings()
+    cache = settings.data_dir / "bench-cache"
+    model_path = embedding_model_path(settings)
+    live = SentenceTransformerEmbedder(model_path)
+    cached = CachedEmbedder(model_path, cache / f"vectors-{LATENCY_TOKENS}.npz", max_tokens=LATENCY_TOKENS)
+    embedder = BenchEmbedder(cached, live)
+    queries = [q["question"] for q in questions()]
+    results: dict = {"machine": f"{os.cpu_count()} cores", "queries": len(queries)}
+
+    print("1. ingestion with the model in the loop (1k chunks)", file=sys.stderr)
+    results["ingest_with_model"] = ingest_with_model(live, cache)
+
+    print("2. latency at 1k, 10k, 100k chunks", file=sys.stderr)
+    keep = Path(tempfile.mkdtemp()) / "index-100k"
+    results["latency"] = []
+    for size in SIZES:
+        row, folder = latency_at(size, embedder, cache, queries, keep if size == max(SIZES) else None)
+        results["latency"].append(row)
+    cached.save()
+
+    print("3. exact scan vs IVF", file=sys.stderr)
+    big = DocumentIndex(keep, embedder)
+    big.prepare()
+    query_vectors = live.embed(queries)
+    results["exact_vs_ivf"] = exact_vs_ivf(big._table.vectors, query_vectors)
+    results["exact_subset_limit"] = EXACT_SUBSET
+
+    print("4. memory and restart at 100k", file=sys.stderr)
+    results["memory_100k"] = memory_and_restart(keep, model_path)
+
+    print("5. quality", file=sys.stderr)
+    results["quality"] = quality(live, cache, settings)
+
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "retrieval.json").write_text(json.dumps(results, indent=2) + "\n")
+    plot(results, RESULTS / "retrieval.png")
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+"""Dense search: exact inner product while the index is small, faiss IVF past a measured size.
+
+Vectors are L2-normalised, so inner product is cosine similarity. Below
+``approx_threshold`` chunks an exact scan is both exact and fast enough (see
+bench/retrieval.py for the crossover); above it an IVF index probes a few lists.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+DEFAULT_APPROX_THRESHOLD = 50_000  # chunks; bench/retrieval.py measures the crossover
+EXACT_SUBSET = 20_000  # a filter that leaves at most this many chunks is scanned exactly
+
+
+class Dense:
+    def __init__(self, vectors: np.ndarray, *, approx_threshold: int = DEFAULT_APPROX_THRESHOLD,
+                 ivf: faiss.Index | None = None, nprobe: int = 16) -> None:
+        self.vectors = vectors
+        self.approx_threshold = approx_threshold
+        self.nprobe = nprobe
+        self.ivf = ivf
+        # One query at a time: OpenMP threads only contend with torch's on a few cores.
+        faiss.omp_set_num_threads(1)
+
+    @property
+    def approximate(self) -> bool:
+        return self.ivf is not None
+
+    def prepare(self) -> None:
+        """Train and fill the IVF index when the size calls for one (a few seconds at 100k)."""
+        n, dim = self.vectors.shape
+        if n <= self.approx_threshold:
+            self.ivf = None
+            return
+        if self.ivf is not None and self.ivf.ntotal == n:
+            return
+        nlist = max(16, int(math.sqrt(n)))
+        quantizer = faiss.IndexFlatIP(dim)
+        ivf = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
+        sample = self.vectors[np.random.default_rng(0).permutation(n)[: nlist * 64]]
+        ivf.train(sample)
+        ivf.add(self.vectors)
+        self.ivf = ivf
+
+    def search(self, query: np.ndarray, k: int, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Rows and cosine scores of the best k chunks (within the mask), best first."""
+        n = len(self.vectors)
+        if n == 0 or k <= 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+        query = query.reshape(-1).astype(np.float32)
+        if mask is not None:
+            rows = np.flatnonzero(mask)
+            if self.ivf is None or len(rows) <= EXACT_SUBSET:
+                return _top(self.vectors[rows] @ query, k, rows)
+            return self._ivf_search(query, k, faiss.IDSelectorBatch(rows.astype(np.int64)))
+        if self.ivf is None:
+            return _top(self.vectors @ query, k, None)
+        return self._ivf_search(query, k, None)
+
+    def _ivf_search(self, query: np.ndarray, k: int, selector) -> tuple[np.ndarray, np.ndarray]:
+        params = faiss.SearchParametersIVF(nprobe=self.nprobe, sel=selector) if selector is not None \
+            else faiss.SearchParametersIVF(nprobe=self.nprobe)
+        scores, rows = self.ivf.search(query[None, :], k, params=params)
+        keep = rows[0] >= 0
+        return rows[0][keep].astype(np.int64), scores[0][keep].astype(np.float32)
+
+    def save(self, path: Path) -> None:
+        if self.ivf is not None:
+            faiss.write_index(self.ivf, str(path))
+
+    @staticmethod
+    def load_ivf(path: Path) -> faiss.Index | None:
+        return faiss.read_index(str(path)) if path.is_file() else None
+
+
+def _top(scores: np.ndarray, k: int, rows: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    k = min(k, len(scores))
+    if k == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.float32)
+    top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+    top = top[np.argsort(-scores[top], kind="stable")]
+    picked = rows[top] if rows is not None else top
+    return picked.astype(np.int64), scores[top].astype(np.float32)

@@ -1,0 +1,505 @@
+"""The document index: hybrid dense + BM25 search over dated chunks, persisted and incremental.
+
+Adding embeds only new or changed documents (a changed document's old chunks go),
+removing drops a document's chunks, and both commit through the manifest (see
+storage.py), so the index on disk is readable at every moment. The search structures
+(BM25 scores, and an IVF index past the exact-search size) are derived from the chunk
+table, rebuilt on the first search after a change and kept as a snapshot next to the
+manifest so a restart loads them instead of rebuilding.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import math
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from retrieval.chunking import ChunkConfig, chunk_text
+from retrieval.dense import DEFAULT_APPROX_THRESHOLD, Dense
+from retrieval.documents import Chunk, Document
+from retrieval.lexical import Lexical, tokenize
+from retrieval.storage import (
+    FORMAT,
+    MANIFEST,
+    Segment,
+    read_manifest,
+    read_segment,
+    remove_orphans,
+    replace_dir,
+    write_manifest,
+    write_segment,
+)
+from tansuo.embedding import Embedder
+
+Mode = Literal["hybrid", "dense", "bm25"]
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+RRF_K = 60  # reciprocal-rank fusion constant (Cormack et al. 2009)
+CANDIDATES = 50  # per retriever, before fusion
+COMMIT_CHUNKS = 2048  # a long ingest commits every so many chunks, so a crash loses little
+
+
+class IndexMismatch(Exception):
+    """The index on disk was built with another embedding model."""
+
+
+@dataclass(frozen=True)
+class Filters:
+    since: datetime | None = None  # the document's date (updated, else published) on or after
+    until: datetime | None = None  # ... on or before
+    sources: tuple[str, ...] = ()  # source prefixes (a folder, a site); any of them
+
+    @property
+    def empty(self) -> bool:
+        return self.since is None and self.until is None and not self.sources
+
+
+@dataclass(frozen=True)
+class Hit:
+    chunk_id: str
+    doc_id: str
+    title: str
+    source: str
+    text: str
+    start: int
+    end: int
+    published: datetime | None
+    updated: datetime | None
+    date_origin: str
+    metadata: dict[str, Any]
+    score: float  # fused (hybrid) or the retriever's own score
+    dense_rank: int | None = None  # 1-based rank in each retriever's list, if it found the chunk
+    bm25_rank: int | None = None
+
+    @property
+    def date(self) -> datetime | None:
+        return self.updated or self.published
+
+
+@dataclass
+class AddReport:
+    added: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    chunks: int = 0  # chunks embedded
+
+
+@dataclass
+class _Table:
+    """The live chunks, row-aligned with the search structures."""
+
+    vectors: np.ndarray
+    doc_ids: list[str]
+    n: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    texts: list[str]
+    tokens: list[str]
+    doc_row: np.ndarray  # row -> position in doc_order
+    doc_order: list[str]
+    doc_dates: np.ndarray  # per document: POSIX time of its date, NaN if it has none
+    doc_sources: list[str]
+
+    def __len__(self) -> int:
+        return len(self.doc_ids)
+
+
+class DocumentIndex:
+    def __init__(self, folder: Path, embedder: Embedder, *,
+                 chunking: ChunkConfig = ChunkConfig(), approx_threshold: int = DEFAULT_APPROX_THRESHOLD,
+                 commit_chunks: int = COMMIT_CHUNKS) -> None:
+        self.folder = folder
+        self.embedder = embedder
+        self.embedder_name = getattr(embedder, "name", type(embedder).__name__)
+        self.chunking = chunking
+        self.approx_threshold = approx_threshold
+        self.commit_chunks = commit_chunks
+        folder.mkdir(parents=True, exist_ok=True)
+        self._manifest = self._empty_manifest()
+        self._segments: dict[str, Segment] = {}
+        self._seen: tuple[int, int] | None = None  # the manifest file's (mtime, size) when last read
+        with self._writing():  # also cleans up after a writer that crashed
+            remove_orphans(folder, set(self._manifest["segments"]))
+        self._table: _Table | None = None
+        self._lexical = Lexical()
+        self._dense = Dense(np.zeros((0, embedder.dim), np.float32), approx_threshold=approx_threshold)
+        self._ready_generation = -1
+
+    # --- reading -----------------------------------------------------------------------------
+
+    @property
+    def generation(self) -> int:
+        return self._manifest["generation"]
+
+    @property
+    def is_new(self) -> bool:
+        """Nothing was ever committed here."""
+        return self.generation == 0
+
+    def __len__(self) -> int:
+        return sum(d["count"] for d in self._docs.values())
+
+    def __contains__(self, doc_id: str) -> bool:
+        return doc_id in self._docs
+
+    def document_ids(self) -> list[str]:
+        return list(self._docs)
+
+    def document(self, doc_id: str) -> dict[str, Any] | None:
+        """A document's record (title, source, dates, metadata, chunk count), or None."""
+        record = self._docs.get(doc_id)
+        return None if record is None else {"id": doc_id, **record["info"], "chunks": record["count"]}
+
+    def chunks(self, doc_id: str) -> list[Chunk]:
+        record = self._docs.get(doc_id)
+        if record is None:
+            return []
+        seg, first = self._segments[record["segment"]], record["first"]
+        return [Chunk(doc_id, int(seg.n[r]), seg.texts[r], int(seg.start[r]), int(seg.end[r]))
+                for r in range(first, first + record["count"])]
+
+    @property
+    def _docs(self) -> dict[str, dict[str, Any]]:
+        return self._manifest["documents"]
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        """Small facts about the index itself, committed with it (e.g. the default corpus is complete)."""
+        return dict(self._manifest.setdefault("meta", {}))
+
+    def set_meta(self, key: str, value: Any) -> None:
+        with self._writing():
+            self._manifest.setdefault("meta", {})[key] = value
+            self._commit()
+
+    # --- writing -----------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """One writer at a time across processes (the service and the CLI may share an index);
+        the writer first catches up with what others committed, so no commit is lost."""
+        with open(self.folder / ".lock", "a+b") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                self._reload()
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _reload(self) -> None:
+        manifest = read_manifest(self.folder)
+        self._seen = _stat(self.folder)
+        if manifest is None:
+            return
+        if manifest["generation"] == self.generation and set(manifest["segments"]) == self._segments.keys():
+            return
+        self._manifest = manifest
+        self._check_embedder()
+        self._segments = {name: self._segments.get(name) or read_segment(self.folder / name)
+                          for name in manifest["segments"]}
+        self._table = None
+
+    def refresh(self) -> bool:
+        """Pick up what another process committed (one stat when nothing did); True if anything changed."""
+        if _stat(self.folder) == self._seen:
+            return False
+        before = self.generation
+        self._reload()
+        return self.generation != before
+
+    def add(self, documents: Iterable[Document], progress: Progress | None = None) -> AddReport:
+        """Index documents; unchanged ones (same content hash) are skipped, changed ones replaced."""
+        with self._writing():
+            return self._add(documents, progress)
+
+    def _add(self, documents: Iterable[Document], progress: Progress | None) -> AddReport:
+        report = AddReport()
+        latest: dict[str, Document] = {}
+        for doc in documents:
+            latest[doc.id] = doc  # the same id twice in one batch: the later wins
+        pending: list[tuple[Document, str, list[Chunk]]] = []
+        for doc in latest.values():
+            digest = doc.content_hash()
+            old = self._docs.get(doc.id)
+            if old is not None and old["hash"] == digest:
+                report.unchanged.append(doc.id)
+                continue
+            (report.replaced if old is not None else report.added).append(doc.id)
+            pending.append((doc, digest, chunk_text(doc.id, doc.text, self.chunking)))
+        total = sum(len(c) for _, _, c in pending)
+        done = 0
+        for batch in _batches(pending, self.commit_chunks):
+            self._commit_batch(batch, lambda n: progress and progress("embedding", done + n, total))
+            done += sum(len(c) for _, _, c in batch)
+        report.chunks = total
+        self._maybe_compact()
+        return report
+
+    def remove(self, doc_ids: Sequence[str]) -> list[str]:
+        """Drop documents; returns those that were there."""
+        with self._writing():
+            present = [d for d in dict.fromkeys(doc_ids) if d in self._docs]
+            if present:
+                for doc_id in present:
+                    del self._docs[doc_id]
+                self._commit()
+                self._maybe_compact()
+            return present
+
+    def _commit_batch(self, batch: list[tuple[Document, str, list[Chunk]]], progress: Callable[[int], Any]) -> None:
+        chunks = [(doc, c) for doc, _, cs in batch for c in cs]
+        texts = [embedding_text(doc.title, c.text) for doc, c in chunks]
+        vectors = _embed(self.embedder, texts, progress)
+        name = self._next_segment_name()
+        write_segment(self.folder, name, Segment(
+            vectors=vectors, doc_ids=[c.doc_id for _, c in chunks], n=np.array([c.n for _, c in chunks]),
+            start=np.array([c.start for _, c in chunks]), end=np.array([c.end for _, c in chunks]),
+            texts=[c.text for _, c in chunks], tokens=[" ".join(tokenize(t)) for t in texts]))
+        self._segments[name] = read_segment(self.folder / name)
+        first = 0
+        for doc, digest, cs in batch:
+            self._docs[doc.id] = {"hash": digest, "segment": name, "first": first, "count": len(cs),
+                                  "info": doc.info()}
+            first += len(cs)
+        self._manifest["segments"].append(name)
+        self._commit()
+
+    def _commit(self) -> None:
+        """Write the manifest (the commit point), then delete segments nothing points to."""
+        used = {d["segment"] for d in self._docs.values()}
+        self._manifest["segments"] = [s for s in self._manifest["segments"] if s in used]
+        self._manifest["generation"] += 1
+        write_manifest(self.folder, self._manifest)
+        self._seen = _stat(self.folder)
+        for name in [s for s in self._segments if s not in used]:
+            del self._segments[name]
+            (self.folder / name).unlink(missing_ok=True)
+        self._table = None
+
+    def _maybe_compact(self) -> None:
+        """Merge into one segment when many small segments or many dead rows pile up."""
+        stored = sum(len(s) for s in self._segments.values())
+        live = len(self)
+        if len(self._segments) <= 8 and (stored == 0 or live / stored >= 0.6):
+            return
+        table = self._build_table()
+        name = self._next_segment_name()
+        write_segment(self.folder, name, Segment(table.vectors, table.doc_ids, table.n, table.start, table.end,
+                                                 table.texts, table.tokens))
+        self._segments[name] = read_segment(self.folder / name)
+        row = 0
+        for doc_id in table.doc_order:
+            record = self._docs[doc_id]
+            record["segment"], record["first"] = name, row
+            row += record["count"]
+        self._manifest["segments"] = [name]
+        self._commit()
+
+    def _next_segment_name(self) -> str:
+        self._manifest["next_segment"] += 1
+        return f"seg-{self._manifest['next_segment']:08d}.npz"
+
+    # --- searching ---------------------------------------------------------------------------
+
+    def search(self, query: str, k: int = 5, *, mode: Mode = "hybrid", filters: Filters | None = None,
+               candidates: int = CANDIDATES) -> list[Hit]:
+        self.prepare()
+        table = self._table
+        if table is None or not len(table) or not query.strip():
+            return []
+        mask = self._mask(table, filters) if filters and not filters.empty else None
+        if mask is not None and not mask.any():
+            return []
+        depth = max(candidates, k)
+        dense = bm25 = (np.zeros(0, np.int64), np.zeros(0, np.float32))
+        if mode in ("hybrid", "dense"):
+            dense = self._dense.search(self.embedder.embed([query])[0], depth, mask)
+        if mode in ("hybrid", "bm25"):
+            bm25 = self._lexical.search(query, depth, mask)
+        ranked = _fuse(dense, bm25, mode)[:k]
+        return [self._hit(table, row, score, ranks) for row, score, ranks in ranked]
+
+    def prepare(self, progress: Progress | None = None) -> None:
+        """Bring the search structures up to date with the last commit (load the snapshot or rebuild)."""
+        self.refresh()
+        if self._ready_generation == self.generation and self._table is not None:
+            return
+        table = self._table = self._build_table()
+        self._dense = Dense(table.vectors, approx_threshold=self.approx_threshold)
+        snapshot = self.folder / f"snapshot-{self.generation:08d}"
+        if not self._load_snapshot(snapshot, table):
+            if progress:
+                progress("search structures", 0, 1)
+            self._lexical = Lexical.build([t.split() for t in table.tokens])
+            self._dense.prepare()
+            self._save_snapshot(snapshot)
+            if progress:
+                progress("search structures", 1, 1)
+        self._ready_generation = self.generation
+
+    def _load_snapshot(self, snapshot: Path, table: _Table) -> bool:
+        if not snapshot.is_dir():
+            return False
+        try:
+            self._lexical = Lexical.load(snapshot / "bm25", len(table))
+            self._dense.ivf = Dense.load_ivf(snapshot / "ivf.faiss")
+            self._dense.prepare()  # a no-op when the snapshot's IVF fits
+            return True
+        except (OSError, ValueError, RuntimeError, KeyError):
+            return False  # damaged: rebuild
+
+    def _save_snapshot(self, snapshot: Path) -> None:
+        tmp = Path(tempfile.mkdtemp(dir=self.folder, prefix=".tmp-snapshot-"))
+        (tmp / "bm25").mkdir()
+        self._lexical.save(tmp / "bm25")
+        self._dense.save(tmp / "ivf.faiss")
+        replace_dir(tmp, snapshot)
+        for old in self.folder.glob("snapshot-*"):
+            if old != snapshot:
+                shutil.rmtree(old, ignore_errors=True)
+
+    def _build_table(self) -> _Table:
+        parts: list[tuple[Segment, np.ndarray]] = []
+        doc_order: list[str] = []
+        for name in self._manifest["segments"]:
+            docs = sorted(((r["first"], r["count"], d) for d, r in self._docs.items() if r["segment"] == name))
+            rows = np.concatenate([np.arange(f, f + c) for f, c, _ in docs]) if docs else np.zeros(0, np.int64)
+            parts.append((self._segments[name], rows))
+            doc_order += [d for _, _, d in docs]
+        counts = [self._docs[d]["count"] for d in doc_order]
+        dim = self.embedder.dim
+        return _Table(
+            vectors=_gather([s.vectors for s, _ in parts], [r for _, r in parts], np.zeros((0, dim), np.float32)),
+            doc_ids=[s.doc_ids[i] for s, rows in parts for i in rows],
+            n=_gather([s.n for s, _ in parts], [r for _, r in parts], np.zeros(0, np.int32)),
+            start=_gather([s.start for s, _ in parts], [r for _, r in parts], np.zeros(0, np.int64)),
+            end=_gather([s.end for s, _ in parts], [r for _, r in parts], np.zeros(0, np.int64)),
+            texts=[s.texts[i] for s, rows in parts for i in rows],
+            tokens=[s.tokens[i] for s, rows in parts for i in rows],
+            doc_row=np.repeat(np.arange(len(doc_order), dtype=np.int32), counts),
+            doc_order=doc_order,
+            doc_dates=np.array([_timestamp(self._docs[d]["info"]) for d in doc_order], np.float64),
+            doc_sources=[self._docs[d]["info"]["source"] for d in doc_order])
+
+    def _mask(self, table: _Table, filters: Filters) -> np.ndarray:
+        keep = np.ones(len(table.doc_order), bool)
+        if filters.since or filters.until:
+            dates = table.doc_dates
+            with np.errstate(invalid="ignore"):  # undated documents (NaN) never pass a date filter
+                if filters.since:
+                    keep &= dates >= filters.since.timestamp()
+                if filters.until:
+                    keep &= dates <= filters.until.timestamp()
+        if filters.sources:
+            keep &= np.array([s.startswith(filters.sources) for s in table.doc_sources])
+        return keep[table.doc_row]
+
+    def _hit(self, table: _Table, row: int, score: float, ranks: tuple[int | None, int | None]) -> Hit:
+        doc_id = table.doc_ids[row]
+        info = self._docs[doc_id]["info"]
+        return Hit(chunk_id=f"{doc_id}#{int(table.n[row])}", doc_id=doc_id, title=info["title"],
+                   source=info["source"], text=table.texts[row], start=int(table.start[row]),
+                   end=int(table.end[row]), published=_from_iso(info["published"]),
+                   updated=_from_iso(info["updated"]), date_origin=info["date_origin"],
+                   metadata=info["metadata"], score=score, dense_rank=ranks[0], bm25_rank=ranks[1])
+
+    # --- bookkeeping -------------------------------------------------------------------------
+
+    def stats(self) -> dict[str, Any]:
+        dates = [_timestamp(r["info"]) for r in self._docs.values()]
+        dated = [d for d in dates if not math.isnan(d)]
+        origins: dict[str, int] = {}
+        for record in self._docs.values():
+            origins[record["info"]["date_origin"]] = origins.get(record["info"]["date_origin"], 0) + 1
+        return {
+            "folder": str(self.folder), "documents": len(self._docs), "chunks": len(self),
+            "segments": len(self._segments), "generation": self.generation, "embedder": self.embedder_name,
+            "dense": "ivf" if len(self) > self.approx_threshold else "exact",
+            "disk_bytes": sum(p.stat().st_size for p in self.folder.rglob("*") if p.is_file()),
+            "date_origins": origins,
+            "oldest": datetime.fromtimestamp(min(dated)).date().isoformat() if dated else None,
+            "newest": datetime.fromtimestamp(max(dated)).date().isoformat() if dated else None,
+        }
+
+    def _empty_manifest(self) -> dict[str, Any]:
+        return {"format": FORMAT, "embedder": self.embedder_name, "dim": self.embedder.dim, "generation": 0,
+                "next_segment": 0, "segments": [], "documents": {}, "meta": {}}
+
+    def _check_embedder(self) -> None:
+        m = self._manifest
+        if m.get("embedder") != self.embedder_name or m.get("dim") != self.embedder.dim:
+            raise IndexMismatch(f"the index in {self.folder} was built with {m.get('embedder')} "
+                                f"({m.get('dim')} dims), not {self.embedder_name} ({self.embedder.dim} dims); "
+                                "remove that folder to rebuild it")
+
+
+def embedding_text(title: str, text: str) -> str:
+    """What is embedded and BM25-indexed for a chunk: its document's title gives it context."""
+    return f"{title}\n{text}" if title and not text.startswith(title) else text
+
+
+def _embed(embedder: Embedder, texts: list[str], progress: Callable[[int], Any], batch: int = 256) -> np.ndarray:
+    out = []
+    for i in range(0, len(texts), batch):
+        out.append(embedder.embed(texts[i:i + batch]))
+        progress(min(i + batch, len(texts)))
+    return np.vstack(out).astype(np.float32) if out else np.zeros((0, embedder.dim), np.float32)
+
+
+def _batches(pending: list, size: int):
+    batch, count = [], 0
+    for item in pending:
+        batch.append(item)
+        count += len(item[2])
+        if count >= size:
+            yield batch
+            batch, count = [], 0
+    if batch:
+        yield batch
+
+
+def _stat(folder: Path) -> tuple[int, int] | None:
+    try:
+        st = (folder / MANIFEST).stat()
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size
+
+
+def _gather(arrays: list[np.ndarray], rows: list[np.ndarray], empty: np.ndarray) -> np.ndarray:
+    if len(arrays) == 1 and len(rows[0]) == len(arrays[0]):
+        return arrays[0]  # one segment, all live: no copy
+    picked = [a[r] for a, r in zip(arrays, rows) if len(r)]
+    return np.concatenate(picked) if picked else empty
+
+
+def _timestamp(info: dict[str, Any]) -> float:
+    value = _from_iso(info["updated"] or info["published"])
+    return value.timestamp() if value else math.nan
+
+
+def _from_iso(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _fuse(dense: tuple[np.ndarray, np.ndarray], bm25: tuple[np.ndarray, np.ndarray], mode: Mode):
+    """(row, score, (dense rank, bm25 rank)) best first; reciprocal-rank fusion for hybrid."""
+    d_rank = {int(r): i + 1 for i, r in enumerate(dense[0])}
+    b_rank = {int(r): i + 1 for i, r in enumerate(bm25[0])}
+    if mode == "dense":
+        return [(int(r), float(s), (d_rank[int(r)], None)) for r, s in zip(*dense)]
+    if mode == "bm25":
+        return [(int(r), float(s), (None, b_rank[int(r)])) for r, s in zip(*bm25)]
+    rows = set(d_rank) | set(b_rank)
+    fused = {r: (1 / (RRF_K + d_rank[r]) if r in d_rank else 0) + (1 / (RRF_K + b_rank[r]) if r in b_rank else 0)
+             for r in rows}
+    order = sorted(rows, key=lambda r: (-fused[r], d_rank.get(r, 10**9)))
+    return [(r, fused[r], (d_rank.get(r), b_rank.get(r))) for r in order]

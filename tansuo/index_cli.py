@@ -1,0 +1,221 @@
+"""`tansuo index add|search|stats|remove|show`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from tansuo.errors import TansuoError
+from tansuo.settings import Settings, load_settings
+
+EXIT_OK, EXIT_PROBLEMS = 0, 1
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    index = sub.add_parser("index", help="ingest and search documents")
+    cmds = index.add_subparsers(dest="index_command", required=True, metavar="SUBCOMMAND")
+    add = cmds.add_parser("add", help="ingest files, folders and URLs (changed documents are replaced)")
+    add.add_argument("inputs", nargs="+", metavar="PATH|URL")
+    add.add_argument("--text-field", help="the JSON/JSONL field holding the text (default: text, content, body)")
+    add.set_defaults(handler=_add)
+
+    search = cmds.add_parser("search", help="hybrid search over the index")
+    search.add_argument("query")
+    search.add_argument("-k", type=_positive, default=5)
+    search.add_argument("--since", type=_date, help="documents dated on or after (YYYY-MM-DD or any date)")
+    search.add_argument("--until", type=_date, help="documents dated on or before")
+    search.add_argument("--source", action="append", default=[], help="source prefix (repeatable)")
+    search.add_argument("--mode", choices=["hybrid", "dense", "bm25"], default="hybrid")
+    search.add_argument("--json", action="store_true", help="one JSON object per hit")
+    search.set_defaults(handler=_search)
+
+    cmds.add_parser("stats", help="documents, chunks, size, dates").set_defaults(handler=_stats)
+    remove = cmds.add_parser("remove", help="drop documents by id")
+    remove.add_argument("ids", nargs="+", metavar="ID")
+    remove.set_defaults(handler=_remove)
+    web = cmds.add_parser("web", help="search the configured web sources (SearXNG, MediaWiki)")
+    web.add_argument("query")
+    web.add_argument("-k", type=_positive, default=5)
+    web.add_argument("--add", action="store_true", help="ingest the results into the index")
+    web.set_defaults(handler=_web)
+    show = cmds.add_parser("show", help="one document's record and chunks")
+    show.add_argument("id")
+    show.set_defaults(handler=_show)
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _date(text: str) -> datetime:
+    from retrieval.documents import parse_date
+
+    value = parse_date(text)
+    if value is None:
+        raise argparse.ArgumentTypeError(f"not a date: {text!r} (use YYYY-MM-DD)")
+    return value
+
+
+class _Bars:
+    """One tqdm bar per stage on stderr."""
+
+    def __init__(self) -> None:
+        self.bars: dict[str, object] = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        from tqdm import tqdm
+
+        bar = self.bars.get(stage)
+        if bar is None:
+            bar = self.bars[stage] = tqdm(total=total, desc=stage, unit="", file=sys.stderr, leave=True,
+                                          dynamic_ncols=True)
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+        if done >= total:
+            bar.close()
+            del self.bars[stage]
+
+    def close(self) -> None:
+        for bar in self.bars.values():
+            bar.close()
+        self.bars.clear()
+
+
+def _open(settings: Settings, bars: _Bars):
+    from retrieval.index import IndexMismatch
+    from retrieval.service import open_index
+    from retrieval.storage import IndexCorrupt
+
+    try:
+        return open_index(settings, progress=bars)
+    except (IndexMismatch, IndexCorrupt) as exc:
+        raise TansuoError(str(exc)) from None
+
+
+def _add(args: argparse.Namespace) -> int:
+    from retrieval.loaders import LoadResult, load_path
+
+    settings = load_settings()
+    bars = _Bars()
+    index = _open(settings, bars)
+    loaded = LoadResult()
+    urls = [i for i in args.inputs if i.startswith(("http://", "https://"))]
+    for item in args.inputs:
+        if item not in urls:
+            loaded.extend(load_path(Path(item), text_field=args.text_field))
+    if urls:
+        loaded.extend(asyncio.run(_fetch_all(settings, urls, args.text_field)))
+    report = index.add(loaded.documents, progress=bars)
+    index.prepare(bars)
+    bars.close()
+    for problem in loaded.problems:
+        print(f"skipped {problem}", file=sys.stderr)
+    print(f"{len(report.added)} added, {len(report.replaced)} replaced, {len(report.unchanged)} unchanged "
+          f"({report.chunks} chunks embedded); {len(loaded.problems)} problem(s)"
+          + (f"; {loaded.skipped} file(s) of other types ignored" if loaded.skipped else ""))
+    return EXIT_PROBLEMS if loaded.problems else EXIT_OK
+
+
+async def _fetch_all(settings: Settings, urls: list[str], text_field: str | None):
+    from retrieval.loaders import LoadResult
+    from retrieval.web import fetch_url, make_client
+
+    result = LoadResult()
+    async with make_client(settings.web_timeout_s) as client:
+        for part in await asyncio.gather(*(fetch_url(client, u, text_field=text_field) for u in urls)):
+            result.extend(part)
+    return result
+
+
+def _search(args: argparse.Namespace) -> int:
+    from retrieval.index import Filters
+
+    if not args.query.strip():
+        raise TansuoError("the query is empty")
+    index = _open(load_settings(), _Bars())
+    filters = Filters(since=args.since, until=args.until, sources=tuple(args.source))
+    hits = index.search(args.query, args.k, mode=args.mode, filters=filters)
+    for n, hit in enumerate(hits, start=1):
+        if args.json:
+            print(json.dumps({"rank": n, "chunk_id": hit.chunk_id, "title": hit.title, "source": hit.source,
+                              "date": hit.date.isoformat() if hit.date else None, "date_origin": hit.date_origin,
+                              "score": hit.score, "dense_rank": hit.dense_rank, "bm25_rank": hit.bm25_rank,
+                              "text": hit.text}, ensure_ascii=False))
+            continue
+        date = hit.date.date().isoformat() if hit.date else "undated"
+        if hit.date_origin == "file_time":
+            date += " (file time)"
+        snippet = " ".join(hit.text.split())[:200]
+        print(f"[{n}] {hit.title}  ({date})\n    {hit.source}  {hit.chunk_id}  score {hit.score:.4f}\n    {snippet}")
+    if not hits:
+        print("no results", file=sys.stderr)
+    return EXIT_OK
+
+
+def _web(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    docs, problems = asyncio.run(_web_search(settings, args.query, args.k))
+    for n, doc in enumerate(docs, start=1):
+        date = doc.date.date().isoformat() if doc.date else "undated"
+        print(f"[{n}] {doc.title}  ({date}, {doc.metadata.get('connector')})\n    {doc.source}\n"
+              f"    {' '.join(doc.text.split())[:200]}")
+    for problem in problems:
+        print(f"source failed: {problem}", file=sys.stderr)
+    if args.add and docs:
+        report = _open(settings, _Bars()).add(docs)
+        print(f"{len(report.added)} added, {len(report.replaced)} replaced, {len(report.unchanged)} unchanged")
+    return EXIT_PROBLEMS if problems else EXIT_OK
+
+
+async def _web_search(settings: Settings, query: str, k: int):
+    from retrieval.service import web_sources
+    from retrieval.web import ConnectorError, make_client
+
+    async with make_client(settings.web_timeout_s) as client:
+        sources = web_sources(settings, client)
+        if not sources:
+            raise TansuoError("no web source configured: set TANSUO_SEARXNG_URL or TANSUO_MEDIAWIKI_URL")
+        results = await asyncio.gather(*(s.search(query, k) for s in sources), return_exceptions=True)
+    docs, problems = [], []
+    for result in results:
+        if isinstance(result, ConnectorError):
+            problems.append(str(result))
+        elif isinstance(result, BaseException):
+            raise result
+        else:
+            docs += result
+    return docs, problems
+
+
+def _stats(args: argparse.Namespace) -> int:
+    index = _open(load_settings(), _Bars())
+    for key, value in index.stats().items():
+        print(f"{key:13} {value}")
+    return EXIT_OK
+
+
+def _remove(args: argparse.Namespace) -> int:
+    index = _open(load_settings(), _Bars())
+    removed = index.remove(args.ids)
+    missing = [i for i in args.ids if i not in removed]
+    print(f"{len(removed)} removed" + (f"; not in the index: {', '.join(missing)}" if missing else ""))
+    return EXIT_PROBLEMS if missing else EXIT_OK
+
+
+def _show(args: argparse.Namespace) -> int:
+    index = _open(load_settings(), _Bars())
+    record = index.document(args.id)
+    if record is None:
+        raise TansuoError(f"no document {args.id!r} in the index")
+    print(json.dumps(record, indent=2, ensure_ascii=False))
+    for chunk in index.chunks(args.id):
+        print(f"--- {chunk.id} [{chunk.start}:{chunk.end}]\n{chunk.text}")
+    return EXIT_OK
