@@ -43,21 +43,15 @@ class Lexical:
         model.index((ids, vocab), show_progress=False, create_empty_token=False)
         return cls(model, len(token_lists))
 
-    def search(self, query: str, k: int, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Rows and scores of the best k chunks with a positive score (within the mask)."""
+    def scores(self, query: str, mask: np.ndarray | None = None) -> np.ndarray | None:
+        """BM25 score of every chunk (0 outside the mask); None when no query word is in the index."""
         if self._model is None or not self.rows:
-            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+            return None
         ids = self._model.get_tokens_ids(tokenize(query))
         if not ids:
-            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+            return None
         scores = self._model.get_scores_from_ids(ids)
-        if mask is not None:
-            scores = np.where(mask, scores, 0)
-        k = min(k, self.rows)
-        top = np.argpartition(-scores, k - 1)[:k] if k < self.rows else np.arange(self.rows)
-        top = top[np.argsort(-scores[top], kind="stable")]
-        top = top[scores[top] > 0]
-        return top.astype(np.int64), scores[top].astype(np.float32)
+        return np.where(mask, scores, 0) if mask is not None else scores
 
     def save(self, folder: Path) -> None:
         if self._model is not None:

@@ -15,7 +15,8 @@ def open_index(settings: Settings, *, embedder: Embedder | None = None, progress
     """The index under the data dir. On first start (and after an interrupted first build, which
     resumes: finished documents are skipped) the default corpus is ingested."""
     embedder = embedder or SentenceTransformerEmbedder(embedding_model_path(settings))
-    index = DocumentIndex(settings.effective_index_dir, embedder, approx_threshold=settings.index_approx_threshold)
+    index = DocumentIndex(settings.effective_index_dir, embedder, approx_threshold=settings.index_approx_threshold,
+                          hybrid_alpha=settings.hybrid_alpha)
     wanted = settings.default_corpus if with_default_corpus is None else with_default_corpus
     if wanted and CORPUS_FLAG not in index.meta:
         packages = list(settings.corpus_packages)

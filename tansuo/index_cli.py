@@ -29,7 +29,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     search.add_argument("--since", type=_date, help="documents dated on or after (YYYY-MM-DD or any date)")
     search.add_argument("--until", type=_date, help="documents dated on or before")
     search.add_argument("--source", action="append", default=[], help="source prefix (repeatable)")
-    search.add_argument("--mode", choices=["hybrid", "dense", "bm25"], default="hybrid")
+    search.add_argument("--mode", choices=["hybrid", "dense", "bm25", "rrf"], default="hybrid",
+                        help="hybrid: weighted sum of normalised dense and BM25 scores; rrf: reciprocal-rank fusion")
     search.add_argument("--json", action="store_true", help="one JSON object per hit")
     search.set_defaults(handler=_search)
 

@@ -76,6 +76,7 @@ class Settings(BaseSettings):
         default_factory=lambda: list(DEFAULT_CORPUS_PACKAGES),
         description="comma-separated packages whose docstrings join the default corpus")
     index_approx_threshold: int = Field(50_000, ge=1, description="chunks above which dense search uses IVF")
+    hybrid_alpha: float = Field(0.7, ge=0, le=1, description="weight of dense vs BM25 scores in hybrid search")
     searxng_url: str | None = Field(None, description="a SearXNG instance (JSON API); off when unset")
     mediawiki_url: str | None = Field(None, description="a MediaWiki api.php; off when unset")
     web_timeout_s: float = Field(10.0, gt=0)

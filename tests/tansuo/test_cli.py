@@ -63,8 +63,10 @@ def test_doctor_passes_on_the_default_setup_with_real_redis(tmp_path):
     proc = tansuo("doctor", env=env, cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     checks = [line for line in proc.stdout.splitlines() if line[:4] in ("ok  ", "FAIL")]
-    assert [c.split(":")[0][5:] for c in checks] == ["model", "embedding model", "store", "plugins", "data dir"]
+    assert [c.split(":")[0][5:] for c in checks] == ["model", "embedding model", "store", "plugins", "index",
+                                                     "data dir"]
     assert "loaded by llama-server" in checks[0] and "kv cache q8_0" in checks[0]
+    assert "no index in" in checks[4] and "built on first start" in checks[4]
 
 
 @pytest.mark.model
