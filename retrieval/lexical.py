@@ -1,7 +1,7 @@
 """BM25 over chunks, scored by bm25s.
 
 bm25s precomputes every (term, chunk) score, so a change to the chunk set means a new
-index; tokenizing is the slow half of that (about 2/3 at 100k chunks), so each chunk's
+index; tokenizing is most of that (about 60% at 100k chunks), so each chunk's
 tokens are computed once at ingest and stored with it, and a rebuild only counts them.
 """
 
