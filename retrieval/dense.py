@@ -27,10 +27,6 @@ class Dense:
         # One query at a time: OpenMP threads only contend with torch's on a few cores.
         faiss.omp_set_num_threads(1)
 
-    @property
-    def approximate(self) -> bool:
-        return self.ivf is not None
-
     def prepare(self) -> None:
         """Train and fill the IVF index when the size calls for one (a few seconds at 100k)."""
         n, dim = self.vectors.shape

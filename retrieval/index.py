@@ -260,11 +260,12 @@ class DocumentIndex:
         texts = [embedding_text(doc.title, c.text) for doc, c in chunks]
         vectors = _embed(self.embedder, texts, progress)
         name = self._next_segment_name()
-        write_segment(self.folder, name, Segment(
-            vectors=vectors, doc_ids=[c.doc_id for _, c in chunks], n=np.array([c.n for _, c in chunks]),
-            start=np.array([c.start for _, c in chunks]), end=np.array([c.end for _, c in chunks]),
-            texts=[c.text for _, c in chunks], tokens=[" ".join(tokenize(t)) for t in texts]))
-        self._segments[name] = read_segment(self.folder / name)
+        segment = Segment(
+            vectors=vectors, doc_ids=[c.doc_id for _, c in chunks], n=np.array([c.n for _, c in chunks], np.int32),
+            start=np.array([c.start for _, c in chunks], np.int64), end=np.array([c.end for _, c in chunks], np.int64),
+            texts=[c.text for _, c in chunks], tokens=[" ".join(tokenize(t)) for t in texts])
+        write_segment(self.folder, name, segment)
+        self._segments[name] = segment
         first = 0
         for doc, digest, cs in batch:
             self._docs[doc.id] = {"hash": digest, "segment": name, "first": first, "count": len(cs),
@@ -293,9 +294,9 @@ class DocumentIndex:
             return
         table = self._build_table()
         name = self._next_segment_name()
-        write_segment(self.folder, name, Segment(table.vectors, table.doc_ids, table.n, table.start, table.end,
-                                                 table.texts, table.tokens))
-        self._segments[name] = read_segment(self.folder / name)
+        segment = Segment(table.vectors, table.doc_ids, table.n, table.start, table.end, table.texts, table.tokens)
+        write_segment(self.folder, name, segment)
+        self._segments[name] = segment
         row = 0
         for doc_id in table.doc_order:
             record = self._docs[doc_id]
