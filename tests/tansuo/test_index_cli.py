@@ -81,6 +81,11 @@ def test_web_sources_are_off_by_default_and_results_can_be_ingested(tmp_path: Pa
         assert "3 added" in web.stdout
         found = tansuo("index", "search", "rise and fall of sea levels", "-k", "1", "--json", env=env)
         assert json.loads(found.stdout)["source"] == "https://wiki.example/wiki/Tide"
+        page = tansuo("index", "add", f"{base}/page", f"{base}/notjson", env=env)
+        assert page.returncode == 1 and "1 added" in page.stdout
+        assert f"skipped {base}/notjson: unsupported content type" in page.stderr
+        shown = tansuo("index", "show", f"{base}/page", env=env)
+        assert '"date_origin": "http_header"' in shown.stdout and "Hello from the page." in shown.stdout
     finally:
         server.shutdown()
     assert_no_traceback(off)
