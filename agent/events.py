@@ -1,0 +1,111 @@
+"""The trace: every step of a turn is an event on one stream.
+
+The CLI, the server's streaming API and the eval runner all consume the same events;
+``to_dict`` is their wire form (``{"type": ..., ...}``), so adding a field never breaks
+a consumer that ignores it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+
+
+@dataclass(frozen=True)
+class Source:
+    """A numbered citation target: [n] in the answer points here."""
+
+    n: int
+    title: str
+    source: str
+    chunk_id: str
+    date: datetime | None = None
+    date_origin: str = "none"
+    kind: str = "document"  # or "tool" (a tool result cited as evidence)
+
+
+@dataclass(frozen=True)
+class Event:
+    type: ClassVar[str] = "event"
+    t_ms: float  # since the turn started
+
+    def to_dict(self) -> dict[str, Any]:
+        body = asdict(self)
+        return {"type": self.type, **{k: _plain(v) for k, v in body.items()}}
+
+
+@dataclass(frozen=True)
+class TurnStarted(Event):
+    type: ClassVar[str] = "turn_started"
+    question: str
+    profile: str
+    modes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Planned(Event):
+    type: ClassVar[str] = "plan"
+    action: str  # answer | search | tools | plugins | agent
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Searched(Event):
+    type: ClassVar[str] = "search"
+    query: str
+    hits: tuple[Source, ...]
+    kept: int  # hits judged relevant
+
+
+@dataclass(frozen=True)
+class ToolCalled(Event):
+    type: ClassVar[str] = "tool_call"
+    call_id: str
+    name: str
+    arguments: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ToolReturned(Event):
+    type: ClassVar[str] = "tool_result"
+    call_id: str
+    name: str
+    ok: bool
+    content: Any = None
+    error: str | None = None
+    elapsed_ms: float = 0.0
+
+
+@dataclass(frozen=True)
+class AnswerDelta(Event):
+    type: ClassVar[str] = "answer_delta"
+    text: str
+
+
+@dataclass(frozen=True)
+class Problem(Event):
+    """Something the turn could not do (a tool timed out, a budget ran out); the answer says so."""
+
+    type: ClassVar[str] = "problem"
+    kind: str
+    message: str
+
+
+@dataclass(frozen=True)
+class TurnEnded(Event):
+    type: ClassVar[str] = "turn_ended"
+    answer: str
+    sources: tuple[Source, ...] = ()
+    budget: dict[str, float] = field(default_factory=dict)
+    complete: bool = True  # False when a limit or failure cut the turn short
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
