@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
+from retrieval.decoding import decode
+
 PUBLISHED_META = ("article:published_time", "og:published_time", "datepublished", "dc.date", "dc.date.issued",
                   "dcterms.created", "dcterms.issued", "citation_publication_date", "citation_date",
                   "pubdate", "publish-date", "date")
@@ -95,8 +97,6 @@ class _Parser(HTMLParser):
 
 
 def parse_html(data: bytes) -> HtmlPage:
-    from retrieval.loaders import decode
-
     charset = _declared_charset(data[:2048])
     parser = _Parser()
     parser.feed(decode(data, charset))

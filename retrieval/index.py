@@ -204,7 +204,7 @@ class DocumentIndex:
             return
         self._manifest = manifest
         self._check_embedder()
-        self._segments = {name: self._segments.get(name) or read_segment(self.folder / name)
+        self._segments = {name: self._segments[name] if name in self._segments else read_segment(self.folder / name)
                           for name in manifest["segments"]}
         self._table = None
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from retrieval.decoding import LoadError, decode
 from retrieval.documents import Document, parse_date
 from retrieval.html import parse_html
 
@@ -34,10 +35,6 @@ TITLE_FIELDS = ("title", "headline", "name")
 PUBLISHED_FIELDS = ("published", "date", "published_at", "publishedAt", "created", "created_at", "pubDate")
 UPDATED_FIELDS = ("updated", "modified", "updated_at", "updatedAt", "last_modified", "lastmod")
 SOURCE_FIELDS = ("url", "source", "link")
-
-
-class LoadError(Exception):
-    """One input that could not be read; the message says why (the caller adds where)."""
 
 
 @dataclass(frozen=True)
@@ -118,22 +115,6 @@ def load_bytes(data: bytes, kind: str, *, source: str, default_title: str, text_
         return LoadResult(problems=[Problem(source, "no text in it")])
     _fallback_dates(doc, header_date, file_time)
     return LoadResult(documents=[doc])
-
-
-def decode(data: bytes, declared: str | None = None) -> str:
-    """UTF-8 (or UTF-16 with a byte-order mark, or a declared charset); anything else is a problem,
-    not mojibake in the index."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
-    if b"\x00" in data[:4096]:
-        raise LoadError("binary content, not text")
-    try:
-        return data.decode(declared or "utf-8-sig")
-    except (UnicodeDecodeError, LookupError) as exc:
-        if isinstance(exc, UnicodeDecodeError):
-            raise LoadError(f"not valid {declared or 'UTF-8'} text (byte 0x{data[exc.start]:02x} at "
-                            f"offset {exc.start}); convert it to UTF-8") from None
-        raise LoadError(f"unknown character set {declared!r}") from None
 
 
 def _fallback_dates(doc: Document, header_date: datetime | None, file_time: datetime | None) -> None:

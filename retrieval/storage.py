@@ -81,7 +81,7 @@ def read_manifest(folder: Path) -> dict[str, Any] | None:
     return manifest
 
 
-def remove_orphans(folder: Path, live: set[str], keep_prefix: str = "snapshot-") -> None:
+def remove_orphans(folder: Path, live: set[str]) -> None:
     """Segments no manifest names and temporary files left by a crash."""
     for path in folder.iterdir():
         name = path.name

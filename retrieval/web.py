@@ -7,6 +7,7 @@ their dates, so they can be cited, filtered by date, or ingested.
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime
 from email.utils import parsedate_to_datetime
@@ -89,8 +90,6 @@ def _http_date(value: str | None) -> datetime | None:
 async def _get_json(client: httpx.AsyncClient, url: str, params: dict, who: str) -> dict:
     body, _ = await _get_capped(client, url, params)
     try:
-        import json
-
         value = json.loads(body)
     except ValueError:
         raise ConnectorError(f"{who}: the reply is not JSON") from None
