@@ -78,6 +78,17 @@ class ToolReturned(Event):
 
 
 @dataclass(frozen=True)
+class Checked(Event):
+    """A plan step's result checked before the next step (mode 3)."""
+
+    type: ClassVar[str] = "check"
+    step: int
+    task: str
+    ok: bool
+    retry: str | None = None
+
+
+@dataclass(frozen=True)
 class AnswerDelta(Event):
     type: ClassVar[str] = "answer_delta"
     text: str
@@ -99,6 +110,7 @@ class TurnEnded(Event):
     sources: tuple[Source, ...] = ()
     budget: dict[str, float] = field(default_factory=dict)
     complete: bool = True  # False when a limit or failure cut the turn short
+    timings: dict[str, float] = field(default_factory=dict)  # model_ms, total_ms
 
 
 def _plain(value: Any) -> Any:

@@ -12,7 +12,8 @@ from plugins.registry import LoadReport, discover, load_plugins
 from tansuo.embedding import embedding_model_path
 from tansuo.settings import Settings
 
-BUILTIN_TOOL_NAMES = ("math", "units", "calendar", "table", "plot")  # reserved for built-in tools
+# Reserved: the built-in tools' names, and the planner's own options.
+BUILTIN_TOOL_NAMES = ("math", "units", "calendar", "table", "plot", "answer", "search", "plan")
 
 
 @dataclass

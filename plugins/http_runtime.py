@@ -83,7 +83,9 @@ async def _send(client: httpx.AsyncClient, runtime: HttpRuntime, url: str, hosts
                 policy: HostPolicy) -> Any:
     for _ in range(MAX_REDIRECTS + 1):
         await policy.check(url, hosts)
-        request = client.build_request(runtime.method, url, headers=headers, params=params, json=body)
+        # Merged, not passed as params=: httpx would drop a query the URL template already has.
+        target = httpx.URL(url).copy_merge_params(params) if params else httpx.URL(url)
+        request = client.build_request(runtime.method, target, headers=headers, json=body)
         response = await client.send(request, stream=True)
         try:
             if response.is_redirect:

@@ -30,7 +30,7 @@ def document(spec: ToolSpec) -> str:
     parts = [spec.name.replace("_", " "), spec.description]
     if spec.model_description != spec.description:
         parts.append(spec.model_description)
-    parts += spec.examples
+    parts += spec.examples + [c.request for c in spec.example_calls if c.request not in spec.examples]
     properties = spec.input_schema.get("properties")
     if isinstance(properties, dict) and properties:
         described = [f"{name}: {p.get('description', '')}".strip(": ") if isinstance(p, dict) else name

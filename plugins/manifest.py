@@ -12,9 +12,9 @@ from typing import Any, Literal
 
 import jsonschema
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
-from plugins.tool import NAME_PATTERN, ToolAnnotations, ToolSpec
+from plugins.tool import NAME_PATTERN, ExampleCall, ToolAnnotations, ToolSpec
 
 SCHEMA_ID = "https://tansuo.dev/schemas/plugin-manifest.json"
 ENV_NAME = r"^[A-Z_][A-Z0-9_]*$"
@@ -62,6 +62,8 @@ class PluginManifest(_Strict):
     examples: list[str] = Field(default_factory=list, description="requests this plugin answers")
     input_schema: dict[str, Any] = Field(default_factory=lambda: {"type": "object", "properties": {}},
                                          description="JSON Schema of the arguments (MCP inputSchema)")
+    example_calls: list[ExampleCall] = Field(
+        default_factory=list, description="requests with the arguments they call with, shown to the model")
     returns: str = "a JSON object"
     timeout_s: float = Field(10.0, gt=0, le=600)
     annotations: ToolAnnotations = Field(default_factory=ToolAnnotations)
@@ -80,6 +82,17 @@ class PluginManifest(_Strict):
             raise ValueError('must describe an object ("type": "object")')
         return schema
 
+    @field_validator("example_calls")
+    @classmethod
+    def _examples_fit_the_schema(cls, calls: list[ExampleCall], info: ValidationInfo) -> list[ExampleCall]:
+        schema = info.data.get("input_schema")
+        for i, call in enumerate(calls):
+            error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema or {}).iter_errors(
+                call.arguments))
+            if error is not None:
+                raise ValueError(f"[{i}] ({call.request!r}): arguments do not fit input_schema: {error.message}")
+        return calls
+
     @model_validator(mode="after")
     def _runtime_matches_kind(self) -> PluginManifest:
         given = [k for k in ("python", "http", "mcp") if getattr(self, k) is not None]
@@ -91,6 +104,7 @@ class PluginManifest(_Strict):
     def to_spec(self) -> ToolSpec:
         return ToolSpec(name=self.name, description=self.description,
                         model_description=self.model_description or self.description, examples=self.examples,
+                        example_calls=self.example_calls,
                         input_schema=self.input_schema, returns=self.returns, timeout_s=self.timeout_s,
                         annotations=self.annotations)
 

@@ -11,7 +11,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from tansuo.llm.types import Tool
 
@@ -30,6 +30,14 @@ class ToolAnnotations(BaseModel):
     hosts: list[str] = Field(default_factory=list, description="hosts it may reach; empty: no network")
 
 
+class ExampleCall(BaseModel):
+    """A request and the arguments it calls the tool with: shown to the model as a demonstration."""
+
+    model_config = ConfigDict(extra="forbid")
+    request: str = Field(min_length=1)
+    arguments: dict[str, Any]
+
+
 class ToolSpec(BaseModel):
     """How any tool is described, built-in or plugin (input_schema is MCP's inputSchema)."""
 
@@ -39,6 +47,7 @@ class ToolSpec(BaseModel):
     model_description: str = Field(min_length=1, description="for the model: when and how to call it")
     examples: list[str] = Field(default_factory=list, description="requests this tool answers")
     input_schema: dict[str, Any] = Field(description="JSON Schema of the arguments object")
+    example_calls: list[ExampleCall] = Field(default_factory=list, description="requests with their arguments")
     returns: str = Field("a JSON object", description="what a call returns")
     timeout_s: float = Field(10.0, gt=0, le=600)
     annotations: ToolAnnotations = Field(default_factory=ToolAnnotations)
@@ -62,16 +71,46 @@ def arguments_model(fn: Callable[..., Any]) -> type[BaseModel]:
 
 def spec_from_function(fn: Callable[..., Any], *, name: str | None = None, examples: list[str] | None = None,
                        timeout_s: float = 10.0, returns: str = "a JSON object",
-                       annotations: ToolAnnotations | None = None) -> tuple[ToolSpec, type[BaseModel]]:
-    """The ToolSpec of a function: first docstring paragraph for people, the whole for the model."""
+                       annotations: ToolAnnotations | None = None,
+                       example_calls: dict[str, dict[str, Any]] | None = None) -> tuple[ToolSpec, type[BaseModel]]:
+    """The ToolSpec of a function: first docstring paragraph for people, the whole for the model.
+    `example_calls` maps requests to their arguments; each must validate, or registration fails."""
     doc = inspect.cleandoc(fn.__doc__ or "")
     if not doc:
         raise TypeError(f"{fn.__name__}: a tool needs a docstring (it is the tool's description)")
     model = arguments_model(fn)
+    for request, arguments in (example_calls or {}).items():
+        try:
+            model.model_validate(arguments)
+        except ValidationError as exc:
+            raise TypeError(f"{fn.__name__}: example call {request!r} has invalid arguments: {exc}") from None
     spec = ToolSpec(
         name=name or fn.__name__, description=doc.split("\n\n")[0].replace("\n", " "),
         model_description=" ".join(doc.split()), examples=examples or [],
-        input_schema=model.model_json_schema(), returns=returns, timeout_s=timeout_s,
+        input_schema=inline_refs(model.model_json_schema()), returns=returns, timeout_s=timeout_s,
         annotations=annotations or ToolAnnotations(),
+        example_calls=[ExampleCall(request=r, arguments=a) for r, a in (example_calls or {}).items()],
     )
     return spec, model
+
+
+def inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema with its local `#/$defs/...` references replaced by their targets, so it stays
+    valid when nested inside another schema (a planner's call schema). Recursive models are refused."""
+    defs = schema.get("$defs", {})
+
+    def resolve(node: Any, seen: tuple[str, ...]) -> Any:
+        if isinstance(node, list):
+            return [resolve(v, seen) for v in node]
+        if not isinstance(node, dict):
+            return node
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            name = ref.removeprefix("#/$defs/")
+            if name in seen or name not in defs:
+                raise TypeError(f"schema reference {ref!r} is recursive or missing; tools need flat schemas")
+            rest = {k: v for k, v in node.items() if k != "$ref"}
+            return {**resolve(defs[name], (*seen, name)), **resolve(rest, seen)}
+        return {k: resolve(v, seen) for k, v in node.items() if k != "$defs"}
+
+    return resolve(schema, ())

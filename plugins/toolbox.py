@@ -55,7 +55,9 @@ class Toolbox:
     def tool(self, fn: Callable[..., Any] | None = None, /, *, name: str | None = None,
              examples: list[str] | None = None, timeout_s: float = 10.0, returns: str = "a JSON object",
              annotations: ToolAnnotations | None = None,
-             warmup: Callable[[], Any] | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+             warmup: Callable[[], Any] | None = None,
+             example_calls: dict[str, dict[str, Any]] | None = None,
+             ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Register a function as a tool; it is returned unchanged.
 
         `warmup` runs once in this process before the first call, so that what it
@@ -66,7 +68,7 @@ class Toolbox:
 
         def register(fn: Callable[..., Any]) -> Callable[..., Any]:
             spec, model = spec_from_function(fn, name=name, examples=examples, timeout_s=timeout_s,
-                                             returns=returns, annotations=annotations)
+                                             returns=returns, annotations=annotations, example_calls=example_calls)
             if spec.name in self._entries:
                 raise ValueError(f"a tool named {spec.name!r} is already registered")
             self._entries[spec.name] = _Entry(spec, model, fn, warmup)

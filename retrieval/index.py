@@ -16,7 +16,7 @@ import math
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -78,6 +78,7 @@ class Hit:
     score: float  # fused (hybrid) or the retriever's own score
     dense_rank: int | None = None  # 1-based rank in each retriever's list, if it found the chunk
     bm25_rank: int | None = None
+    similarity: float | None = None  # query-chunk cosine: absolute relevance (fused scores are relative)
 
     @property
     def date(self) -> datetime | None:
@@ -333,7 +334,12 @@ class DocumentIndex:
             ranked = convex(table.vectors, query_vector, bm25_scores, dense, bm25, self.hybrid_alpha)
         else:
             ranked = fuse(dense, bm25, mode)
-        return [self._hit(table, row, score, ranks) for row, score, ranks in ranked[:k]]
+        hits = [self._hit(table, row, score, ranks) for row, score, ranks in ranked[:k]]
+        if query_vector is not None and hits:
+            rows = np.array([row for row, _, _ in ranked[:k]], np.int64)
+            cosines = np.einsum("ij,j->i", table.vectors[rows], query_vector)  # no BLAS threads
+            hits = [replace(h, similarity=float(c)) for h, c in zip(hits, cosines)]
+        return hits
 
     def prepare(self, progress: Progress | None = None) -> None:
         """Bring the search structures up to date with the last commit (load the snapshot or rebuild)."""

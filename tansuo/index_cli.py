@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import sys
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -88,6 +90,15 @@ class _Bars:
         for bar in self.bars.values():
             bar.close()
         self.bars.clear()
+
+
+@contextlib.contextmanager
+def progress_bars() -> Iterator[_Bars]:
+    bars = _Bars()
+    try:
+        yield bars
+    finally:
+        bars.close()
 
 
 def _open(settings: Settings, bars: _Bars):

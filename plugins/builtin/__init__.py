@@ -14,6 +14,36 @@ from plugins.toolbox import Toolbox
 from tansuo.settings import Settings
 
 
+# Demonstrations for the model: a request and the arguments it calls with (validated at registration).
+MATH_CALLS = {
+    "what is 2^100?": {"request": {"operation": "evaluate", "expression": "2^100"}},
+    "12 times 7 plus 3": {"request": {"operation": "evaluate", "expression": "12*7 + 3"}},
+    "solve 2x + 3 = 11": {"request": {"operation": "solve", "equations": ["2x + 3 = 11"]}},
+    "third derivative of x^5": {"request": {"operation": "derivative", "expression": "x^5", "order": 3}},
+    "integrate x^2 from 0 to 3": {"request": {"operation": "integral", "expression": "x^2", "lower": "0",
+                                              "upper": "3"}},
+}
+UNITS_CALLS = {
+    "26.2 miles in km": {"value": 26.2, "from_unit": "mile", "to_unit": "km"},
+    "how many ounces is 2 pounds?": {"value": 2, "from_unit": "lb", "to_unit": "oz"},
+    "100 degF in Celsius": {"value": 100, "from_unit": "degF", "to_unit": "degC"},
+}
+CALENDAR_CALLS = {
+    "what weekday is 2025-03-03?": {"request": {"operation": "weekday", "date": "2025-03-03"}},
+    "days between 2024-01-01 and 2024-12-25": {"request": {"operation": "days_between", "start": "2024-01-01",
+                                                           "end": "2024-12-25"}},
+    "10 business days after 2025-06-27": {"request": {"operation": "add", "date": "2025-06-27",
+                                                      "business_days": 10}},
+}
+TABLE_CALLS = {
+    "mean price per city in sales.csv": {"source": {"file": "sales.csv"},
+                                         "steps": [{"op": "group", "by": ["city"], "aggregate": {"price": "mean"}}]},
+}
+PLOT_CALLS = {
+    "plot sin(x)/x from -10 to 10": {"expression": "sin(x)/x", "start": -10, "end": 10},
+}
+
+
 def build_toolbox(*, plots_dir: Path, data_folder: Path | None = None, clock: Clock = system_clock) -> Toolbox:
     """A toolbox with every built-in tool.
 
@@ -22,17 +52,18 @@ def build_toolbox(*, plots_dir: Path, data_folder: Path | None = None, clock: Cl
     """
     box = Toolbox()
     box.tool(examples=["35 heads and 94 legs: how many chickens and rabbits?", "third derivative of x^5",
-                       "integrate x^2 from 0 to 3", "what is 2^100?"], timeout_s=10)(math)
+                       "integrate x^2 from 0 to 3", "what is 2^100?"], timeout_s=10,
+             example_calls=MATH_CALLS)(math)
     box.tool(examples=["26.2 miles in km", "100 degF in Celsius", "3 cups in ml"], timeout_s=5,
-             warmup=units_registry)(units)
+             warmup=units_registry, example_calls=UNITS_CALLS)(units)
     box.tool(examples=["what weekday is 2025-03-03?", "days between 2024-01-01 and 2024-12-25",
                        "10 business days after 2025-06-27", "9:30 in Paris is what time in Tokyo?"],
-             timeout_s=5)(make_calendar(clock))
+             timeout_s=5, example_calls=CALENDAR_CALLS)(make_calendar(clock))
     box.tool(examples=["average price per city in this CSV", "rows where year >= 2020, sorted by sales"],
-             timeout_s=15)(make_table(data_folder))
+             timeout_s=15, example_calls=TABLE_CALLS)(make_table(data_folder))
     box.tool(examples=["plot sin(x)/x from -10 to 10", "graph x^3 - 2x between -2 and 2"], timeout_s=20,
              returns="the PNG's file reference (plots/NAME.png) and the y range",
-             warmup=warm_matplotlib)(make_plot(plots_dir))
+             warmup=warm_matplotlib, example_calls=PLOT_CALLS)(make_plot(plots_dir))
     return box
 
 

@@ -31,13 +31,24 @@ def resolve_model_path(settings: Settings) -> Path:
     return path
 
 
+PROMPT_LOOKUP_MIN_BYTES = 2**30
+
+
+def prompt_lookup_on(settings: Settings, model_path: Path) -> bool:
+    if settings.prompt_lookup != "auto":
+        return settings.prompt_lookup == "on"
+    return model_path.stat().st_size >= PROMPT_LOOKUP_MIN_BYTES
+
+
 def server_config(settings: Settings) -> tuple[ServerConfig, dict[str, str]]:
     binary, env = find_server_binary(settings.llama_server_bin, settings.data_dir / "llama-libs")
+    model_path = resolve_model_path(settings)
     cfg = ServerConfig(
-        binary=binary, model_path=resolve_model_path(settings), alias=settings.model_name,
+        binary=binary, model_path=model_path, alias=settings.model_name,
         n_ctx=settings.n_ctx, parallel=settings.parallel, threads=settings.effective_threads,
         kv_cache_type=settings.kv_cache_type, flash_attn=settings.flash_attn,
         cache_ram_mib=settings.cache_ram_mib, poll=settings.cpu_poll,
+        prompt_lookup=prompt_lookup_on(settings, model_path),
     )
     return cfg, env
 

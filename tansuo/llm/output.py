@@ -9,6 +9,7 @@ calls, so a tool call is asked for as JSON constrained to
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from dataclasses import dataclass
@@ -60,16 +61,22 @@ def decode_output(plan: OutputPlan, content: str, finish_reason: str) -> tuple[A
         data = json.loads(content)
     except json.JSONDecodeError as exc:
         raise InvalidOutput(f"model output is not JSON ({exc.msg}): {content[:200]!r}") from None
-    try:
-        jsonschema.validate(data, plan.schema)
-    except jsonschema.ValidationError as exc:
-        raise InvalidOutput(f"model output does not match the schema: {exc.message}") from None
+    error = jsonschema.exceptions.best_match(_validator(json.dumps(plan.schema, sort_keys=True)).iter_errors(data))
+    if error is not None:
+        raise InvalidOutput(f"model output does not match the schema: {error.message}")
     if not plan.tools:
         return data, [], content
     if _ANSWER_KEY in data and "name" not in data:
         return data, [], data[_ANSWER_KEY]
     call = ToolCall(id=f"call_{uuid.uuid4().hex[:24]}", name=data["name"], arguments=data["arguments"])
     return data, [call], ""
+
+
+@functools.lru_cache(maxsize=256)
+def _validator(schema_json: str) -> jsonschema.protocols.Validator:
+    """A validator per schema, built once: checking the schema itself costs more than the output."""
+    schema = json.loads(schema_json)
+    return jsonschema.validators.validator_for(schema)(schema)
 
 
 def _offered_tools(request: ChatRequest) -> list[Tool]:

@@ -84,6 +84,14 @@ async def test_get_fills_the_url_template_and_sends_the_rest_as_query(tmp_path, 
     assert result.content == {"path": "/echo/a%20b%2Fc", "query": {"n": ["3"]}, "authorized": True}
 
 
+async def test_a_query_in_the_url_template_is_kept_beside_the_other_arguments(tmp_path, server):
+    plugin = await http_plugin(tmp_path, f"{server}/echo/q?word={{word}}", hosts=["127.0.0.1"])
+    result = await plugin.call({"word": "hello world"})
+    assert result.ok and result.content["query"] == {"word": ["hello world"]}
+    result = await plugin.call({"word": "a&b", "n": 3})
+    assert result.content["query"] == {"word": ["a&b"], "n": ["3"]}
+
+
 async def test_post_sends_a_json_body(tmp_path, server):
     plugin = await http_plugin(tmp_path, server + "/submit", hosts=["127.0.0.1"], method="POST")
     result = await plugin.call({"word": "hi", "n": 2})

@@ -69,18 +69,35 @@ def test_doctor_passes_on_the_default_setup_with_real_redis(tmp_path):
     assert "no index in" in checks[4] and "built on first start" in checks[4]
 
 
+ASK_ENV = {"TANSUO_N_CTX": "4096", "TANSUO_PARALLEL": "1", "TANSUO_DEFAULT_CORPUS": "false"}
+
+
 @pytest.mark.model
-def test_ask_streams_an_answer_from_the_embedded_model(tmp_path):
-    proc = tansuo("ask", "What is the capital of France?", "--max-tokens", "24",
-                  env={"TANSUO_DATA_DIR": str(tmp_path), "TANSUO_N_CTX": "1024", "TANSUO_PARALLEL": "1"}, cwd=tmp_path)
+def test_ask_prints_the_answer_its_sources_and_the_trace(tmp_path):
+    proc = tansuo("ask", "What weekday was 2024-02-29?", env={"TANSUO_DATA_DIR": str(tmp_path), **ASK_ENV},
+                  cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip()
-    assert "completion tokens" in proc.stderr and "to first token" in proc.stderr
+    answer, _, sources = proc.stdout.partition("\nSources:\n")
+    assert "Thursday" in answer and "[1] calendar tool (tool:calendar" in sources
+    assert "Trace:" in proc.stderr and "call calendar(" in proc.stderr and "result calendar" in proc.stderr
+    assert "1 tool calls" in proc.stderr and "in the model" in proc.stderr
+
+
+@pytest.mark.model
+def test_ask_json_prints_every_event_as_a_json_line(tmp_path):
+    import json
+
+    proc = tansuo("ask", "--json", "Hello!", env={"TANSUO_DATA_DIR": str(tmp_path), **ASK_ENV}, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    events = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert events[0]["type"] == "turn_started" and events[-1]["type"] == "turn_ended"
+    streamed = "".join(e["text"] for e in events if e["type"] == "answer_delta")
+    assert streamed.strip() and streamed.strip() == events[-1]["answer"].strip()
 
 
 def test_ask_against_a_server_that_is_down_is_one_line(tmp_path):
     env = {"TANSUO_BACKEND": "openai", "TANSUO_OPENAI_BASE_URL": f"http://127.0.0.1:{free_port()}/v1",
-           "TANSUO_MAX_RETRIES": "0"}
+           "TANSUO_MAX_RETRIES": "0", "TANSUO_DATA_DIR": str(tmp_path), "TANSUO_DEFAULT_CORPUS": "false"}
     proc = tansuo("ask", "hello", env=env, cwd=tmp_path)
     assert proc.returncode == 1
     assert proc.stderr.startswith("tansuo: error: cannot reach the model server") and proc.stderr.count("\n") == 1

@@ -28,6 +28,28 @@ def test_server_runs_the_quantized_defaults(settings):
     assert value("--ctx-size") == str(settings.n_ctx * settings.parallel)  # n_ctx per slot
 
 
+def test_prompt_lookup_is_off_for_the_small_default_model_unless_asked_for(tmp_path):
+    cfg, _ = server_config(make_settings(tmp_path))
+    assert not cfg.prompt_lookup and "--spec-type" not in server_args(cfg, 1234)
+    cfg, _ = server_config(make_settings(tmp_path, prompt_lookup="on"))
+    args = server_args(cfg, 1234)
+    assert args[args.index("--spec-type") + 1] == "ngram-simple"
+
+
+@pytest.mark.model
+async def test_prompt_lookup_decoding_gives_the_same_answer(tmp_path):
+    text = "The harbour ferry leaves Pier 2 at 06:40, 09:10 and 17:30 every weekday from March."
+    request = ChatRequest(messages=[{"role": "user", "content": f"Repeat exactly: {text}"}], max_tokens=40)
+    answers = []
+    for mode in ("off", "on"):
+        backend = make_backend(make_settings(tmp_path, prompt_lookup=mode, parallel=1))
+        try:
+            answers.append((await backend.chat(request)).content)
+        finally:
+            await backend.aclose()
+    assert answers[0] == answers[1] and answers[0]
+
+
 def test_a_missing_model_or_binary_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="TANSUO_MODEL_PATH"):
         make_backend(make_settings(tmp_path, model_path=tmp_path / "none.gguf"))

@@ -1,0 +1,153 @@
+"""The run loop of a turn: plan, act (search, tools, or a plan of steps), answer, and end with an
+answer or a clear error, never a hang. The steps live in `agent.steps` and `agent.decompose`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from agent import steps
+from agent.budget import Budget, BudgetExceeded, RepeatedCall, canonical
+from agent.decompose import run_plan
+from agent.events import Event, TurnEnded, TurnStarted
+from agent.profile import modes_for
+from agent.steps import AgentDeps
+from agent.turn import Turn, TurnRequest
+from tansuo.errors import BackendUnavailable, LLMError, TansuoError
+
+ANSWER_GRACE_S = 30.0  # after a step or call limit, the answer may still take this long at most
+
+
+class Agent:
+    """One chat turn in, a stream of trace events out (the last one is `TurnEnded`)."""
+
+    def __init__(self, deps: AgentDeps) -> None:
+        self.deps = deps
+
+    async def run(self, request: TurnRequest) -> AsyncIterator[Event]:
+        """The turn's events. Raises `TansuoError` for a bad request and `BackendUnavailable` when
+        there is no model to talk to; every other failure ends the stream with an answer saying so."""
+        turn = self._new_turn(request)
+        task = asyncio.create_task(self._drive(turn))
+        try:
+            while (event := await turn.queue.get()) is not None:
+                yield event
+            await task  # re-raises a bug in the loop rather than ending quietly
+        finally:
+            if not task.done():  # the consumer went away (a client disconnected): stop working
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    async def ask(self, request: TurnRequest) -> TurnEnded:
+        """Run a turn to its end and return the last event."""
+        last = None
+        async for event in self.run(request):
+            last = event
+        assert isinstance(last, TurnEnded)
+        return last
+
+    def _new_turn(self, request: TurnRequest) -> Turn:
+        if not request.question.strip():
+            raise TansuoError("the question is empty")
+        profile = request.profile or self.deps.profile
+        try:
+            modes = modes_for(profile)
+        except ValueError as exc:
+            raise TansuoError(str(exc)) from None
+        if self.deps.index is None:
+            modes = tuple(m for m in modes if m != "search")
+        options = self.deps.options
+        return Turn(request, profile, modes, Budget(options.limits), today=options.clock().date().isoformat())
+
+    async def _drive(self, turn: Turn) -> None:
+        try:
+            await self._turn(turn)
+        finally:  # the consumer always learns the stream ended; a bug re-raises from `run`
+            turn.queue.put_nowait(None)
+
+    async def _turn(self, turn: Turn) -> None:
+        turn.emit(TurnStarted, question=turn.request.question, profile=turn.profile, modes=turn.modes)
+        complete, may_answer = True, True
+        try:
+            async with asyncio.timeout(turn.budget.remaining_s):
+                await self._act(turn)
+        except TimeoutError:
+            complete, may_answer = False, False
+            turn.problem("budget", f"the turn ran out of time (limit {turn.budget.limits.seconds:g}s)")
+        except (BudgetExceeded, RepeatedCall) as exc:
+            complete = False
+            may_answer = not (isinstance(exc, BudgetExceeded) and exc.limit in ("tokens", "seconds"))
+            turn.problem("budget", str(exc))
+        except BackendUnavailable:
+            raise  # no model at all: the caller's error to report (a 503, a one-line CLI error), not an answer
+        except LLMError as exc:
+            complete, may_answer = False, False
+            turn.problem("model", f"the model failed: {exc}")
+        if may_answer:
+            complete = await self._answer(turn) and complete
+        if turn.answer is None:
+            turn.answer = fallback_answer(turn)
+        turn.emit(TurnEnded, answer=turn.answer, sources=tuple(cited_sources(turn)), budget=turn.budget.used(),
+                  complete=complete, timings={"model_ms": round(turn.model_ms, 1), "total_ms": turn.t_ms()})
+
+    async def _act(self, turn: Turn) -> None:
+        deps, question = self.deps, turn.request.question
+        offers = await asyncio.to_thread(steps.offers_for, deps, turn, question)
+        hits = await asyncio.to_thread(steps.search_hits, deps, question) if "search" in turn.modes else []
+        preview = steps.preview(hits, deps.options.search_threshold)
+        decision = await steps.plan(deps, turn, offers, preview, search_score=steps.best_similarity(hits))
+        retried = False
+        while decision.action == "call":
+            done = {canonical({"n": o.name, "a": o.arguments}) for o in turn.outcomes if o.ok}
+            if all(canonical({"n": c.name, "a": c.arguments}) in done for c in decision.calls):
+                return  # asking again for results it already has: the model is done with tools
+            failed = [o for o in await steps.call_tools(turn, decision.calls, offers) if not o.ok]
+            if turn.profile == "tools" and (not failed or retried):
+                return  # a weak model answers from the results; it gets one chance to fix an error
+            retried = retried or bool(failed)
+            decision = await steps.plan(deps, turn, offers, preview, [o.line() for o in turn.outcomes],
+                                        search_score=steps.best_similarity(hits))
+        if decision.action == "search":
+            await steps.search(deps, turn, decision.queries, {question: hits})
+        elif decision.action == "plan":
+            await run_plan(deps, turn, decision.steps)
+
+    async def _answer(self, turn: Turn) -> bool:
+        """Write the answer within the time left (a grace period after a step or call limit)."""
+        seconds = turn.budget.remaining_s or 0.0
+        if seconds <= 0:
+            seconds = ANSWER_GRACE_S
+        try:
+            async with asyncio.timeout(seconds):
+                turn.answer = await steps.write_answer(self.deps, turn)
+            return True
+        except TimeoutError:
+            turn.problem("budget", "the answer could not be finished in time")
+        except BackendUnavailable:
+            raise
+        except LLMError as exc:
+            turn.problem("model", f"the model failed while answering: {exc}")
+        return False
+
+
+def cited_sources(turn: Turn) -> list:
+    """The sources the answer cites, in number order (all of them when it cites none)."""
+    from agent.sources import check_citations
+
+    numbers = set(check_citations(turn.answer or "", turn.book).numbers)
+    chosen = [s for s in turn.book.sources if s.n in numbers]
+    return chosen or turn.book.sources
+
+
+def fallback_answer(turn: Turn) -> str:
+    """An answer built without the model, from what the turn found, saying what went wrong."""
+    parts = ["I could not complete this request: " + "; ".join(turn.notes) + "."]
+    ok = [o for o in turn.outcomes if o.ok]
+    if ok:
+        parts.append("Results so far: " + " ".join(o.line() for o in ok))
+    documents = [s for s in turn.book.sources if s.kind == "document"]
+    if documents:
+        parts.append("Sources that may help: " + "; ".join(f"[{s.n}] {s.title}" for s in documents[:5]) + ".")
+    return "\n".join(parts)

@@ -1,0 +1,112 @@
+"""Which tools reach the planner's prompt for this request: retrieval narrows the choice.
+
+A small model chooses far better among two or three tools than among all of them, so the
+built-in tools (mode 1) and the plugins (mode 2) are both ranked by embedding similarity of
+the request to their descriptions and examples; only the best few above a threshold are
+offered, and the planner may still decline them all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+
+import numpy as np
+
+from plugins.index import PluginIndex
+from plugins.plugin import Plugin
+from plugins.tool import ToolSpec
+from plugins.toolbox import Toolbox, ToolResult
+from tansuo.embedding import Embedder
+
+Caller = Callable[[dict[str, Any]], Awaitable[ToolResult]]
+
+
+@dataclass(frozen=True)
+class Offer:
+    spec: ToolSpec
+    kind: Literal["tool", "plugin"]
+    score: float
+    call: Caller
+    examples: tuple[str, ...] = ()  # the tool's example requests, least similar to this request first
+
+
+@dataclass(frozen=True)
+class RouterOptions:
+    tool_k: int = 2  # built-in tools offered at most
+    tool_threshold: float = 0.15  # cosine below which a built-in tool is not offered
+    plugin_k: int = 3
+    plugin_threshold: float = 0.35
+
+
+class ToolRouter:
+    """Ranks built-in tools and plugins for a request; the built-in index is built here, once."""
+
+    def __init__(self, toolbox: Toolbox | None, embedder: Embedder, *, plugins: dict[str, Plugin] | None = None,
+                 plugin_index: PluginIndex | None = None, options: RouterOptions | None = None) -> None:
+        self.toolbox = toolbox
+        self.plugins = plugins or {}
+        self.options = options or RouterOptions()
+        self._tool_specs = {s.name: s for s in (toolbox.specs if toolbox else [])}
+        self._tool_index = PluginIndex(embedder, threshold=self.options.tool_threshold)
+        self._tool_index.build(self._tool_specs.values())
+        self._plugin_index = plugin_index
+        self._embedder = embedder
+        self._example_vectors: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}
+
+    def offers(self, request: str, modes: Sequence[str]) -> list[Offer]:
+        """The tools and plugins to show the planner for this request, best first."""
+        out: list[Offer] = []
+        if "tools" in modes and self.toolbox is not None:
+            out += self._ranked(self._tool_index, request, self.options.tool_k, self.options.tool_threshold,
+                                self._tool_offer)
+        if "plugins" in modes and self._plugin_index is not None and self.plugins:
+            out += self._ranked(self._plugin_index, request, self.options.plugin_k, self.options.plugin_threshold,
+                                self._plugin_offer)
+        return [replace(o, examples=self._examples_by_similarity(o.spec, request))
+                for o in sorted(out, key=lambda o: -o.score)]
+
+    def _examples_by_similarity(self, spec: ToolSpec, request: str) -> tuple[str, ...]:
+        """Example requests (those with example calls first in line), least similar first, so the
+        demonstrations most like this request sit next to it in the prompt."""
+        texts = list(dict.fromkeys([c.request for c in spec.example_calls] + list(spec.examples)))
+        if not texts:
+            return ()
+        key = (spec.name, tuple(texts))
+        vectors = self._example_vectors.get(key)
+        if vectors is None:
+            vectors = self._example_vectors[key] = self._embedder.embed(texts)
+        query = self._embedder.embed([request])[0]
+        scores = np.einsum("ij,j->i", vectors, query)  # no BLAS threads
+        return tuple(texts[i] for i in np.argsort(scores, kind="stable"))
+
+    def find(self, name: str) -> Offer | None:
+        """Any tool or plugin by name (a planner may only call what it was offered; this is for checks)."""
+        if name in self._tool_specs:
+            return self._tool_offer(name, 0.0)
+        if name in self.plugins:
+            return self._plugin_offer(name, 0.0)
+        return None
+
+    @staticmethod
+    def _ranked(index: PluginIndex, request: str, k: int, threshold: float,
+                make: Callable[[str, float], Offer | None]) -> list[Offer]:
+        result = index.search(request, k)
+        offers = (make(h.name, h.score) for h in result.hits if h.score >= threshold)
+        return [o for o in offers if o is not None]
+
+    def _tool_offer(self, name: str, score: float) -> Offer | None:
+        toolbox = self.toolbox
+        spec = self._tool_specs.get(name)
+        if spec is None or toolbox is None:
+            return None
+
+        async def call(arguments: dict[str, Any]) -> ToolResult:
+            return await toolbox.call(name, arguments)
+
+        return Offer(spec, "tool", score, call)
+
+    def _plugin_offer(self, name: str, score: float) -> Offer | None:
+        plugin = self.plugins.get(name)
+        return Offer(plugin.spec, "plugin", score, plugin.call) if plugin else None

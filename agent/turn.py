@@ -1,0 +1,74 @@
+"""The state of one turn, shared by its steps: budget, sources, tool outcomes, and the event stream."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from agent.budget import Budget
+from agent.events import Event, Problem
+from agent.sources import SourceBook
+from tansuo.llm import Message
+
+
+@dataclass
+class TurnRequest:
+    question: str
+    history: list[Message] = field(default_factory=list)
+    profile: str | None = None  # None: the configured profile
+
+
+@dataclass
+class Outcome:
+    """A tool call and what came of it, as the planner and the answer see it."""
+
+    name: str
+    arguments: dict[str, Any]
+    ok: bool
+    content: Any = None
+    error: str | None = None
+    source_n: int | None = None
+
+    def line(self) -> str:
+        from agent.planner import dumps
+
+        result = dumps(self.content) if self.ok else f"ERROR: {self.error}"
+        cite = f"[{self.source_n}] " if self.source_n else ""
+        return f"{cite}{self.name}({dumps(self.arguments)}) -> {result}"
+
+
+@dataclass
+class Turn:
+    request: TurnRequest
+    profile: str
+    modes: tuple[str, ...]
+    budget: Budget
+    today: str
+    book: SourceBook = field(default_factory=SourceBook)
+    outcomes: list[Outcome] = field(default_factory=list)
+    found: dict[str, list[int]] = field(default_factory=dict)  # search query -> the sources it kept
+    notes: list[str] = field(default_factory=list)  # what could not be done, for the answer
+    answer: str | None = None
+    model_ms: float = 0.0  # time spent waiting on the model, for the overhead split
+    queue: asyncio.Queue[Event | None] = field(default_factory=asyncio.Queue)
+    started: float = field(default_factory=time.perf_counter)
+
+    def t_ms(self) -> float:
+        return round((time.perf_counter() - self.started) * 1000, 1)
+
+    def emit(self, event_type: type[Event], **fields: Any) -> Event:
+        event = event_type(t_ms=self.t_ms(), **fields)
+        self.queue.put_nowait(event)
+        return event
+
+    def problem(self, kind: str, message: str, *, note: bool = True) -> None:
+        """Record what went wrong in the trace and, when `note`, in the answer."""
+        self.emit(Problem, kind=kind, message=message)
+        if note and message not in self.notes:
+            self.notes.append(message)
+
+    def spent(self, tokens: int, model_ms: float) -> None:
+        self.model_ms += model_ms
+        self.budget.generated(tokens)
