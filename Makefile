@@ -18,7 +18,7 @@ LLAMA_BIN_VERSION := 11434.0.0
 WHEELS := $(HOME)/.cache/tansuo/wheels/$(shell echo '$(LLAMA_BIN_VERSION) $(LLAMA_CMAKE_ARGS)' | sha1sum | cut -c1-12)
 STAMP := $(VENV)/.tansuo-installed
 
-.PHONY: install run test redis doctor bench bench-retrieval clean print-cmake-args
+.PHONY: install run test redis doctor bench bench-retrieval bench-agent clean print-cmake-args
 
 install: $(STAMP)
 
@@ -55,6 +55,9 @@ bench: install
 bench-retrieval: install
 	$(BIN)/python bench/warm_cache.py  # once: the 100k-chunk latency corpus's vectors (cached in the data dir)
 	$(BIN)/python bench/retrieval.py
+
+bench-agent: install
+	$(BIN)/python bench/agent.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -17,6 +17,8 @@ from agent.sources import Evidence, SourceBook
 from tansuo.llm import ChatRequest, ChatResult, LLMBackend, Message, StreamEnd, TextDelta
 
 CHARS_PER_TOKEN = 3.5  # a conservative estimate for English text with this tokenizer family
+# A small model sometimes starts reciting the prompt's layout after its answer; that is the end of it.
+ANSWER_STOPS = ["<sources>", "</sources>", "\nSources:", "\nQuestion:", "The sources are"]
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,8 @@ async def summarise(backend: LLMBackend, question: str, book: SourceBook, writin
 async def stream_answer(backend: LLMBackend, messages: list[Message], max_tokens: int,
                         copy_options: dict[str, Any] | None) -> AsyncIterator[str | ChatResult]:
     """Text pieces as they arrive, then the final result."""
-    request = ChatRequest(messages=messages, max_tokens=max_tokens, temperature=0.0, extra_body=copy_options)
+    request = ChatRequest(messages=messages, max_tokens=max_tokens, temperature=0.0, extra_body=copy_options,
+                          stop=ANSWER_STOPS)
     async for event in backend.stream(request):
         if isinstance(event, TextDelta):
             yield event.text

@@ -13,7 +13,6 @@ from plugins.builtin.units_tool import units
 from plugins.toolbox import Toolbox
 from tansuo.settings import Settings
 
-
 # Demonstrations for the model: a request and the arguments it calls with (validated at registration).
 MATH_CALLS = {
     "what is 2^100?": {"request": {"operation": "evaluate", "expression": "2^100"}},

@@ -6,10 +6,8 @@ it then does. Its measured accuracy on wider sets comes from the eval runner."""
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from datetime import datetime
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -23,7 +21,7 @@ from retrieval.service import open_index
 from tansuo.embedding import SentenceTransformerEmbedder, embedding_model_path
 from tests.agent.helpers import of_type
 from tests.conftest import make_settings
-from tests.http_helpers import JsonHandler
+from tests.http_helpers import JsonHandler, serving
 
 pytestmark = pytest.mark.model
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,11 +40,8 @@ class _Weather(JsonHandler):
 
 @pytest.fixture(scope="module")
 def weather_url() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Weather)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(_Weather) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

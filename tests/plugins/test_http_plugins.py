@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -15,7 +13,7 @@ import yaml
 from plugins.http_runtime import HostPolicy
 from plugins.plugin import Plugin
 from plugins.registry import load_plugins
-from tests.http_helpers import JsonHandler
+from tests.http_helpers import JsonHandler, serving
 
 SECRET = "s3cr3t-token-value"
 LOCAL = HostPolicy(frozenset({"127.0.0.1"}))
@@ -52,11 +50,8 @@ class _Handler(JsonHandler):
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(_Handler) as url:
+        yield url
 
 
 async def http_plugin(tmp_path: Path, url: str, *, hosts: list[str], policy: HostPolicy = LOCAL,
