@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import pytest
 
@@ -200,3 +201,32 @@ async def test_no_model_at_all_is_the_callers_error_not_an_answer():
     agent, _ = make_agent([], backend=Down([]))
     with pytest.raises(BackendUnavailable, match="cannot reach"):
         await run(agent, "what is 2 + 40?")
+
+
+async def test_sources_longer_than_the_context_budget_are_summarised_per_document_first(tmp_path):
+    from agent.answer import Writing
+
+    replies = [*search("Halden tram and library"), "Tram summary.", "Library summary.", "Both [1] [2]."]
+    agent, backend = make_agent(replies, tmp_path)
+    agent.deps.options = replace(agent.deps.options, writing=Writing(context_tokens=10, copy_options={"x": 1}))
+    events = await run(agent, "Tell me about Halden")
+    summarised = [p for p in of_type(events, "plan") if p.action == "summarise"]
+    assert summarised and summarised[0].detail == {"documents": 2}
+    summary_prompts = [r.messages[0]["content"] for r in backend.requests[2:4]]
+    assert all(p.startswith("Source: Halden") and "Copy the sentences" in p for p in summary_prompts)
+    answer_prompt = backend.requests[4].messages[-1]["content"]
+    assert "Tram summary." in answer_prompt and "Library summary." in answer_prompt
+    assert all(r.extra_body == {"x": 1} for r in backend.requests[2:5])  # copy-heavy requests get the options
+    assert events[-1].answer == "Both [1] [2]."
+
+
+async def test_a_follow_up_is_planned_with_the_conversation_so_far(tmp_path):
+    history = [{"role": "user", "content": "When did the tram line open?"},
+               {"role": "assistant", "content": "The Halden tram line opened on 3 March 2025."}]
+    agent, backend = make_agent([*search("Halden tram line length"), "12 km [1]."], tmp_path)
+    events = await run(agent, "and how long is it?", history=history)
+    query_prompt = backend.requests[1].messages[-1]["content"]
+    assert "Earlier: user: When did the tram line open?" in query_prompt
+    assert query_prompt.endswith("Question: and how long is it?")
+    assert of_type(events, "search")[0].query == "Halden tram line length"
+    assert backend.requests[-1].messages[1:3] == history  # the answer sees the conversation too
