@@ -12,6 +12,7 @@ from agent.budget import Budget, BudgetExceeded, RepeatedCall, canonical
 from agent.decompose import run_plan
 from agent.events import Event, TurnEnded, TurnStarted
 from agent.profile import modes_for
+from agent.sources import check_citations
 from agent.steps import AgentDeps
 from agent.turn import Turn, TurnRequest
 from tansuo.errors import BackendUnavailable, LLMError, TansuoError
@@ -89,7 +90,8 @@ class Agent:
             complete = await self._answer(turn) and complete
         if turn.answer is None:
             turn.answer = fallback_answer(turn)
-        turn.emit(TurnEnded, answer=turn.answer, sources=tuple(cited_sources(turn)), budget=turn.budget.used(),
+        turn.emit(TurnEnded, answer=turn.answer, sources=tuple(cited_sources(turn)),
+                  consulted=tuple(turn.book.sources), budget=turn.budget.used(),
                   complete=complete, timings={"model_ms": round(turn.model_ms, 1), "total_ms": turn.t_ms()})
 
     async def _act(self, turn: Turn) -> None:
@@ -133,12 +135,9 @@ class Agent:
 
 
 def cited_sources(turn: Turn) -> list:
-    """The sources the answer cites, in number order (all of them when it cites none)."""
-    from agent.sources import check_citations
-
+    """The sources the answer cites, in number order."""
     numbers = set(check_citations(turn.answer or "", turn.book).numbers)
-    chosen = [s for s in turn.book.sources if s.n in numbers]
-    return chosen or turn.book.sources
+    return [s for s in turn.book.sources if s.n in numbers]
 
 
 def fallback_answer(turn: Turn) -> str:

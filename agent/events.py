@@ -107,7 +107,8 @@ class Problem(Event):
 class TurnEnded(Event):
     type: ClassVar[str] = "turn_ended"
     answer: str
-    sources: tuple[Source, ...] = ()
+    sources: tuple[Source, ...] = ()  # what the answer cites
+    consulted: tuple[Source, ...] = ()  # every source the turn found, cited or not
     budget: dict[str, float] = field(default_factory=dict)
     complete: bool = True  # False when a limit or failure cut the turn short
     timings: dict[str, float] = field(default_factory=dict)  # model_ms, total_ms

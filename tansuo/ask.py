@@ -57,9 +57,10 @@ def print_summary(end: TurnEnded, trace: list[Event], out: TextIO, err: TextIO) 
     elif end.answer != streamed:  # citations were checked or added after streaming
         out.write("\n\nWith citations: " + end.answer)
     out.write("\n")
-    if end.sources:
-        out.write("\nSources:\n")
-        for s in end.sources:
+    listed = end.sources or end.consulted
+    if listed:
+        out.write("\nSources:\n" if end.sources else "\nConsulted (the answer cites none of them):\n")
+        for s in listed:
             date = f", {s.date.date().isoformat()}" if s.date else ""
             out.write(f"  [{s.n}] {s.title} ({s.source}{date}; {s.chunk_id})\n")
     err.write("\nTrace:\n")

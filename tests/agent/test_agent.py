@@ -230,3 +230,9 @@ async def test_a_follow_up_is_planned_with_the_conversation_so_far(tmp_path):
     assert query_prompt.endswith("Question: and how long is it?")
     assert of_type(events, "search")[0].query == "Halden tram line length"
     assert backend.requests[-1].messages[1:3] == history  # the answer sees the conversation too
+
+
+async def test_sources_the_answer_does_not_cite_are_consulted_not_cited(tmp_path):
+    agent, _ = make_agent([*search("Halden tram"), "I do not know."], tmp_path)
+    end = (await run(agent, "tram?"))[-1]
+    assert end.sources == () and end.consulted and end.consulted[0].title == "Halden tram line"
