@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
+import threading
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -55,17 +56,21 @@ class SentenceTransformerEmbedder:
         self._model = None
         self._fast = False  # False: not tried yet; None: not available
         self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+        self._load_lock = threading.Lock()
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         model = self._load()
         if len(texts) == 1:  # a query: the tool router, plugin index and document index ask for the same one
-            cached = self._recent.get(texts[0])
+            with self._lock:  # turns run their searches in worker threads
+                cached = self._recent.get(texts[0])
             if cached is None:
                 cached = self._embed_one(model, texts[0])
                 cached.flags.writeable = False
-                self._recent[texts[0]] = cached
-                while len(self._recent) > QUERY_CACHE:
-                    self._recent.popitem(last=False)
+                with self._lock:
+                    self._recent[texts[0]] = cached
+                    while len(self._recent) > QUERY_CACHE:
+                        self._recent.popitem(last=False)
             return cached
         out = []
         for start in range(0, len(texts), self.batch_size):
@@ -126,6 +131,10 @@ class SentenceTransformerEmbedder:
         return self._fast
 
     def _load(self):
+        with self._load_lock:  # two first queries in two threads load the model once
+            return self._load_once()
+
+    def _load_once(self):
         if self._model is None:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a hub
             from sentence_transformers import SentenceTransformer
