@@ -89,17 +89,27 @@ def check_citations(answer: str, book: SourceBook) -> Cited:
         return match.group(0)
 
     text = _MARKER.sub(keep, answer.strip())
-    sentences, attributed = [], 0
-    for sentence in _SENTENCE.split(text) if text else []:
+    kept, attributed = [], 0
+    for sentence in sentences(text):
         if not _MARKER.search(sentence):
             n = best_source(sentence, book)
             if n is not None:
                 sentence = _append_marker(sentence, n)
                 attributed += 1
-        sentences.append(sentence)
-    text = " ".join(sentences)
+        kept.append(sentence)
+    text = " ".join(kept)
     numbers = tuple(dict.fromkeys(int(m) for m in _MARKER.findall(text)))
     return Cited(text, numbers, tuple(dropped), attributed)
+
+
+def sentences(text: str) -> list[str]:
+    """The text's sentences (a title or an initial does not end one)."""
+    return [s for s in _SENTENCE.split(text.strip()) if s] if text.strip() else []
+
+
+def markers(sentence: str) -> list[int]:
+    """The source numbers a sentence cites, in order."""
+    return [int(n) for n in _MARKER.findall(sentence)]
 
 
 def best_source(sentence: str, book: SourceBook) -> int | None:
