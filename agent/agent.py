@@ -17,7 +17,7 @@ from agent.steps import AgentDeps
 from agent.turn import Turn, TurnRequest
 from tansuo.errors import BackendUnavailable, LLMError, TansuoError
 
-ANSWER_GRACE_S = 30.0  # after a step or call limit, the answer may still take this long at most
+MIN_ANSWER_S = 1.0  # a turn that reaches its answer with less time left still gets this long
 
 
 class Agent:
@@ -117,12 +117,9 @@ class Agent:
             await run_plan(deps, turn, decision.steps)
 
     async def _answer(self, turn: Turn) -> bool:
-        """Write the answer within the time left (a grace period after a step or call limit)."""
-        seconds = turn.budget.remaining_s or 0.0
-        if seconds <= 0:
-            seconds = ANSWER_GRACE_S
+        """Write the answer within the turn's time left; past it, the answer is built without the model."""
         try:
-            async with asyncio.timeout(seconds):
+            async with asyncio.timeout(max(turn.budget.remaining_s, MIN_ANSWER_S)):
                 turn.answer = await steps.write_answer(self.deps, turn)
             return True
         except TimeoutError:
