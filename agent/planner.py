@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from agent.router import Offer
@@ -56,7 +56,6 @@ class Decision:
     queries: tuple[str, ...] = ()
     calls: tuple[Call, ...] = ()
     steps: tuple[Step, ...] = ()
-    raw: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -98,7 +97,7 @@ def route_messages(s: Situation, choices: Sequence[str]) -> list[Message]:
         lines.append(f"- {PLAN}: a task in several dependent parts, done step by step")
     messages: list[Message] = [{"role": "system", "content": "\n".join(lines)}]
     for text, choice in demonstrations(s, choices):
-        messages += [{"role": "user", "content": text}, {"role": "assistant", "content": _dumps({"use": choice})}]
+        messages += [{"role": "user", "content": text}, {"role": "assistant", "content": dumps({"use": choice})}]
     messages.append({"role": "user", "content": _with_context(s)})
     return messages
 
@@ -133,7 +132,7 @@ def calls_messages(s: Situation, chosen: Offer) -> list[Message]:
     messages: list[Message] = [{"role": "system", "content": system}]
     for example in _ranked_calls(chosen):
         messages += [{"role": "user", "content": example.request},
-                     {"role": "assistant", "content": _dumps({"calls": [{"name": spec.name,
+                     {"role": "assistant", "content": dumps({"calls": [{"name": spec.name,
                                                                           "arguments": example.arguments}]})}]
     messages.append({"role": "user", "content": _with_context(s)})
     return messages
@@ -150,7 +149,7 @@ def queries_messages(s: Situation) -> list[Message]:
               "queries, one per thing. Reply with JSON only.")
     messages: list[Message] = [{"role": "system", "content": system}]
     for text, queries in _QUERY_DEMOS:
-        messages += [{"role": "user", "content": text}, {"role": "assistant", "content": _dumps({"queries": queries})}]
+        messages += [{"role": "user", "content": text}, {"role": "assistant", "content": dumps({"queries": queries})}]
     messages.append({"role": "user", "content": _with_context(s)})
     return messages
 
@@ -166,7 +165,7 @@ def steps_messages(s: Situation) -> list[Message]:
     system = ("Split the user's task into 2 to 4 steps. Each step is one question for a search or a tool; "
               "'needs' lists the earlier steps whose results it uses. Reply with JSON only.")
     return [{"role": "system", "content": system}, {"role": "user", "content": _PLAN_DEMO[0]},
-            {"role": "assistant", "content": _dumps({"steps": _PLAN_DEMO[1]})},
+            {"role": "assistant", "content": dumps({"steps": _PLAN_DEMO[1]})},
             {"role": "user", "content": _with_context(s)}]
 
 
@@ -182,17 +181,14 @@ async def ask_model(backend: LLMBackend, messages: list[Message], schema: dict[s
 def to_decision(choice: str, filled: dict[str, Any] | None) -> Decision:
     """The validated replies as a Decision (a step's needs on itself or on missing steps are dropped)."""
     filled = filled or {}
-    if choice in (ANSWER, SEARCH, PLAN):
-        action = choice
-    else:
-        action = "call"
+    action = choice if choice in RESERVED else "call"
     queries = tuple(dict.fromkeys(q.strip() for q in filled.get("queries", []) if q.strip()))
     calls = tuple(Call(c["name"], c["arguments"]) for c in filled.get("calls", []))
     raw_steps = filled.get("steps", [])
     steps = tuple(Step(i, s["task"].strip(),
                        tuple(sorted({d for d in s.get("needs", []) if d != i and 1 <= d <= len(raw_steps)})))
                   for i, s in enumerate(raw_steps, start=1))
-    return Decision(action, queries, calls, steps, {"use": choice, **filled})
+    return Decision(action, queries, calls, steps)
 
 
 def describe(decision: Decision) -> dict[str, Any]:
@@ -209,8 +205,6 @@ def describe(decision: Decision) -> dict[str, Any]:
 def dumps(value: Any) -> str:
     return json.dumps(value, default=str, ensure_ascii=False)
 
-
-_dumps = dumps
 
 
 def _with_context(s: Situation) -> str:

@@ -9,6 +9,7 @@ from typing import Any
 
 from agent.budget import Budget
 from agent.events import Event, Problem
+from agent.planner import dumps
 from agent.sources import SourceBook
 from tansuo.llm import Message
 
@@ -32,8 +33,6 @@ class Outcome:
     source_n: int | None = None
 
     def line(self) -> str:
-        from agent.planner import dumps
-
         result = dumps(self.content) if self.ok else f"ERROR: {self.error}"
         cite = f"[{self.source_n}] " if self.source_n else ""
         return f"{cite}{self.name}({dumps(self.arguments)}) -> {result}"
