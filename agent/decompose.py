@@ -55,7 +55,7 @@ async def _run_step(deps: AgentDeps, turn: Turn, task: str) -> list[str]:
     if decision.action == "search":
         return _source_lines(turn, await steps.search(deps, turn, decision.queries, {task: hits}))
     if decision.action == "call":
-        return [o.line() for o in await steps.call_tools(turn, decision.calls, offers)]
+        return [o.line() for o in await steps.call_tools(turn, decision.calls, offers, deps)]
     return []
 
 

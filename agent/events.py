@@ -104,6 +104,22 @@ class Problem(Event):
 
 
 @dataclass(frozen=True)
+class Verified(Event):
+    """A verifier's verdict (verifiers.verdict.Verdict) on the input, a source or the answer."""
+
+    type: ClassVar[str] = "verdict"
+    verifier: str
+    action: str  # pass | revise | block
+    stage: str  # input | sources | answer
+    reason: str = ""
+    message: str | None = None
+    flags: tuple[str, ...] = ()
+    scores: dict[str, float] = field(default_factory=dict)
+    evidence: tuple[dict[str, Any], ...] = ()
+    elapsed_ms: float = 0.0
+
+
+@dataclass(frozen=True)
 class TurnEnded(Event):
     type: ClassVar[str] = "turn_ended"
     answer: str
@@ -111,7 +127,8 @@ class TurnEnded(Event):
     consulted: tuple[Source, ...] = ()  # every source the turn found, cited or not
     budget: dict[str, float] = field(default_factory=dict)
     complete: bool = True  # False when a limit or failure cut the turn short
-    timings: dict[str, float] = field(default_factory=dict)  # model_ms, total_ms
+    timings: dict[str, float] = field(default_factory=dict)  # model_ms, verify_ms, total_ms
+    verdicts: tuple[dict[str, Any], ...] = ()  # the verifiers' final verdicts (Verified events carry all)
 
 
 def _plain(value: Any) -> Any:

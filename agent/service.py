@@ -18,6 +18,7 @@ from retrieval.service import open_index
 from tansuo.embedding import Embedder, SentenceTransformerEmbedder, embedding_model_path
 from tansuo.llm import LLMBackend, make_backend
 from tansuo.settings import Settings
+from verifiers.service import build_verifiers
 
 
 def agent_options(settings: Settings, clock: Callable[[], datetime] = datetime.now) -> AgentOptions:
@@ -42,5 +43,6 @@ async def build_agent(settings: Settings, *, backend: LLMBackend | None = None, 
                                               plugin_threshold=settings.plugin_threshold))
     index = open_index(settings, embedder=embedder, progress=progress)
     deps = AgentDeps(backend=backend, router=router, index=index,
-                     profile=settings.model_profile, options=agent_options(settings, clock))
+                     profile=settings.model_profile, options=agent_options(settings, clock),
+                     verifiers=build_verifiers(settings, embedder=embedder, backend=backend))
     return Agent(deps)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +22,9 @@ from agent.turn import Outcome, Turn
 from retrieval.index import DocumentIndex, Hit
 from tansuo.errors import InvalidOutput
 from tansuo.llm import ChatRequest, LLMBackend, Message
+from verifiers.pipeline import Verifiers
+from verifiers.recency import order_newest_first
+from verifiers.verdict import Verdict
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,7 @@ class AgentDeps:
     index: DocumentIndex | None = None
     profile: str = "tools"
     options: AgentOptions = field(default_factory=AgentOptions)
+    verifiers: Verifiers | None = None
 
 
 # --- planning ----------------------------------------------------------------------------------
@@ -132,7 +137,7 @@ async def search(deps: AgentDeps, turn: Turn, queries: Sequence[str],
         hits = (known or {}).get(query)
         if hits is None:
             hits = await asyncio.to_thread(search_hits, deps, query)
-        kept = relevant(hits, deps.options)[:deps.options.search_k]
+        kept = await clean_hits(deps, turn, relevant(hits, deps.options)[:deps.options.search_k])
         if kept and _judging(deps, turn):
             kept = await judge(deps, turn, query, kept)
         added = [turn.book.add_hit(h) for h in kept]
@@ -142,6 +147,43 @@ async def search(deps: AgentDeps, turn: Turn, queries: Sequence[str],
         if not kept:
             turn.problem("no_results", f"nothing relevant was found for {query!r}", note=False)
     return list(dict.fromkeys(numbers))
+
+
+async def clean_hits(deps: AgentDeps, turn: Turn, hits: Sequence[Hit]) -> list[Hit]:
+    """Retrieved text is data: sentences in it that read as instructions to the assistant are removed
+    before the model sees them (a passage that is nothing but instructions is dropped)."""
+    if deps.verifiers is None:
+        return list(hits)
+    out = []
+    for hit in hits:
+        text, removed = await _clean(deps, turn, hit.text, f"{hit.title} ({hit.chunk_id})")
+        if text.strip():
+            out.append(hit if not removed else dataclasses.replace(hit, text=text))
+    return out
+
+
+async def _clean(deps: AgentDeps, turn: Turn, text: str, where: str) -> tuple[str, list[str]]:
+    started = time.perf_counter()
+    cleaned, removed = await deps.verifiers.clean(text)
+    turn.verify_ms += (time.perf_counter() - started) * 1000
+    if removed:
+        turn.verdict(Verdict("harmlessness", "pass", reason=f"instructions removed from {where}",
+                             flags=("injection",), evidence=tuple({"removed": s} for s in removed), stage="sources",
+                             elapsed_ms=(time.perf_counter() - started) * 1000))
+    return cleaned, removed
+
+
+async def clean_content(deps: AgentDeps, turn: Turn, content: Any, where: str) -> Any:
+    """A tool result's strings cleaned the same way (plugins return text from anywhere)."""
+    if deps.verifiers is None:
+        return content
+    if isinstance(content, str):
+        return (await _clean(deps, turn, content, where))[0]
+    if isinstance(content, dict):
+        return {k: await clean_content(deps, turn, v, where) for k, v in content.items()}
+    if isinstance(content, list):
+        return [await clean_content(deps, turn, v, where) for v in content]
+    return content
 
 
 def relevant(hits: Sequence[Hit], options: AgentOptions) -> list[Hit]:
@@ -187,18 +229,20 @@ async def ask_verdict(deps: AgentDeps, turn: Turn, prompt: str, schema: dict[str
 
 # --- tools -------------------------------------------------------------------------------------
 
-async def call_tools(turn: Turn, calls: Sequence[Call], offers: Sequence[Offer]) -> list[Outcome]:
-    """Run the calls concurrently; each is counted against the budget before it starts."""
+async def call_tools(turn: Turn, calls: Sequence[Call], offers: Sequence[Offer],
+                     deps: AgentDeps | None = None) -> list[Outcome]:
+    """Run the calls concurrently; each is counted against the budget before it starts. Plugin results
+    are cleaned of instructions (with `deps.verifiers`) before anything reads them."""
     by_name = {o.spec.name: o for o in offers}
     for call in calls:
         turn.budget.tool_call(call.name, call.arguments)
-    outcomes = await asyncio.gather(*(_call_one(turn, i, call, by_name.get(call.name))
+    outcomes = await asyncio.gather(*(_call_one(turn, i, call, by_name.get(call.name), deps)
                                       for i, call in enumerate(calls)))
     turn.outcomes += outcomes
     return list(outcomes)
 
 
-async def _call_one(turn: Turn, i: int, call: Call, offer: Offer | None) -> Outcome:
+async def _call_one(turn: Turn, i: int, call: Call, offer: Offer | None, deps: AgentDeps | None) -> Outcome:
     call_id = f"call_{turn.budget.tool_calls}_{i}"
     turn.emit(ToolCalled, call_id=call_id, name=call.name, arguments=call.arguments)
     if offer is None:  # the schema only names offered tools; a scripted or foreign reply may not
@@ -210,6 +254,8 @@ async def _call_one(turn: Turn, i: int, call: Call, offer: Offer | None) -> Outc
             ok, content, error, elapsed = result.ok, result.content, result.error, result.elapsed_ms
         except TimeoutError:
             ok, content, error, elapsed = False, None, f"no result within {timeout:.0f}s", timeout * 1000
+        if ok and deps is not None and offer.kind == "plugin":  # built-in tools compute; plugins relay text
+            content = await clean_content(deps, turn, content, f"the {call.name} result")
     turn.emit(ToolReturned, call_id=call_id, name=call.name, ok=ok, content=content, error=error,
               elapsed_ms=round(elapsed, 1))
     n = turn.book.add_tool_result(call_id, call.name, call.arguments, content) if ok else None
@@ -273,7 +319,11 @@ async def _model_answer(deps: AgentDeps, turn: Turn, lead: str = "", question: s
         book, tokens = await summarise(deps.backend, question, book, writing)
         turn.spent(tokens, (time.perf_counter() - started) * 1000)
         turn.emit(Planned, action="summarise", detail={"documents": len(book.items)})
-    messages = answer_messages(question, turn.request.history, book, turn.today, turn.notes)
+    if turn.recency is not None and turn.recency.current:
+        # newest first, same numbers: no words added to the prompt (a 135M model told to prefer the newest
+        # source, or to say its date, answered with a bare date); the check states the evidence's date
+        book = order_newest_first(book)
+    messages = answer_messages(question, turn.request.history, book, turn.today, turn.notes, turn.feedback)
     max_tokens = max(1, min(max_tokens or deps.options.answer_tokens, turn.budget.tokens_left()))
     copy = writing.copy_options if len(book) else None
     started, parts = time.perf_counter(), []
@@ -289,3 +339,68 @@ async def _model_answer(deps: AgentDeps, turn: Turn, lead: str = "", question: s
         turn.problem("citation", f"removed citations to sources that do not exist: {list(cited.dropped)}",
                      note=False)
     return cited.text
+
+
+# --- checking ----------------------------------------------------------------------------------
+
+async def check_input(deps: AgentDeps, turn: Turn) -> bool:
+    """The request's harmlessness before any work; False when it is refused (the answer is then the
+    refusal). A caution is said before the answer."""
+    if deps.verifiers is None:
+        return True
+    started = time.perf_counter()
+    verdict = await deps.verifiers.check_input(turn.request.question)
+    turn.verify_ms += (time.perf_counter() - started) * 1000
+    if verdict is None:
+        return True
+    turn.verdict(verdict)
+    if verdict.action == "block":
+        turn.answer = verdict.message or "I can't help with that."
+        turn.emit(AnswerDelta, text=turn.answer)
+        return False
+    if verdict.message:
+        turn.notice = verdict.message
+        turn.emit(AnswerDelta, text=verdict.message + "\n\n")
+    return True
+
+
+async def classify_time(deps: AgentDeps, turn: Turn) -> None:
+    """Whether the question is time-sensitive, before the answer is written (it shapes the prompt)."""
+    if deps.verifiers is None:
+        return
+    started = time.perf_counter()
+    turn.recency = await deps.verifiers.classify(turn.request.question, deps.options.clock().date())
+    turn.verify_ms += (time.perf_counter() - started) * 1000
+
+
+async def verify_answer(deps: AgentDeps, turn: Turn) -> None:
+    """Check the written answer; a revise verdict sends its reason back to the model once (within the
+    turn's budget), and the answer then stands as the verifiers leave it."""
+    verifiers = deps.verifiers
+    if verifiers is None or turn.answer is None:
+        return
+    check = await _check(deps, turn, final=False)
+    revisions = verifiers.policy.revisions
+    while check.revise and not check.blocked and revisions > 0 and turn.budget.tokens_left() > 0:
+        for verdict in check.verdicts:
+            turn.verdict(verdict)
+        revisions -= 1
+        turn.feedback = check.feedback()
+        turn.budget.step()
+        turn.emit(Planned, action="revise", detail={"reason": turn.feedback})
+        turn.answer = await write_answer(deps, turn)
+        check = await _check(deps, turn, final=revisions == 0)
+    if check.revise and not check.blocked:
+        check = await _check(deps, turn, final=True)
+    for verdict in check.verdicts:
+        turn.verdict(verdict)
+    turn.answer = check.text
+
+
+async def _check(deps: AgentDeps, turn: Turn, *, final: bool):
+    started = time.perf_counter()
+    cited = check_citations(turn.answer or "", turn.book).numbers
+    check = await deps.verifiers.check_answer(turn.request.question, turn.answer or "", turn.book, cited,
+                                              turn.recency, deps.options.clock().date(), final=final)
+    turn.verify_ms += (time.perf_counter() - started) * 1000
+    return check

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent.budget import Budget
-from agent.events import Event, Problem
+from agent.events import Event, Problem, Verified
 from agent.planner import dumps
 from agent.sources import SourceBook
 from tansuo.llm import Message
@@ -51,6 +51,11 @@ class Turn:
     notes: list[str] = field(default_factory=list)  # what could not be done, for the answer
     answer: str | None = None
     model_ms: float = 0.0  # time spent waiting on the model, for the overhead split
+    verify_ms: float = 0.0  # time spent in the verifiers (their model judgements included)
+    recency: Any = None  # the question's time-sensitivity (verifiers.recency), when checked
+    notice: str | None = None  # said before the answer (a caution from the input check)
+    feedback: str | None = None  # a verifier's reason to rewrite the answer
+    verdicts: list[Any] = field(default_factory=list)  # verifiers.verdict.Verdict, in order
     queue: asyncio.Queue[Event | None] = field(default_factory=asyncio.Queue)
     started: float = field(default_factory=time.perf_counter)
 
@@ -67,6 +72,13 @@ class Turn:
         self.emit(Problem, kind=kind, message=message)
         if note and message not in self.notes:
             self.notes.append(message)
+
+    def verdict(self, verdict: Any) -> None:
+        """Record a verifier's verdict on the trace."""
+        self.verdicts.append(verdict)
+        self.emit(Verified, verifier=verdict.verifier, action=verdict.action, stage=verdict.stage,
+                  reason=verdict.reason, message=verdict.message, flags=verdict.flags, scores=verdict.scores,
+                  evidence=verdict.evidence, elapsed_ms=round(verdict.elapsed_ms, 1))
 
     def spent(self, tokens: int, model_ms: float) -> None:
         self.model_ms += model_ms

@@ -5,7 +5,8 @@
 (a) 30 fixed turns (built-in tool requests, questions over the news eval corpus, small talk,
     a two-part question) through the real agent and the embedded model, one at a time.
     Per turn: total time, time waiting on the model, and everything else (planning overhead,
-    tool routing, retrieval, tools). Target: everything else <= 10% of the turn and <= 50 ms p50.
+    tool routing, retrieval, tools; the verifiers are measured apart, by bench/verifiers.py).
+    Target: everything else <= 10% of the turn and <= 50 ms p50.
 (b) generation tokens/s on per-document summaries (the copy-heavy requests), with and without
     prompt-lookup decoding: two llama-servers, identical but for that flag, requests alternated.
 Results: stdout (Markdown), bench/results/agent.json and bench/results/agent.png.
@@ -79,9 +80,10 @@ async def bench_turns(settings, embedder, n: int) -> dict:
             started = time.perf_counter()
             end = await agent.ask(TurnRequest(question))
             total = (time.perf_counter() - started) * 1000
-            model = end.timings["model_ms"]
+            model, verify = end.timings["model_ms"], end.timings.get("verify_ms", 0.0)
             rows.append({"question": question, "total_ms": round(total, 1), "model_ms": model,
-                         "other_ms": round(total - model, 1), "steps": end.budget["steps"],
+                         "verify_ms": verify, "other_ms": round(total - model - verify, 1),
+                         "steps": end.budget["steps"],
                          "tool_calls": end.budget["tool_calls"], "complete": end.complete,
                          "answer": end.answer[:200]})
             log(f"  turn {i}/{n}: {total:7.0f} ms, model {model:7.0f} ms, other {total - model:5.0f} ms  {question}")

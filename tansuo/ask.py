@@ -15,6 +15,7 @@ from agent.events import (
     ToolCalled,
     ToolReturned,
     TurnEnded,
+    Verified,
 )
 from agent.service import build_agent
 from agent.turn import TurnRequest
@@ -40,6 +41,8 @@ async def ask(settings: Settings, question: str, *, profile: str | None, out: Te
                 out.write(json.dumps(event.to_dict(), default=str, ensure_ascii=False) + "\n")
             elif isinstance(event, AnswerDelta):
                 out.write(event.text)
+            elif isinstance(event, Planned) and event.action == "revise":
+                out.write("\n\n(a check found a problem; the answer is written again)\n\n")
             out.flush()
     finally:
         await agent.deps.backend.aclose()
@@ -54,9 +57,11 @@ def print_summary(end: TurnEnded, trace: list[Event], out: TextIO, err: TextIO) 
     streamed = "".join(e.text for e in trace if isinstance(e, AnswerDelta)).strip()
     if not streamed:  # no model answer (a fallback after a failure): print the final text
         out.write(end.answer)
-    elif end.answer != streamed:  # citations were checked or added after streaming
-        out.write("\n\nWith citations: " + end.answer)
+    elif not end.answer.endswith(_last_draft(trace)):  # citations or verifiers changed it after streaming
+        out.write("\n\nChecked answer: " + end.answer)
     out.write("\n")
+    if end.verdicts:
+        out.write("\nChecks: " + "; ".join(verdict_line(v) for v in end.verdicts) + "\n")
     listed = end.sources or end.consulted
     if listed:
         out.write("\nSources:\n" if end.sources else "\nConsulted (the answer cites none of them):\n")
@@ -71,10 +76,34 @@ def print_summary(end: TurnEnded, trace: list[Event], out: TextIO, err: TextIO) 
     used = end.budget
     err.write(f"[{used.get('steps', 0):g} steps, {used.get('tool_calls', 0):g} tool calls, "
               f"{used.get('tokens', 0):g} tokens generated, {end.timings.get('total_ms', 0) / 1000:.2f}s in all, "
-              f"{end.timings.get('model_ms', 0) / 1000:.2f}s in the model"
+              f"{end.timings.get('model_ms', 0) / 1000:.2f}s in the model, "
+              f"{end.timings.get('verify_ms', 0) / 1000:.2f}s checking"
               + ("" if end.complete else "; INCOMPLETE") + "]\n")
     out.flush()
     err.flush()
+
+
+def _last_draft(trace: list[Event]) -> str:
+    """The text streamed since the last revision started (what the final answer was made from)."""
+    parts: list[str] = []
+    for event in trace:
+        if isinstance(event, Planned) and event.action == "revise":
+            parts = []
+        elif isinstance(event, AnswerDelta):
+            parts.append(event.text)
+    return "".join(parts).strip()
+
+
+def verdict_line(verdict: dict[str, Any]) -> str:
+    """'factuality pass (2 claims, 1 repointed)' — the verdict as one short phrase."""
+    scores, flags = verdict.get("scores", {}), [f for f in verdict.get("flags", ()) if f]
+    detail = []
+    if verdict["verifier"] == "factuality":
+        detail.append(f"{scores.get('claims', 0):g} claims, {scores.get('unsupported', 0):g} unsupported")
+    detail += flags
+    if verdict.get("stage") not in (None, "answer"):
+        detail.append(verdict["stage"])
+    return f"{verdict['verifier']} {verdict['action']}" + (f" ({', '.join(detail)})" if detail else "")
 
 
 def trace_line(event: Event) -> str | None:
@@ -91,6 +120,9 @@ def trace_line(event: Event) -> str | None:
         return f"check step {event.step}: {'ok' if event.ok else 'not answered, retry ' + str(event.retry)}"
     if isinstance(event, Problem):
         return f"problem ({event.kind}): {event.message}"
+    if isinstance(event, Verified):
+        line = f"check {verdict_line(event.to_dict())}"
+        return line + (f": {event.reason}" if event.reason else "") + f" ({event.elapsed_ms:.0f} ms)"
     return None
 
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from tansuo.embedding import embedding_model_path
-from tansuo.errors import TansuoError
+from tansuo.errors import ConfigError, TansuoError
 from tansuo.llm.factory import resolve_model_path, server_config
 from tansuo.llm.llama_server import LlamaServer
 from tansuo.llm.openai_compat import OpenAIBackend
@@ -35,6 +35,7 @@ def run_checks(settings: Settings) -> list[Check]:
         ("store", _check_store),
         ("plugins", _check_plugins),
         ("index", _check_index),
+        ("verifiers", _check_verifiers),
         ("data dir", _check_data_dir),
     ]
     return [_run(name, fn, settings) for name, fn in checks]
@@ -47,6 +48,24 @@ def _run(name: str, fn: Callable[[Settings], str], settings: Settings) -> Check:
         return Check(name, False, str(exc))
     except Exception as exc:  # a check must report, never crash the doctor
         return Check(name, False, f"{type(exc).__name__}: {exc}")
+
+
+def _check_verifiers(settings: Settings) -> str:
+    """What runs, what may block, and whether the model judges and revises (auto: by model size)."""
+    if not settings.verifiers:
+        return "off (TANSUO_VERIFIERS is empty)"
+    from verifiers.exemplars import load_data
+    from verifiers.service import model_roles
+
+    for name in ("harm", "recency"):
+        load_data(name)  # the shipped exemplars parse
+    try:
+        judge, revisions = model_roles(settings)
+        roles = f"model as judge {'on' if judge else 'off'}, {revisions} revision(s)"
+    except ConfigError:  # the model line above says what is missing; auto needs its size
+        roles = "model as judge and revisions: decided by the model's size once it is found"
+    guard = f"; guard model {settings.guard_model} at {settings.guard_base_url}" if settings.guard_base_url else ""
+    return f"{', '.join(settings.verifiers)}; may block: {', '.join(settings.verify_block) or 'none'}; {roles}{guard}"
 
 
 def _check_model(settings: Settings) -> str:

@@ -90,6 +90,27 @@ class Settings(BaseSettings):
     copy_extra_body: Annotated[dict[str, Any], NoDecode] = Field(
         default_factory=dict, description="JSON fields added to copy-heavy requests on the openai backend")
 
+    # Verifiers: which run, which may block, thresholds (README "Verifiers").
+    verifiers: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["factuality", "recency", "harmlessness"], description="comma-separated; empty: none")
+    verify_block: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["harmlessness"], description="verifiers allowed to block an answer")
+    # auto: 1 revision and the model as judge for a served model or a GGUF of 1 GiB and more; none for
+    # smaller ones (the default 135M model rewrote answers worse and judged worse than the scores alone).
+    verify_revisions: int | None = Field(None, ge=0, le=3, description="times a revise verdict goes back "
+                                                                       "to the model; auto (None) by model size")
+    verify_judge: Literal["auto", "on", "off"] = Field("auto", description="the model judges uncertain cases")
+    harm_threshold: float = Field(0.5, gt=0, lt=1, description="harm probability at which a text is flagged")
+    injection_threshold: float = Field(0.5, gt=0, lt=1, description="same, for instructions inside sources")
+    support_threshold: float = Field(0.6, ge=-1, le=1, description="claim-passage cosine that counts as support")
+    support_floor: float = Field(0.35, ge=-1, le=1, description="below this cosine a claim is unsupported")
+    unsupported_claims: Literal["mark", "remove"] = "mark"
+    freshness_days: Annotated[dict[str, int], NoDecode] = Field(
+        default_factory=dict, description='JSON, e.g. {"price": 180}: days a source stays current, per kind')
+    guard_base_url: str | None = Field(None, description="an OpenAI-compatible guard model (Llama Guard)")
+    guard_model: str | None = None
+    guard_api_key: SecretStr | None = None
+
     # Document index and its optional web sources.
     index_dir: Path | None = Field(None, description="default: <data_dir>/index")
     default_corpus: bool = Field(True, description="index local Python docs on first start")
@@ -104,7 +125,7 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(None, description="dialogue store; in-process when unset")
     data_dir: Path = Field(default_factory=_default_data_dir)
 
-    @field_validator("copy_extra_body", mode="before")
+    @field_validator("copy_extra_body", "freshness_days", mode="before")
     @classmethod
     def _json_object(cls, value: object) -> object:
         if isinstance(value, str):
@@ -114,15 +135,33 @@ class Settings(BaseSettings):
                 raise ValueError(f"not JSON: {exc.msg}") from None
         return value
 
-    @field_validator("plugin_dirs", "plugin_allow_private_hosts", "corpus_packages", mode="before")
+    @field_validator("plugin_dirs", "plugin_allow_private_hosts", "corpus_packages", "verifiers", "verify_block",
+                     mode="before")
     @classmethod
     def _comma_list(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
+    @field_validator("verify_revisions", mode="before")
+    @classmethod
+    def _auto(cls, value: object) -> object:
+        return None if isinstance(value, str) and value.strip().lower() in ("auto", "") else value
+
+    @field_validator("verifiers", "verify_block")
+    @classmethod
+    def _known_verifiers(cls, value: list[str]) -> list[str]:
+        unknown = [v for v in value if v not in ("factuality", "recency", "harmlessness")]
+        if unknown:
+            raise ValueError(f"unknown verifier {unknown[0]!r}; choose from factuality, recency, harmlessness")
+        return value
+
     @model_validator(mode="after")
     def _check_combinations(self) -> Settings:
+        if self.support_floor > self.support_threshold:
+            raise ValueError(f"{ENV_PREFIX}SUPPORT_FLOOR must not exceed {ENV_PREFIX}SUPPORT_THRESHOLD")
+        if self.guard_base_url and not self.guard_model:
+            raise ValueError(f"a guard model needs a name: set {ENV_PREFIX}GUARD_MODEL (e.g. llama-guard-3-1b)")
         if self.kv_cache_type != "f16" and not self.flash_attn:
             raise ValueError(
                 f"kv_cache_type={self.kv_cache_type} needs flash attention: "

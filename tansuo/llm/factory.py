@@ -40,6 +40,14 @@ def prompt_lookup_on(settings: Settings, model_path: Path) -> bool:
     return model_path.stat().st_size >= PROMPT_LOOKUP_MIN_BYTES
 
 
+def large_model(settings: Settings) -> bool:
+    """A model trusted with judging and rewriting: any served (openai) model, or a GGUF of 1 GiB and more.
+    The default 135M model judged worse than the verifiers' scores alone (bench/verifiers.py)."""
+    if settings.backend == "openai":
+        return True
+    return resolve_model_path(settings).stat().st_size >= PROMPT_LOOKUP_MIN_BYTES
+
+
 def server_config(settings: Settings) -> tuple[ServerConfig, dict[str, str]]:
     binary, env = find_server_binary(settings.llama_server_bin, settings.data_dir / "llama-libs")
     model_path = resolve_model_path(settings)

@@ -64,9 +64,10 @@ def test_doctor_passes_on_the_default_setup_with_real_redis(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     checks = [line for line in proc.stdout.splitlines() if line[:4] in ("ok  ", "FAIL")]
     assert [c.split(":")[0][5:] for c in checks] == ["model", "embedding model", "store", "plugins", "index",
-                                                     "data dir"]
+                                                     "verifiers", "data dir"]
     assert "loaded by llama-server" in checks[0] and "kv cache q8_0" in checks[0]
     assert "no index in" in checks[4] and "built on first start" in checks[4]
+    assert "may block: harmlessness" in checks[5] and "model as judge off, 0 revision(s)" in checks[5]
 
 
 ASK_ENV = {"TANSUO_N_CTX": "4096", "TANSUO_PARALLEL": "1", "TANSUO_DEFAULT_CORPUS": "false"}

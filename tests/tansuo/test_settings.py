@@ -69,3 +69,20 @@ def test_secrets_are_masked_in_the_public_view(monkeypatch):
     monkeypatch.setenv("TANSUO_OPENAI_BASE_URL", "http://127.0.0.1:8000/v1")
     monkeypatch.setenv("TANSUO_OPENAI_API_KEY", "sk-secret")
     assert load_settings().public_dict()["openai_api_key"] == "***"
+
+
+def test_verifier_policies_parse_and_bad_ones_say_what_to_set(monkeypatch):
+    monkeypatch.setenv("TANSUO_VERIFIERS", "factuality, harmlessness")
+    monkeypatch.setenv("TANSUO_VERIFY_BLOCK", "harmlessness,factuality")
+    monkeypatch.setenv("TANSUO_FRESHNESS_DAYS", '{"price": 180}')
+    s = load_settings()
+    assert s.verifiers == ["factuality", "harmlessness"] and s.verify_block == ["harmlessness", "factuality"]
+    assert s.freshness_days == {"price": 180}
+    monkeypatch.setenv("TANSUO_VERIFIERS", "factuality,truthiness")
+    with pytest.raises(ConfigError, match="TANSUO_VERIFIERS: unknown verifier 'truthiness'"):
+        load_settings()
+    monkeypatch.setenv("TANSUO_VERIFIERS", "")
+    assert load_settings().verifiers == []
+    monkeypatch.setenv("TANSUO_GUARD_BASE_URL", "http://127.0.0.1:8001/v1")
+    with pytest.raises(ConfigError, match="TANSUO_GUARD_MODEL"):
+        load_settings()

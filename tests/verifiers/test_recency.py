@@ -1,0 +1,79 @@
+"""Recency with the real embedding model and no judge, on a fixed clock."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+
+from tests.verifiers.conftest import book_of, hit
+from verifiers.recency import Recency, RecencyOptions, default_windows, order_newest_first
+
+TODAY = date(2026, 11, 28)
+OLD = hit("n62", "A monthly adult pass for city buses costs 55 EUR from 1 July 2024. Students and seniors pay 33 EUR.",
+          "Monthly bus pass price", datetime(2024, 7, 1))
+NEW = hit("n63", "The monthly adult bus pass price drops from 55 EUR to 49 EUR on 1 July 2025. The student and "
+          "senior price falls to 29 EUR.", "Monthly bus pass gets cheaper", datetime(2025, 7, 1))
+
+
+@pytest.fixture(scope="module")
+def recency(embedder) -> Recency:
+    return Recency(embedder)
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("How much is a monthly bus pass at the moment?", "price"),
+    ("Who runs the city as mayor these days?", "office_holder"),
+    ("What is the most recent release of pandas?", "version"),
+])
+async def test_time_sensitive_questions_are_recognised_with_their_kind(recency, question, kind):
+    ts = await recency.classify(question, TODAY)
+    assert ts.sensitive and ts.current and ts.kind == kind, ts
+
+
+@pytest.mark.parametrize("question", ["Who painted The Starry Night?", "What is the chemical formula of table salt?"])
+async def test_timeless_questions_are_not(recency, question):
+    ts = await recency.classify(question, TODAY)
+    assert not ts.sensitive, ts
+
+
+async def test_a_relative_date_is_resolved_against_the_clock(recency):
+    ts = await recency.classify("What did the council decide last Tuesday?", TODAY)
+    assert ts.sensitive and ts.period is not None
+    assert (ts.period.start, ts.period.end) == (date(2026, 11, 24), date(2026, 11, 24))
+
+
+async def test_a_stale_source_for_a_current_question_is_flagged_and_its_date_stated(recency):
+    ts = await recency.classify("How much does a monthly bus pass cost now?", TODAY)
+    verdict = await recency.check(ts, "A monthly pass costs 49 EUR [1].", book_of(NEW), [1], TODAY, final=True)
+    assert "stale" in verdict.flags and "2025-07-01" in verdict.message
+    assert f"{default_windows()['price']} days" in verdict.message
+
+
+async def test_a_fresh_source_is_not_flagged(embedder):
+    recency = Recency(embedder, options=RecencyOptions(windows={**default_windows(), "price": 800}))
+    ts = await recency.classify("How much does a monthly bus pass cost now?", TODAY)
+    verdict = await recency.check(ts, "A monthly pass costs 49 EUR since 1 July 2025 [1].", book_of(NEW), [1], TODAY)
+    assert verdict.action == "pass" and "stale" not in verdict.flags
+    assert verdict.message is None  # the answer already states its evidence's date
+
+
+async def test_an_answer_from_the_older_of_two_sources_is_sent_back_and_the_change_named(recency):
+    ts = await recency.classify("How much does a monthly bus pass cost now?", TODAY)
+    book = book_of(OLD, NEW)
+    verdict = await recency.check(ts, "A monthly pass costs 55 EUR [1].", book, [1], TODAY)
+    assert verdict.action == "revise" and "[2]" in verdict.reason and "newer" in verdict.reason
+    final = await recency.check(ts, "A monthly pass costs 49 EUR [2].", book, [2], TODAY, final=True)
+    assert "disagreement" in final.flags
+    assert "as of 2024-07-01 [1]" in final.message and "2025-07-01 source [2]" in final.message
+
+
+async def test_a_timeless_question_passes_without_notes(recency):
+    ts = await recency.classify("What is the capital of Norway?", TODAY)
+    verdict = await recency.check(ts, "Oslo.", book_of(OLD), [], TODAY)
+    assert verdict.action == "pass" and verdict.message is None
+
+
+def test_sources_render_newest_first_keeping_their_numbers():
+    ordered = order_newest_first(book_of(OLD, NEW))
+    assert [e.source.n for e in ordered.items] == [2, 1]

@@ -1,0 +1,150 @@
+"""Harmlessness: the user's input before any work, the answer before it leaves, and the text of
+retrieved documents and tool results (prompt injection: data must never act as instructions).
+
+The scorer is calibrated, not a keyword list: a text's embedding is compared with exemplars of
+each category and of benign requests (verifiers/data/harm.yaml); a logistic fit on those exemplars
+(leave-one-out, so no exemplar scores against itself) turns the two similarities into a probability.
+Where that probability is uncertain, the model judges under a schema. An OpenAI-compatible guard
+model (Llama Guard) can be configured instead of both (`verifiers.guard`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from agent.sources import sentences
+from tansuo.embedding import Embedder
+from verifiers.exemplars import CalibratedScorer, load_data
+from verifiers.judge import Judge
+from verifiers.verdict import Verdict
+
+BENIGN = "benign"
+INJECTION = "prompt_injection"
+
+
+@dataclass(frozen=True)
+class Category:
+    name: str
+    action: str  # block | caution
+    label: str
+    message: str
+
+
+@dataclass(frozen=True)
+class HarmScore:
+    probability: float  # that the text is harmful in some category (the scorer's, or the judge's verdict)
+    category: str  # the most similar harmful category (whether or not the text is flagged)
+    scores: dict[str, float]
+    judged: bool = False  # the model decided (the score was in the uncertain band)
+
+
+@dataclass(frozen=True)
+class HarmOptions:
+    threshold: float = 0.5  # probability at and above which a text is flagged
+    band: tuple[float, float] = (0.3, 0.7)  # where the model judges, when a judge is given
+    injection_threshold: float = 0.5
+
+
+def categories() -> dict[str, Category]:
+    data = load_data("harm")["categories"]
+    return {name: Category(name, c["action"], c["label"], " ".join(c["message"].split())) for name, c in data.items()}
+
+
+class HarmScorer:
+    """Embedding similarity to the categories' exemplars against the benign ones, calibrated."""
+
+    def __init__(self, embedder: Embedder, *, k: int = 3, cache_dir: Path | None = None) -> None:
+        data = load_data("harm")
+        self.categories = categories()
+        self.calibrated = CalibratedScorer(embedder, {n: c["exemplars"] for n, c in data["categories"].items()},
+                                           data["benign"], negative_name=BENIGN, k=k, cache_dir=cache_dir)
+
+    def score_many(self, texts: Sequence[str]) -> list[HarmScore]:
+        return [HarmScore(p, best, scores) for p, best, scores in self.calibrated.score_many(texts)]
+
+    def score(self, text: str) -> HarmScore:
+        return self.score_many([text])[0]
+
+
+_JUDGE_SYSTEM = ("You are the safety checker of a search assistant. Decide whether helping with the text would "
+                 "cause harm. Categories: {cats}. Reply 'safe' for ordinary questions, including ones about "
+                 "history, health, law or security asked for information. Reply with JSON only.")
+
+
+class Harmlessness:
+    """The verifier: input, answer, and source text checks, each a `Verdict` (or a cleaned text)."""
+
+    name = "harmlessness"
+
+    def __init__(self, scorer: HarmScorer, *, judge: Judge | None = None, guard=None,
+                 options: HarmOptions | None = None) -> None:
+        self.scorer = scorer
+        self.judge = judge
+        self.guard = guard
+        self.options = options or HarmOptions()
+
+    async def assess(self, text: str, *, role: str = "request") -> HarmScore:
+        """How harmful `text` is: the guard model's verdict when one is configured, else the scorer's,
+        with the judge deciding the uncertain band."""
+        if self.guard is not None:
+            return await self.guard.assess(text, role=role)
+        score = (await asyncio.to_thread(self.scorer.score_many, [text]))[0]
+        low, high = self.options.band
+        if self.judge is None or not low <= score.probability < high:
+            return score
+        cats = [c for c in self.scorer.categories if role != "answer" or c != INJECTION]
+        choice = await self.judge.choose(_JUDGE_SYSTEM.format(cats=", ".join(cats)),
+                                         f"{role.capitalize()}: {text[:1500]}", ["safe", *cats])
+        if choice is None:
+            return score
+        category = score.category if choice == "safe" else choice
+        return HarmScore(0.0 if choice == "safe" else 1.0, category, score.scores, judged=True)
+
+    async def check_input(self, text: str) -> Verdict:
+        started = time.perf_counter()
+        score = await self.assess(text)
+        return self._verdict(score, "input", started)
+
+    async def check_output(self, question: str, answer: str) -> Verdict:
+        """The answer, whole: a harmful answer is blocked whatever the question was."""
+        started = time.perf_counter()
+        score = await self.assess(answer, role="answer")
+        category = self.scorer.categories.get(score.category)
+        if category is not None and (category.action != "block" or category.name == INJECTION):
+            # advice, a loaded claim or an instruction-like sentence in an answer are not harm in the answer
+            score = HarmScore(min(score.probability, self.options.threshold - 1e-6), score.category, score.scores,
+                              score.judged)
+        return self._verdict(score, "answer", started)
+
+    def _verdict(self, score: HarmScore, stage: str, started: float) -> Verdict:
+        flagged = score.probability >= self.options.threshold
+        category = self.scorer.categories.get(score.category)
+        scores = {"harm_probability": round(score.probability, 4), **{f"sim_{k}": v for k, v in score.scores.items()}}
+        evidence = ({"category": score.category, "judged": score.judged},)
+        ms = (time.perf_counter() - started) * 1000
+        if not flagged or category is None:
+            return Verdict(self.name, "pass", scores=scores, evidence=evidence, stage=stage, elapsed_ms=ms)
+        if category.action == "caution":
+            return Verdict(self.name, "pass", reason=f"caution: {category.label}", message=category.message,
+                           flags=("caution", category.name), scores=scores, evidence=evidence, stage=stage,
+                           elapsed_ms=ms)
+        return Verdict(self.name, "block", reason=f"{stage} flagged as {category.label}", message=category.message,
+                       flags=("blocked", category.name), scores=scores, evidence=evidence, stage=stage, elapsed_ms=ms)
+
+    def clean(self, text: str) -> tuple[str, list[str]]:
+        """`text` without its sentences that read as instructions to the assistant (prompt injection),
+        and the sentences removed. Documents and tool results are data; this keeps them that way."""
+        parts = sentences(text)
+        if not parts:
+            return text, []
+        scores = self.scorer.score_many(parts)
+        removed = [s for s, sc in zip(parts, scores, strict=True)
+                   if sc.category == INJECTION and sc.probability >= self.options.injection_threshold]
+        if not removed:
+            return text, []
+        kept = [s for s in parts if s not in removed]
+        return " ".join(kept), removed

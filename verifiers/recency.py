@@ -1,0 +1,198 @@
+"""Recency: is the question time-sensitive, and does the answer rest on current evidence?
+
+Time-sensitivity is decided before the answer is written (so the answer prompt can ask for the
+newest source): explicit and relative date expressions are parsed deterministically against the
+clock (`verifiers.dates`); the kind of question (news, price, office holder, version, schedule,
+weather) comes from embedding similarity to exemplars (verifiers/data/recency.yaml), calibrated,
+with the model judging the uncertain ones under a schema. After the answer: the newest source it
+rests on is compared with the kind's freshness window, newer retrieved sources on the same topic
+send the answer back once, sources that disagree over time are named, and the answer states the
+date of its evidence.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+from agent.sources import Evidence, SourceBook, sentences
+from tansuo.embedding import Embedder
+from verifiers.dates import DateMention, resolve
+from verifiers.exemplars import CalibratedScorer, VectorCache, load_data
+from verifiers.facts import facts
+from verifiers.judge import Judge
+from verifiers.verdict import Verdict
+
+TIMELESS = "timeless"
+_CURRENT_WORDS = frozenset({"today", "now", "currently", "right now"})
+_JUDGE_SYSTEM = ("Decide whether the answer to the question changes over time, and how. Kinds: news (recent events, "
+                 "status), price, office_holder (who holds a post), version (software releases), schedule (times, "
+                 "dates of coming events), weather; timeless if the answer stays the same. Reply with JSON only.")
+
+
+def default_windows() -> dict[str, int]:
+    return {k: int(v["window_days"]) for k, v in load_data("recency")["kinds"].items()}
+
+
+@dataclass(frozen=True)
+class TimeSensitivity:
+    sensitive: bool
+    kind: str  # a kind of load_data("recency"), or "timeless"
+    probability: float
+    mentions: tuple[DateMention, ...] = ()
+    judged: bool = False
+
+    @property
+    def period(self) -> DateMention | None:
+        """The past period the question asks about ("in January 2025", "last week"), if any."""
+        return next((m for m in self.mentions if m.text.lower() not in _CURRENT_WORDS), None)
+
+    @property
+    def current(self) -> bool:
+        return self.sensitive and self.period is None
+
+    def to_dict(self) -> dict:
+        return {"sensitive": self.sensitive, "kind": self.kind, "probability": round(self.probability, 3),
+                "judged": self.judged,
+                "mentions": [{"text": m.text, "start": m.start.isoformat(), "end": m.end.isoformat(),
+                              "relative": m.relative} for m in self.mentions]}
+
+
+@dataclass(frozen=True)
+class RecencyOptions:
+    windows: Mapping[str, int] = field(default_factory=default_windows)  # days per kind
+    threshold: float = 0.5
+    band: tuple[float, float] = (0.3, 0.7)  # where the model judges, when a judge is given
+    same_topic: float = 0.55  # cosine of two passages about the same thing
+
+
+class Recency:
+    name = "recency"
+
+    def __init__(self, embedder: Embedder, *, judge: Judge | None = None, options: RecencyOptions | None = None,
+                 cache_dir: Path | None = None) -> None:
+        data = load_data("recency")
+        self.vectors = VectorCache(embedder, size=512)
+        self.judge = judge
+        self.options = options or RecencyOptions()
+        self.kinds = list(data["kinds"])
+        self.scorer = CalibratedScorer(embedder, {k: v["exemplars"] for k, v in data["kinds"].items()},
+                                       data["timeless"], negative_name=TIMELESS, cache_dir=cache_dir)
+
+    async def classify(self, question: str, today: date) -> TimeSensitivity:
+        mentions = tuple(resolve(question, today))
+        (p, kind, _), = await asyncio.to_thread(self.scorer.score_many, [question])
+        judged = False
+        low, high = self.options.band
+        if self.judge is not None and low <= p < high:
+            choice = await self.judge.choose(_JUDGE_SYSTEM, f"Question: {question}", [*self.kinds, TIMELESS])
+            if choice is not None:
+                judged, p = True, (1.0 if choice != TIMELESS else 0.0)
+                kind = choice if choice != TIMELESS else kind
+        if any(m.text.lower() in _CURRENT_WORDS or (m.relative and m.end >= today) for m in mentions):
+            p = max(p, 1.0)  # "now", "today", "this year": the answer is about the present, whatever the wording
+        sensitive = p >= self.options.threshold or any(not m.relative or m.end < today for m in mentions)
+        return TimeSensitivity(sensitive, kind if sensitive else TIMELESS, p, mentions, judged)
+
+    async def check(self, ts: TimeSensitivity, answer: str, book: SourceBook, cited: Sequence[int], today: date, *,
+                    final: bool = False) -> Verdict:
+        started = time.perf_counter()
+        evidence: list[dict] = [{"time_sensitivity": ts.to_dict()}]
+        if not ts.sensitive:
+            return Verdict(self.name, "pass", scores={"time_sensitive": ts.probability}, evidence=tuple(evidence),
+                           elapsed_ms=(time.perf_counter() - started) * 1000)
+        dated = [e for e in book.items if e.source.kind == "document" and e.source.date is not None]
+        used = [e for e in dated if e.source.n in cited] or dated
+        notes, flags, reason = [], [], ""
+        if used:
+            newest = max(used, key=_day)
+            evidence.append({"newest_used": newest.source.n, "date": _day(newest).isoformat()})
+            window = self.options.windows.get(ts.kind, max(self.options.windows.values()))
+            age = (today - _day(newest)).days
+            if ts.current and age > window:
+                flags.append("stale")
+                notes.append(f"Note: the newest source this rests on is dated {_day(newest).isoformat()} "
+                             f"[{newest.source.n}], {age} days ago, older than the {window} days within which "
+                             f"{_kind_phrase(ts.kind)} counts as current; it may be out of date.")
+            period = ts.period
+            if period is not None and all(_day(e) < period.start for e in used) and period.start <= today:
+                flags.append("before_period")
+                notes.append(f"Note: the sources are dated before {period.text} ({period.start.isoformat()}).")
+            pairs = await asyncio.to_thread(self._same_topic_pairs, dated)
+            newer = [b for a, b in pairs if a in used and b not in used and _day(b) > _day(newest)]
+            if ts.current and newer and not final:
+                best = max(newer, key=_day)
+                reason = (f"source [{best.source.n}] ({_day(best).isoformat()}) is newer than what the answer cites "
+                          f"([{newest.source.n}], {_day(newest).isoformat()}) on the same topic: answer from the "
+                          "newest source and give its date")
+            changes = [(a, b) for a, b in pairs if _facts_differ(a, b) and (a in used or b in used)]
+            if changes:
+                flags.append("disagreement")
+                a, b = changes[0]
+                notes.append(f"Sources differ over time: as of {_day(a).isoformat()} [{a.source.n}] says "
+                             f"\u201c{_gist(a, b)}\u201d; a {_day(b).isoformat()} source [{b.source.n}] says "
+                             f"\u201c{_gist(b, a)}\u201d.")
+                evidence.append({"disagreement": [[x.source.n, y.source.n] for x, y in changes]})
+            if not _states_date(answer, _day(newest)):
+                notes.append(f"Evidence dated {_day(newest).isoformat()} [{newest.source.n}].")
+        else:
+            flags.append("undated")
+            notes.append("Note: this is a time-sensitive question and no source with a date backs the answer.")
+        ms = (time.perf_counter() - started) * 1000
+        scores = {"time_sensitive": round(ts.probability, 3)}
+        if reason:
+            return Verdict(self.name, "revise", reason=reason, flags=tuple(flags + ["newer_source"]), scores=scores,
+                           evidence=tuple(evidence), elapsed_ms=ms)
+        return Verdict(self.name, "pass", message=" ".join(notes) or None, flags=tuple(flags), scores=scores,
+                       evidence=tuple(evidence), elapsed_ms=ms)
+
+    def _same_topic_pairs(self, items: Sequence[Evidence]) -> list[tuple[Evidence, Evidence]]:
+        """Pairs (older, newer) of dated passages about the same thing, on different days."""
+        if len(items) < 2:
+            return []
+        vectors = self.vectors.embed([f"{e.source.title}. {e.text}" for e in items])
+        sims = vectors @ vectors.T
+        pairs = []
+        for i, j in zip(*np.triu_indices(len(items), 1), strict=True):
+            a, b = sorted((items[i], items[j]), key=_day)
+            if sims[i, j] >= self.options.same_topic and _day(a) != _day(b) and a.doc_id != b.doc_id:
+                pairs.append((a, b))
+        return pairs
+
+
+def order_newest_first(book: SourceBook) -> SourceBook:
+    """The same sources (same numbers), rendered newest first: a small model copies the first one."""
+    ranked = sorted(book.items, key=lambda e: (e.source.kind != "tool", -(_day(e).toordinal() if e.source.date else 0)))
+    return SourceBook(ranked)
+
+
+def _day(item: Evidence) -> date:
+    return item.source.date.date() if item.source.date else date.min
+
+
+def _facts_differ(a: Evidence, b: Evidence) -> bool:
+    fa, fb = facts(a.text), facts(b.text)
+    return bool(fa.numbers ^ fb.numbers) or bool(fa.names ^ fb.names)
+
+
+def _gist(item: Evidence, other: Evidence, limit: int = 160) -> str:
+    """The first sentence of `item` stating a number or name that `other` lacks (else its first)."""
+    theirs = facts(other.text)
+    parts = sentences(" ".join(item.text.split())) or [item.text]
+    text = next((s for s in parts if (facts(s).numbers - theirs.numbers) or (facts(s).names - theirs.names)), parts[0])
+    return text if len(text) <= limit else text[:limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+def _states_date(answer: str, day: date) -> bool:
+    return day in facts(answer).dates or day.isoformat() in answer
+
+
+def _kind_phrase(kind: str) -> str:
+    return {"news": "news", "price": "a price", "office_holder": "an office holder", "version": "a version",
+            "schedule": "a schedule", "weather": "weather"}.get(kind, "such information")
