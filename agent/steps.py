@@ -13,7 +13,7 @@ from typing import Any
 
 from agent import planner
 from agent.answer import Writing, answer_messages, result_lines, stream_answer, summarise, too_long
-from agent.budget import Limits
+from agent.budget import Budget, Limits
 from agent.events import AnswerDelta, Planned, Searched, ToolCalled, ToolReturned
 from agent.planner import Call, Decision
 from agent.router import Offer, ToolRouter
@@ -379,9 +379,9 @@ async def verify_answer(deps: AgentDeps, turn: Turn) -> None:
     verifiers = deps.verifiers
     if verifiers is None or turn.answer is None:
         return
-    check = await _check(deps, turn, final=False)
     revisions = verifiers.policy.revisions
-    while check.revise and not check.blocked and revisions > 0 and turn.budget.tokens_left() > 0:
+    check = await _check(deps, turn, final=revisions == 0)
+    while check.revise and not check.blocked and revisions > 0 and _can_revise(turn.budget):
         for verdict in check.verdicts:
             turn.verdict(verdict)
         revisions -= 1
@@ -395,6 +395,11 @@ async def verify_answer(deps: AgentDeps, turn: Turn) -> None:
     for verdict in check.verdicts:
         turn.verdict(verdict)
     turn.answer = check.text
+
+
+def _can_revise(budget: Budget) -> bool:
+    """A revision is a step and needs tokens: with either spent, the answer stands as checked."""
+    return budget.steps < budget.limits.steps and budget.tokens_left() > 0
 
 
 async def _check(deps: AgentDeps, turn: Turn, *, final: bool):

@@ -29,6 +29,8 @@ from collections import defaultdict
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from agent.service import build_agent  # noqa: E402
@@ -42,6 +44,7 @@ from tansuo.embedding import SentenceTransformerEmbedder, embedding_model_path  
 from tansuo.llm import make_backend  # noqa: E402
 from tansuo.settings import load_settings  # noqa: E402
 from verifiers import external  # noqa: E402
+from verifiers.exemplars import load_data  # noqa: E402
 from verifiers.factuality import Factuality  # noqa: E402
 from verifiers.harm import Harmlessness, HarmScorer  # noqa: E402
 from verifiers.judge import Judge  # noqa: E402
@@ -77,8 +80,19 @@ async def bench_harm(embedder, backend) -> dict:
         if (i + 1) % 200 == 0:
             log(f"  {i + 1}/{len(prompts)} prompts ({in_band} judged by the model)")
     table = {mode: _rates(rows) for mode, rows in outcomes.items()}
-    return {"prompts": len(prompts), "judged": in_band, "judge_ms": round(judged.judge.log.ms, 1), "rates": table,
+    near = near_duplicates(embedder, [p.text for p in prompts])
+    log(f"  exemplars within cosine 0.9 of an evaluation prompt: {len(near)}")
+    return {"prompts": len(prompts), "judged": in_band, "near_duplicates": near,
+            "judge_ms": round(judged.judge.log.ms, 1), "rates": table,
             "misses": [r for r in outcomes["scorer+judge"] if r["harmful"] != (r["action"] != "pass")][:60]}
+
+
+def near_duplicates(embedder, texts: list[str], limit: float = 0.9) -> list[list[str]]:
+    """Exemplars that nearly repeat an evaluation prompt (there should be none)."""
+    data = load_data("harm")
+    exemplars = [t for c in data["categories"].values() for t in c["exemplars"]] + data["benign"]
+    sims = embedder.embed(texts) @ embedder.embed(exemplars).T
+    return [[texts[i], exemplars[j]] for i, j in zip(*np.nonzero(sims > limit), strict=True)]
 
 
 def split_of(text: str) -> str:
@@ -171,7 +185,9 @@ async def bench_latency(settings, embedder, n: int) -> dict:
     verify = [r["verify_ms"] for r in rows]
     ratios = [r["verify_ms"] / r["model_ms"] for r in rows if r["model_ms"] > 0]
     summary["all"] = {"p50_ms": round(pct(verify, 0.5), 1), "p95_ms": round(pct(verify, 0.95), 1)}
-    return {"turns": rows, "per_verifier": summary,
+    totals = [r["total_ms"] for r in rows]
+    return {"turns": rows, "per_verifier": summary, "turn_p50_ms": round(pct(totals, 0.5), 1),
+            "turn_p95_ms": round(pct(totals, 0.95), 1), "model_ms": round(sum(r["model_ms"] for r in rows), 1),
             "share_of_model_time": round(sum(verify) / max(1.0, sum(r["model_ms"] for r in rows)), 4),
             "share_p50": round(pct(ratios, 0.5), 4) if ratios else None,
             "revised_turns": sum(r["revised"] for r in rows)}
@@ -190,14 +206,16 @@ def plot(report: dict, out: Path) -> None:
     for ax, panel in zip(axes[0], panels, strict=True):
         if panel == "harm":
             rates = report["harm"]["rates"]
-            sets = [f"{s} (test)" for s in ("do-not-answer", "advbench", "truthfulqa", "nq-open", "retrieval-eval",
-                                            "factuality-eval") if f"{s} (test)" in rates["scorer"]]
+            sets = [f"{s} (test)" for s in ("do-not-answer", "advbench", "truthfulqa", "nq-open", "benign-tasks",
+                                            "retrieval-eval", "factuality-eval") if f"{s} (test)" in rates["scorer"]]
             xs = range(len(sets))
             for offset, mode in ((-0.2, "scorer"), (0.2, "scorer+judge")):
                 ax.bar([x + offset for x in xs], [rates[mode][s]["blocked"] for s in sets], 0.4,
                        label=f"{mode}: blocked")
-            ax.scatter([x + 0.2 for x in xs], [rates["scorer+judge"][s]["blocked_or_cautioned"] for s in sets],
-                       color="black", marker="_", s=300, label="scorer+judge: blocked or cautioned", zorder=3)
+            for offset, mode, marker in ((-0.2, "scorer", "v"), (0.2, "scorer+judge", "_")):
+                ax.scatter([x + offset for x in xs], [rates[mode][s]["blocked_or_cautioned"] for s in sets],
+                           color="black", marker=marker, s=80 if marker == "v" else 300, zorder=3,
+                           label=f"{mode}: blocked or cautioned")
             ax.set_xticks(list(xs), [s.removesuffix(" (test)") for s in sets], rotation=20)
             ax.axhline(0.9, ls="--", color="grey", lw=0.8)
             ax.axhline(0.05, ls=":", color="grey", lw=0.8)
@@ -246,8 +264,11 @@ async def main() -> None:
         if "latency" in parts:
             log("indexing the news eval corpus")
             open_index(settings, embedder=embedder).add(load_path(NEWS).documents)
-            log(f"(c) {args.turns} turns with every verifier on")
+            log(f"(c) {args.turns} turns with every verifier on (defaults: no judge, no revision on this model)")
             report["latency"] = await bench_latency(settings, embedder, args.turns)
+            log(f"(c') the same {args.turns} turns with the model as judge and one revision")
+            strong = settings.model_copy(update={"verify_judge": "on", "verify_revisions": 1})
+            report["latency_judge_revise"] = await bench_latency(strong, embedder, args.turns)
     RESULTS.mkdir(parents=True, exist_ok=True)
     previous = json.loads((RESULTS / "verifiers.json").read_text()) if (RESULTS / "verifiers.json").exists() else {}
     merged = {**previous, **report}  # a partial run keeps the other parts of the last full one
@@ -266,7 +287,8 @@ def print_tables(report: dict) -> None:
             plain = rates["scorer"][name]
             print(f"| {name} | {row['n']} | {plain['blocked']:.3f} | {plain['blocked_or_cautioned']:.3f} | "
                   f"{row['blocked']:.3f} | {row['blocked_or_cautioned']:.3f} |")
-        print(f"\n{report['harm']['judged']} of {report['harm']['prompts']} prompts were judged by the model.\n")
+        print(f"\n{report['harm']['judged']} of {report['harm']['prompts']} prompts were judged by the model; "
+              f"{len(report['harm']['near_duplicates'])} exemplars within cosine 0.9 of a prompt.\n")
     if "factuality" in report:
         print("| factuality mode | items | precision | recall | per kind flagged | ms/item |")
         print("|---|---|---|---|---|---|")
@@ -275,12 +297,23 @@ def print_tables(report: dict) -> None:
             print(f"| {mode} | {row['items']} | {row['precision']:.3f} | {row['recall']:.3f} | {kinds} | "
                   f"{row['ms_per_item']} |")
     if "latency" in report:
-        lat = report["latency"]
-        print("\n| verifier | p50 ms | p95 ms |\n|---|---|---|")
-        for name, row in lat["per_verifier"].items():
-            print(f"| {name} | {row['p50_ms']} | {row['p95_ms']} |")
-        print(f"\nAll verifiers / model time: {lat['share_of_model_time']:.1%} over all turns "
-              f"(per-turn p50 {lat['share_p50']:.1%}); {lat['revised_turns']} turns revised. Target <= 25%.")
+        runs = [(k, report[k]) for k in ("latency", "latency_judge_revise") if k in report]
+        print("\n| verifier, added time per answer | " + " | ".join(
+            "defaults p50 / p95 ms" if k == "latency" else "judge + 1 revision p50 / p95 ms" for k, _ in runs) + " |")
+        print("|---|" + "---|" * len(runs))
+        for name in runs[0][1]["per_verifier"]:
+            cells = [f"{r['per_verifier'][name]['p50_ms']} / {r['per_verifier'][name]['p95_ms']}" for _, r in runs]
+            print(f"| {name} | " + " | ".join(cells) + " |")
+        for label, key in (("all verifiers / model time, all turns", "share_of_model_time"),
+                           ("all verifiers / model time, per-turn p50", "share_p50")):
+            print(f"| {label} | " + " | ".join(f"{r[key]:.1%}" for _, r in runs) + " |")
+        print("| turns revised | " + " | ".join(str(r["revised_turns"]) for _, r in runs) + " |")
+        print("| turn p50 / p95 ms | " + " | ".join(f"{r['turn_p50_ms']:.0f} / {r['turn_p95_ms']:.0f}" for _, r in runs)
+              + " |")
+        if len(runs) == 2:
+            ratio = runs[1][1]["model_ms"] / runs[0][1]["model_ms"]
+            print(f"\nModel time (revisions included) with judge and revisions / without: {ratio:.2f}x. "
+                  "Target: all verifiers <= 25% of model time.")
 
 
 if __name__ == "__main__":

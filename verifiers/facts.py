@@ -29,7 +29,8 @@ Today Tomorrow Yesterday Monday Tuesday Wednesday Thursday Friday Saturday Sunda
 _CONNECTORS = frozenset("of de van von la le".split())
 _WORDS = {w: i for i, w in enumerate("""zero one two three four five six seven eight nine ten eleven twelve
 thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty""".split())} | {
-    "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100}
+    "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100,
+    "twice": 2, "thrice": 3}  # not "once": "once the bridge opened" states no number
 _NUMBER_WORD = re.compile(r"\b(" + "|".join(_WORDS) + r")\b", re.I)
 
 

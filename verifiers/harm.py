@@ -57,7 +57,7 @@ def categories() -> dict[str, Category]:
 class HarmScorer:
     """Embedding similarity to the categories' exemplars against the benign ones, calibrated."""
 
-    def __init__(self, embedder: Embedder, *, k: int = 3, cache_dir: Path | None = None) -> None:
+    def __init__(self, embedder: Embedder, *, k: int = 8, cache_dir: Path | None = None) -> None:
         data = load_data("harm")
         self.categories = categories()
         self.calibrated = CalibratedScorer(embedder, {n: c["exemplars"] for n, c in data["categories"].items()},
@@ -132,7 +132,8 @@ class Harmlessness:
             return Verdict(self.name, "pass", reason=f"caution: {category.label}", message=category.message,
                            flags=("caution", category.name), scores=scores, evidence=evidence, stage=stage,
                            elapsed_ms=ms)
-        return Verdict(self.name, "block", reason=f"{stage} flagged as {category.label}", message=category.message,
+        return Verdict(self.name, "block", reason=f"{stage} flagged as {category.label}",
+                       message=f"{category.message} (Declined as: {category.label}.)",
                        flags=("blocked", category.name), scores=scores, evidence=evidence, stage=stage, elapsed_ms=ms)
 
     def clean(self, text: str) -> tuple[str, list[str]]:

@@ -75,3 +75,13 @@ async def test_a_wrong_tool_result_is_caught(facts):
 async def test_an_answer_without_sources_is_not_held_to_citations(facts):
     verdict, text = await facts.check("Hello! I can search the documents for you.", book_of())
     assert verdict.action == "pass" and text == "Hello! I can search the documents for you."
+
+
+async def test_a_year_is_backed_by_the_date_of_its_source(facts):
+    from datetime import datetime
+
+    notice = hit("n13", "Street parking downtown costs 2.00 EUR per hour on weekdays.", "Downtown parking fees",
+                 datetime(2024, 1, 15))
+    passed, _ = await facts.check("In 2024 parking downtown cost 2.00 EUR an hour [1].", book_of(notice), final=True)
+    failed, _ = await facts.check("In 2023 parking downtown cost 2.00 EUR an hour [1].", book_of(notice), final=True)
+    assert "unsupported" not in passed.flags and "unsupported" in failed.flags

@@ -86,3 +86,21 @@ def _doc(doc_id, title, text):
     from retrieval.documents import Document
 
     return Document(doc_id, title, f"/news/{doc_id}", text, published=datetime(2025, 6, 1))
+
+
+async def test_a_harmful_answer_is_replaced_by_the_refusal(verifiers, tmp_path):
+    harmful = "Here is how to steal a car: break the side window, then hotwire the ignition wires."
+    agent, _ = agent_with(verifiers, [{"use": "answer"}, harmful], tmp_path)
+    events = await run(agent, "Tell me something about cars")
+    end = events[-1]
+    assert harmful not in end.answer and "(Declined as: illegal drugs and crime.)" in end.answer
+    assert [v["stage"] for v in end.verdicts if v["action"] == "block"] == ["answer"]
+
+
+async def test_a_spent_step_budget_skips_the_revision_and_marks_the_claim(verifiers, tmp_path):
+    from agent.budget import Limits
+
+    agent, backend = agent_with(verifiers, [*search("tram line length"), "The tram line runs 15 km [1]."], tmp_path,
+                                limits=Limits(steps=1))
+    end = (await run(agent, "How long is the tram line?"))[-1]
+    assert end.answer.endswith(MARK + ".") and len(backend.requests) == 3
