@@ -131,29 +131,26 @@ class Agent:
             await run_plan(deps, turn, decision.steps)
 
     async def _answer(self, turn: Turn) -> bool:
-        """Write the answer within the turn's time left; past it, the answer is built without the model."""
-        try:
-            async with asyncio.timeout(max(turn.budget.remaining_s, MIN_ANSWER_S)):
-                await steps.classify_time(self.deps, turn)
-                turn.answer = await steps.write_answer(self.deps, turn)
-        except TimeoutError:
-            turn.problem("budget", "the answer could not be finished in time")
-        except BackendUnavailable:
-            raise
-        except LLMError as exc:
-            turn.problem("model", f"the model failed while answering: {exc}")
-        else:
-            return await self._verify(turn)
-        return False
+        """Write the answer, then verify it, each within the turn's time left (at least MIN_ANSWER_S);
+        an answer that cannot be written is built without the model."""
+        return (await self._in_time(turn, self._write, "the answer could not be finished in time")
+                and await self._in_time(turn, self._check, "the answer could not be checked in time"))
 
-    async def _verify(self, turn: Turn) -> bool:
-        """The verifiers' pass over the answer, in the time left (at least MIN_ANSWER_S)."""
+    async def _write(self, turn: Turn) -> None:
+        await steps.classify_time(self.deps, turn)
+        turn.answer = await steps.write_answer(self.deps, turn)
+
+    async def _check(self, turn: Turn) -> None:
+        await steps.verify_answer(self.deps, turn)
+
+    @staticmethod
+    async def _in_time(turn: Turn, step, late: str) -> bool:
         try:
             async with asyncio.timeout(max(turn.budget.remaining_s, MIN_ANSWER_S)):
-                await steps.verify_answer(self.deps, turn)
+                await step(turn)
             return True
         except TimeoutError:
-            turn.problem("budget", "the answer could not be checked in time")
+            turn.problem("budget", late)
         except BackendUnavailable:
             raise
         except LLMError as exc:
