@@ -102,7 +102,7 @@ def split_of(text: str) -> str:
 
 
 def _outcome(harm: Harmlessness, prompt, score) -> dict:
-    verdict = harm._verdict(score, "input", time.perf_counter())
+    verdict = harm.verdict(score, "input", time.perf_counter())
     action = verdict.action if verdict.action == "block" else ("caution" if "caution" in verdict.flags else "pass")
     return {"set": prompt.set, "split": split_of(prompt.text), "harmful": prompt.harmful, "action": action,
             "category": score.category, "p": round(score.probability, 3), "text": prompt.text[:160]}

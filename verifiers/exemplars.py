@@ -18,6 +18,7 @@ import numpy as np
 import yaml
 
 from tansuo.embedding import Embedder
+from verifiers.calibration import Logistic, fit_logistic
 
 DATA = Path(__file__).parent / "data"
 
@@ -125,23 +126,19 @@ class CalibratedScorer:
                  negative_name: str = "negative", k: int = 3, cache_dir: Path | None = None) -> None:
         self.negative = negative_name
         self.exemplars = ExemplarScorer(embedder, {**positive, negative_name: negative}, k=k, cache_dir=cache_dir)
-        self._model = None
+        self._model: Logistic | None = None
+        self._lock = threading.Lock()
 
-    def calibration(self):
-        from verifiers.calibration import fit_logistic
-
-        with self.exemplars._lock:
-            model = self._model
-        if model is None:
-            rows, labels = [], []
-            for name, vectors in self.exemplars.vectors().items():
-                for i, vector in enumerate(vectors):
-                    rows.append(self._features(self.exemplars.scores_of(vector, exclude=(name, i))))
-                    labels.append(0 if name == self.negative else 1)
-            model = fit_logistic(np.array(rows), np.array(labels))
-            with self.exemplars._lock:
-                self._model = model
-        return model
+    def calibration(self) -> Logistic:
+        with self._lock:  # fitted once, by the first caller; the others wait for it
+            if self._model is None:
+                rows, labels = [], []
+                for name, vectors in self.exemplars.vectors().items():
+                    for i, vector in enumerate(vectors):
+                        rows.append(self._features(self.exemplars.scores_of(vector, exclude=(name, i))))
+                        labels.append(0 if name == self.negative else 1)
+                self._model = fit_logistic(np.array(rows), np.array(labels))
+            return self._model
 
     def score_many(self, texts: Sequence[str]) -> list[tuple[float, str, dict[str, float]]]:
         """Per text: (probability of a positive group, the best positive group, every group's score)."""

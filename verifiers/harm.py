@@ -107,7 +107,7 @@ class Harmlessness:
     async def check_input(self, text: str) -> Verdict:
         started = time.perf_counter()
         score = await self.assess(text)
-        return self._verdict(score, "input", started)
+        return self.verdict(score, "input", started)
 
     async def check_output(self, question: str, answer: str) -> Verdict:
         """The answer, whole: a harmful answer is blocked whatever the question was."""
@@ -118,9 +118,10 @@ class Harmlessness:
             # advice, a loaded claim or an instruction-like sentence in an answer are not harm in the answer
             score = HarmScore(min(score.probability, self.options.threshold - 1e-6), score.category, score.scores,
                               score.judged)
-        return self._verdict(score, "answer", started)
+        return self.verdict(score, "answer", started)
 
-    def _verdict(self, score: HarmScore, stage: str, started: float) -> Verdict:
+    def verdict(self, score: HarmScore, stage: str, started: float) -> Verdict:
+        """The verdict a score earns at a stage (input or answer); `started` times it."""
         flagged = score.probability >= self.options.threshold
         category = self.scorer.categories.get(score.category)
         scores = {"harm_probability": round(score.probability, 4), **{f"sim_{k}": v for k, v in score.scores.items()}}

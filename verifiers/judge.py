@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from tansuo.errors import InvalidOutput, LLMError
@@ -20,7 +20,7 @@ class JudgeLog:
     calls: int = 0
     ms: float = 0.0
     tokens: int = 0
-    failures: list[str] = field(default_factory=list)
+    failures: int = 0  # replies that could not be used
 
 
 class Judge:
@@ -35,8 +35,8 @@ class Judge:
         started = time.perf_counter()
         try:
             result = await self.backend.chat(request)
-        except (InvalidOutput, LLMError) as exc:  # a judge that cannot answer leaves the decision to the scores
-            self.log.failures.append(str(exc))
+        except (InvalidOutput, LLMError):  # a judge that cannot answer leaves the decision to the scores
+            self.log.failures += 1
             return None
         finally:
             self.log.calls += 1

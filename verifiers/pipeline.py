@@ -17,7 +17,6 @@ from datetime import date
 from agent.sources import SourceBook
 from verifiers.factuality import Factuality
 from verifiers.harm import Harmlessness
-from verifiers.judge import Judge
 from verifiers.recency import Recency, TimeSensitivity
 from verifiers.verdict import VERIFIERS, Verdict
 
@@ -49,13 +48,12 @@ class AnswerCheck:
 
 class Verifiers:
     def __init__(self, *, harmlessness: Harmlessness | None = None, factuality: Factuality | None = None,
-                 recency: Recency | None = None, policy: Policy | None = None, judge: Judge | None = None) -> None:
+                 recency: Recency | None = None, policy: Policy | None = None) -> None:
         self.policy = policy or Policy()
         on = self.policy.enabled
         self.harmlessness = harmlessness if "harmlessness" in on else None
         self.factuality = factuality if "factuality" in on else None
         self.recency = recency if "recency" in on else None
-        self.judge = judge  # shared by the verifiers; its log is their model time
 
     async def check_input(self, question: str) -> Verdict | None:
         if self.harmlessness is None:

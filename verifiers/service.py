@@ -30,7 +30,7 @@ def build_verifiers(settings: Settings, *, embedder: Embedder, backend: LLMBacke
     recency = Recency(embedder, judge=judge, options=RecencyOptions(windows=windows), cache_dir=cache)
     policy = Policy(enabled=frozenset(settings.verifiers), may_block=frozenset(settings.verify_block),
                     revisions=revisions)
-    return Verifiers(harmlessness=harm, factuality=facts, recency=recency, policy=policy, judge=judge)
+    return Verifiers(harmlessness=harm, factuality=facts, recency=recency, policy=policy)
 
 
 def model_roles(settings: Settings) -> tuple[bool, int]:
