@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -95,8 +96,11 @@ async def test_failures_are_connector_errors_that_name_the_cause(base: str) -> N
             await MediaWikiSearch(f"{base}/slow", client).search("x")
         with pytest.raises(ConnectorError, match="HTTP 500"):
             await SearxngSearch(f"{base}/missing", client).search("x")
-        with pytest.raises(ConnectorError, match="cannot fetch"):
-            await SearxngSearch("http://127.0.0.1:9", client).search("x")
+    # A port bound but not listening refuses at once; a fixed "closed" port may be filtered and time out instead.
+    with socket.socket() as closed, pytest.raises(ConnectorError, match="cannot fetch"):
+        closed.bind(("127.0.0.1", 0))
+        async with make_client(5) as client:
+            await SearxngSearch(f"http://127.0.0.1:{closed.getsockname()[1]}", client).search("x")
 
 
 async def test_fetching_a_url_uses_last_modified_when_the_page_has_no_date(base: str) -> None:
