@@ -55,6 +55,10 @@ class ToolRouter:
         self._embedder = embedder
         self._example_vectors: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}
 
+    @property
+    def plugin_index(self) -> PluginIndex | None:
+        return self._plugin_index
+
     def offers(self, request: str, modes: Sequence[str]) -> list[Offer]:
         """The tools and plugins to show the planner for this request, best first."""
         out: list[Offer] = []

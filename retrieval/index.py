@@ -160,6 +160,11 @@ class DocumentIndex:
         record = self._docs.get(doc_id)
         return None if record is None else {"id": doc_id, **record["info"], "chunks": record["count"]}
 
+    def content_hash(self, doc_id: str) -> str | None:
+        """The indexed content's hash (changes when the document is re-ingested with new text)."""
+        record = self._docs.get(doc_id)
+        return None if record is None else record["hash"]
+
     def chunks(self, doc_id: str) -> list[Chunk]:
         record = self._docs.get(doc_id)
         if record is None:

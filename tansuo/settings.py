@@ -123,6 +123,23 @@ class Settings(BaseSettings):
     mediawiki_url: str | None = Field(None, description="a MediaWiki api.php; off when unset")
     web_timeout_s: float = Field(10.0, gt=0)
     redis_url: str | None = Field(None, description="dialogue store; in-process when unset")
+
+    # The chat service (`tansuo serve`).
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+    api_keys: Literal["auto", "on", "off"] = Field("auto", description="auto: required unless bound to loopback")
+    api_keys_file: Path | None = Field(None, description="hashed keys; default: <data_dir>/api_keys.json")
+    rate_limit_per_min: float = Field(60.0, gt=0, description="requests per minute per key (or client address)")
+    rate_limit_burst: int = Field(20, ge=1)
+    max_request_bytes: int = Field(1_000_000, ge=1024)
+    max_question_chars: int = Field(8000, ge=16)
+    queue_slots: int | None = Field(None, ge=1, description="turns run at once; default: TANSUO_PARALLEL")
+    queue_depth: int = Field(16, ge=0, description="turns that may wait; more get 429 with Retry-After")
+    history_messages: int = Field(40, ge=2, description="messages kept per conversation")
+    history_ttl_s: int = Field(7 * 86400, ge=60)
+    answer_cache: bool = True
+    answer_cache_similarity: float = Field(0.92, gt=0, le=1, description="question cosine for a cache hit")
+    shutdown_grace_s: float = Field(20.0, ge=0, description="in-flight turns get this long to finish on stop")
     data_dir: Path = Field(default_factory=_default_data_dir)
 
     @field_validator("copy_extra_body", "freshness_days", mode="before")
@@ -177,6 +194,10 @@ class Settings(BaseSettings):
     @property
     def effective_index_dir(self) -> Path:
         return self.index_dir or self.data_dir / "index"
+
+    @property
+    def effective_api_keys_file(self) -> Path:
+        return self.api_keys_file or self.data_dir / "api_keys.json"
 
     @property
     def effective_threads(self) -> int:

@@ -1,0 +1,372 @@
+"""The FastAPI app: the OpenAI-compatible chat API, conversations, plugins, plots, health, metrics
+and the chat page. `create_app` takes its parts ready-made (tests pass a scripted backend) or
+builds them from settings at startup (`tansuo serve`)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response, StreamingResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from server.auth import KeyRing, keys_required
+from server.chat import ChatService, Step, is_delta
+from server.service_ready import backend_ready
+from server.protocol import ChatRequest, chunk, completion, completion_id, error_body
+from server.store import StoreUnavailable, reachable
+from tansuo import __version__
+from tansuo.errors import BackendUnavailable, TansuoError
+from tansuo.settings import Settings
+
+STATIC = Path(__file__).parent / "static"
+OPEN_PATHS = ("/", "/healthz", "/readyz", "/metrics", "/static/", "/docs", "/openapi.json", "/favicon.ico")
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str, kind: str = "invalid_request_error", *, param: str | None = None,
+                 code: str | None = None, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.kind, self.param, self.code, self.headers = status, kind, param, code, headers or {}
+
+
+@dataclass
+class Parts:
+    """What the app runs on, built at startup."""
+
+    settings: Settings
+    chat: ChatService
+    router: Any  # agent.router.ToolRouter: built-in tools, plugins and their index
+    index: Any  # retrieval.index.DocumentIndex, or None
+    backend: Any  # tansuo.llm.LLMBackend
+    keys: KeyRing
+    plots_dir: Path
+
+    async def aclose(self) -> None:
+        await self.backend.aclose()
+        await self.chat.conversations.store.aclose()
+
+
+def create_app(settings: Settings, parts: Parts | None = None) -> FastAPI:
+    holder: dict[str, Parts] = {}
+    inflight: set[asyncio.Task] = set()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from server.service import build_parts  # heavy imports (torch) only when the app starts
+
+        holder["parts"] = parts or await build_parts(settings)
+        try:
+            yield
+        finally:  # graceful stop: in-flight turns get the grace period, then are cancelled
+            if inflight:
+                _, late = await asyncio.wait(inflight, timeout=settings.shutdown_grace_s)
+                for task in late:
+                    task.cancel()
+            await holder["parts"].aclose()
+
+    app = FastAPI(title="Tansuo", version=__version__, lifespan=lifespan,
+                  description="A self-hosted agentic search assistant: an OpenAI-compatible chat API whose "
+                              "answers carry citations, the tool trace and the verifiers' verdicts.")
+    app.state.inflight = inflight
+
+    def p() -> Parts:
+        return holder["parts"]
+
+    _install_errors(app)
+    _install_guards(app, settings, p)
+    _chat_routes(app, p)
+    _other_routes(app, p)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    return app
+
+
+def _install_errors(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api(_: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse(error_body(str(exc), exc.kind, param=exc.param, code=exc.code), exc.status,
+                            headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
+        where = ".".join(str(x) for x in first["loc"] if x != "body")
+        message = first["msg"].removeprefix("Value error, ")
+        return JSONResponse(error_body(f"{where}: {message}" if where else message, param=where or None,
+                                       code="invalid_value"), 400)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse(error_body(str(exc.detail), "not_found_error" if exc.status_code == 404
+                                       else "invalid_request_error"), exc.status_code)
+
+    @app.exception_handler(BackendUnavailable)
+    async def _backend(_: Request, exc: BackendUnavailable) -> JSONResponse:
+        return JSONResponse(error_body(f"the model backend is unavailable: {exc}", "server_error",
+                                       code="backend_unavailable"), 503, headers={"Retry-After": "5"})
+
+    @app.exception_handler(StoreUnavailable)
+    async def _store(_: Request, exc: StoreUnavailable) -> JSONResponse:
+        return JSONResponse(error_body(str(exc), "server_error", code="store_unavailable"), 503,
+                            headers={"Retry-After": "5"})
+
+
+def _install_guards(app: FastAPI, settings: Settings, p) -> None:
+    """Size limit, API keys and rate limits, and request metrics, before any route runs."""
+    required = keys_required(settings.api_keys, settings.host)
+
+    @app.middleware("http")
+    async def guard(request: Request, call_next):
+        started = time.perf_counter()
+        path = request.url.path
+        try:
+            size = int(request.headers.get("content-length") or 0)
+        except ValueError:
+            size = 0
+        if size > settings.max_request_bytes:
+            return JSONResponse(error_body(f"the request body is {size} bytes; the limit is "
+                                           f"{settings.max_request_bytes}", code="request_too_large"), 413)
+        if path.startswith("/v1/"):
+            denied = await _admit(request, settings, p(), required)
+            if denied is not None:
+                return denied
+        response = await call_next(request)
+        route = request.scope.get("route")
+        label = getattr(route, "path", "other")
+        p().chat.metrics.count("tansuo_http_requests_total", "HTTP requests", route=label,
+                               method=request.method, status=str(response.status_code))
+        p().chat.metrics.observe("tansuo_http_request_seconds", "HTTP request latency (to the response head)",
+                                 time.perf_counter() - started, route=label)
+        return response
+
+
+async def _admit(request: Request, settings: Settings, parts: Parts, required: bool) -> JSONResponse | None:
+    who = request.client.host if request.client else "unknown"
+    header = request.headers.get("authorization", "")
+    key = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
+    if required or key:
+        record = parts.keys.check(key) if key else None
+        if required and record is None:
+            message = "an API key is required: send 'Authorization: Bearer <key>'" if not key else "unknown API key"
+            return JSONResponse(error_body(message, "authentication_error", code="invalid_api_key"), 401)
+        who = f"key:{record.name}" if record else who
+    try:
+        wait = await parts.chat.conversations.store.take(f"rate:{who}", rate=settings.rate_limit_per_min / 60,
+                                                         burst=settings.rate_limit_burst)
+    except StoreUnavailable:
+        wait = 0.0  # no store, no shared bucket: serve rather than refuse everyone
+    if wait > 0:
+        parts.chat.metrics.count("tansuo_rate_limited_total", "requests refused by the rate limit")
+        return JSONResponse(error_body(f"rate limit: {settings.rate_limit_per_min:g} requests per minute; retry in "
+                                       f"{wait:.1f} s", "rate_limit_error", code="rate_limited"), 429,
+                            headers={"Retry-After": str(max(1, round(wait)))})
+    return None
+
+
+def _chat_routes(app: FastAPI, p) -> None:
+    @app.post("/v1/chat/completions", tags=["chat"],
+              summary="Chat completion (OpenAI-compatible; `stream: true` for SSE)")
+    async def chat_completions(body: ChatRequest, request: Request):
+        parts = p()
+        question = body.messages[-1].text()
+        if len(question) > parts.settings.max_question_chars:
+            raise ApiError(400, f"the question is {len(question)} characters; the limit is "
+                                f"{parts.settings.max_question_chars}", param="messages", code="question_too_long")
+        steps = parts.chat.turn(body)
+        try:
+            first = await _first_step(steps)
+        except TansuoError as exc:
+            raise _as_api_error(exc) from None
+        if body.stream:
+            return StreamingResponse(_sse(body, first, steps, parts, request), media_type="text/event-stream",
+                                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        return JSONResponse(await _collect(body, first, steps, app))
+
+    @app.get("/v1/models", tags=["chat"], summary="The served model")
+    async def models() -> dict[str, Any]:
+        name = p().settings.model_name if p().settings.backend == "embedded" else p().settings.openai_model
+        return {"object": "list", "data": [{"id": name or "tansuo", "object": "model", "created": 0,
+                                            "owned_by": "tansuo"}]}
+
+    @app.get("/v1/conversations/{conversation_id}", tags=["conversations"], summary="A conversation's stored turns")
+    async def get_conversation(conversation_id: str) -> dict[str, Any]:
+        entries = await p().chat.conversations.entries(conversation_id)
+        if not entries:
+            raise ApiError(404, f"no conversation {conversation_id!r} (never started, deleted or expired)",
+                           "not_found_error", code="conversation_not_found")
+        return {"id": conversation_id, "messages": entries}
+
+    @app.delete("/v1/conversations/{conversation_id}", tags=["conversations"], summary="Forget a conversation")
+    async def delete_conversation(conversation_id: str) -> dict[str, Any]:
+        if not await p().chat.conversations.delete(conversation_id):
+            raise ApiError(404, f"no conversation {conversation_id!r}", "not_found_error",
+                           code="conversation_not_found")
+        return {"id": conversation_id, "deleted": True}
+
+
+async def _first_step(steps: AsyncIterator[Step]) -> Step:
+    """Run the turn up to its first step, so a bad request or a full queue is an HTTP error, not a
+    broken stream."""
+    from server.gate import QueueFull
+
+    try:
+        return await anext(steps)
+    except QueueFull as exc:
+        raise ApiError(429, str(exc), "rate_limit_error", code="queue_full",
+                       headers={"Retry-After": str(exc.retry_after_s)}) from None
+
+
+def _as_api_error(exc: TansuoError) -> Exception:
+    if isinstance(exc, (BackendUnavailable, StoreUnavailable, ApiError)):
+        return exc
+    return ApiError(400, str(exc))
+
+
+async def _rest(first: Step, steps: AsyncIterator[Step]) -> AsyncIterator[Step]:
+    yield first
+    async for step in steps:
+        yield step
+
+
+async def _collect(body: ChatRequest, first: Step, steps: AsyncIterator[Step], app: FastAPI) -> dict[str, Any]:
+    trace = []
+    task = asyncio.current_task()
+    app.state.inflight.add(task)
+    try:
+        async for step in _rest(first, steps):
+            if step.kind == "event" and not is_delta(step):
+                trace.append(step.event.to_dict())
+            elif step.kind == "end":
+                return completion(completion_id(), body.model, step.answer, step.finish, step.usage,
+                                  {**step.extras, "trace": trace})
+    finally:
+        app.state.inflight.discard(task)
+    raise ApiError(500, "the turn ended without an answer", "server_error")
+
+
+async def _sse(body: ChatRequest, first: Step, steps: AsyncIterator[Step], parts: Parts,
+               request: Request) -> AsyncIterator[str]:
+    """OpenAI's chunks; Tansuo's trace as `event: tansuo` chunks with no choices, when asked for;
+    the extras on the last chunk. A client that goes away cancels the turn (the generator closes)."""
+    cid, model = completion_id(), body.model
+    streamed: list[str] = []
+    task = asyncio.current_task()
+    request.app.state.inflight.add(task)
+    try:
+        yield _data(chunk(cid, model, delta={"role": "assistant", "content": ""}))
+        async for step in _rest(first, steps):
+            if is_delta(step):
+                streamed.append(step.event.text)
+                yield _data(chunk(cid, model, delta={"content": step.event.text}))
+            elif step.kind == "event":
+                if step.event.type == "plan" and step.event.action == "revise":
+                    streamed.clear()
+                if body.tansuo_events:
+                    yield _data(chunk(cid, model, extras={"event": step.event.to_dict()}), event="tansuo")
+            else:
+                tail = _tail("".join(streamed), step.answer)
+                if tail:
+                    yield _data(chunk(cid, model, delta={"content": tail}))
+                yield _data(chunk(cid, model, delta={}, finish=step.finish, extras={**step.extras,
+                                                                                   "answer": step.answer}))
+                if body.stream_options and body.stream_options.include_usage:
+                    yield _data(chunk(cid, model, usage=step.usage))
+        yield "data: [DONE]\n\n"
+    except TansuoError as exc:
+        yield _data(error_body(str(exc), "server_error"))
+    finally:
+        request.app.state.inflight.discard(task)
+
+
+def _tail(streamed: str, final: str) -> str:
+    """What to send after the streamed draft so the text reads as the checked answer: the rest of
+    it when the draft is its start, else the checked answer in full, marked."""
+    if final == streamed or not final.strip():
+        return ""
+    if final.startswith(streamed):
+        return final[len(streamed):]
+    return ("\n\n" if streamed.strip() else "") + ("Checked answer: " if streamed.strip() else "") + final
+
+
+def _data(body: dict[str, Any], event: str | None = None) -> str:
+    line = f"data: {json.dumps(body, ensure_ascii=False, default=str)}\n\n"
+    return f"event: {event}\n{line}" if event else line
+
+
+def _other_routes(app: FastAPI, p) -> None:
+    @app.get("/v1/plugins", tags=["plugins"], summary="Built-in tools and installed plugins")
+    async def plugins() -> dict[str, Any]:
+        router = p().router
+        tools = [{"name": s.name, "description": s.description, "kind": "builtin"}
+                 for s in (router.toolbox.specs if router.toolbox is not None else [])]
+        plugs = [{"name": name, "description": pl.spec.description, "kind": "plugin"}
+                 for name, pl in (router.plugins or {}).items()]
+        return {"object": "list", "data": tools + plugs}
+
+    @app.get("/v1/plugins/search", tags=["plugins"], summary="Plugins whose descriptions fit a request")
+    async def plugin_search(q: str = Query(..., min_length=1, max_length=2000),
+                            k: int = Query(5, ge=1, le=50)) -> dict[str, Any]:
+        index = p().router.plugin_index
+        if index is None:
+            return {"object": "list", "data": [], "abstained": True}
+        result = await asyncio.to_thread(index.search, q, k)
+        return {"object": "list", "abstained": result.abstained,
+                "data": [{"name": h.name, "score": round(h.score, 4)} for h in result.hits]}
+
+    @app.get("/v1/sources/{chunk_id:path}", tags=["sources"], summary="The text a citation points to")
+    async def source(chunk_id: str) -> dict[str, Any]:
+        index = p().index
+        doc_id, _, n = chunk_id.rpartition("#")
+        record = index.document(doc_id) if index is not None and doc_id else None
+        chunk = next((c for c in index.chunks(doc_id) if str(c.n) == n), None) if record else None
+        if chunk is None:
+            raise ApiError(404, f"no indexed passage {chunk_id!r}", "not_found_error", code="source_not_found")
+        return {"chunk_id": chunk_id, "document": record, "text": chunk.text}
+
+    @app.get("/plots/{name}", tags=["plots"], summary="A plot the plot tool drew", response_class=FileResponse)
+    async def plot(name: str):
+        if not name.endswith(".png") or "/" in name or name.startswith("."):
+            raise ApiError(404, f"no plot {name!r}", "not_found_error")
+        path = p().plots_dir / name
+        if not path.is_file():
+            raise ApiError(404, f"no plot {name!r}", "not_found_error")
+        return FileResponse(path, media_type="image/png")
+
+    @app.get("/healthz", tags=["operations"], summary="The process is up")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"], summary="The model backend and the store answer")
+    async def readyz() -> JSONResponse:
+        parts = p()
+        problems = {}
+        try:
+            await asyncio.wait_for(backend_ready(parts.backend), 10)
+        except Exception as exc:  # any failure means not ready; the reason is reported
+            problems["backend"] = f"{type(exc).__name__}: {exc}"
+        store_problem = await reachable(parts.chat.conversations.store)
+        if store_problem:
+            problems["store"] = store_problem
+        body = {"status": "ready" if not problems else "not ready", "problems": problems,
+                "store": parts.chat.conversations.store.name}
+        return JSONResponse(body, 200 if not problems else 503)
+
+    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics", response_class=PlainTextResponse)
+    async def metrics() -> Response:
+        chat = p().chat
+        gauges = {"tansuo_queue_running": ("turns running now", chat.gate.running),
+                  "tansuo_queue_waiting": ("turns waiting for the model", chat.gate.waiting)}
+        return PlainTextResponse(chat.metrics.render(gauges), media_type="text/plain; version=0.0.4")
+
+    @app.get("/", include_in_schema=False)
+    async def page() -> FileResponse:
+        return FileResponse(STATIC / "index.html", media_type="text/html")

@@ -1,0 +1,91 @@
+"""The wire types of the OpenAI-compatible API: what a request may hold, and the response shapes.
+Unknown request fields are accepted and ignored (clients send temperature, top_p, ...), as an
+OpenAI-compatible server must; Tansuo's own extras sit in `tansuo` fields a plain client ignores."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+MAX_MESSAGES = 200
+
+
+class ContentPart(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    type: str
+    text: str | None = None
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    role: Literal["system", "developer", "user", "assistant", "tool"]
+    content: str | list[ContentPart] | None = None
+
+    def text(self) -> str:
+        if isinstance(self.content, list):
+            return "\n".join(p.text or "" for p in self.content if p.type == "text")
+        return self.content or ""
+
+
+class StreamOptions(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    include_usage: bool = False
+
+
+class ChatRequest(BaseModel):
+    """POST /v1/chat/completions. `conversation_id` continues a stored conversation (its history
+    replaces the request's earlier messages); `tansuo_events` adds the trace to a stream."""
+
+    model_config = ConfigDict(extra="allow")
+    model: str = Field(..., min_length=1, max_length=200)
+    messages: list[ChatMessage] = Field(..., min_length=1, max_length=MAX_MESSAGES)
+    stream: bool = False
+    stream_options: StreamOptions | None = None
+    conversation_id: str | None = Field(None, pattern=r"^[A-Za-z0-9_.:-]{1,128}$")
+    profile: Literal["tools", "plugins", "agent"] | None = None
+    tansuo_events: bool = False
+    cache: bool = True  # False: never served from (or stored in) the answer cache
+
+    @field_validator("messages")
+    @classmethod
+    def _ends_with_user(cls, messages: list[ChatMessage]) -> list[ChatMessage]:
+        if messages[-1].role != "user":
+            raise ValueError("the last message must have role 'user' (the question of this turn)")
+        if not messages[-1].text().strip():
+            raise ValueError("the last user message is empty")
+        return messages
+
+
+def completion_id() -> str:
+    return f"chatcmpl-{uuid.uuid4().hex[:24]}"
+
+
+def completion(cid: str, model: str, content: str, finish: str, usage: dict[str, int],
+               extras: dict[str, Any]) -> dict[str, Any]:
+    return {"id": cid, "object": "chat.completion", "created": int(time.time()), "model": model,
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": finish,
+                         "logprobs": None}],
+            "usage": usage, "tansuo": extras}
+
+
+def chunk(cid: str, model: str, *, delta: dict[str, Any] | None = None, finish: str | None = None,
+          usage: dict[str, int] | None = None, extras: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A chat.completion.chunk; with no delta its choices are empty (as OpenAI's usage chunk)."""
+    body: dict[str, Any] = {"id": cid, "object": "chat.completion.chunk", "created": int(time.time()),
+                            "model": model,
+                            "choices": [] if delta is None else [{"index": 0, "delta": delta, "finish_reason": finish,
+                                                                  "logprobs": None}]}
+    if usage is not None:
+        body["usage"] = usage
+    if extras is not None:
+        body["tansuo"] = extras
+    return body
+
+
+def error_body(message: str, kind: str = "invalid_request_error", *, param: str | None = None,
+               code: str | None = None) -> dict[str, Any]:
+    """OpenAI's error shape, which its clients turn into typed exceptions."""
+    return {"error": {"message": message, "type": kind, "param": param, "code": code}}

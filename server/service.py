@@ -1,0 +1,50 @@
+"""The service's parts, built from settings: the agent (and its embedder, shared with the answer
+cache), the store (Redis when configured), the cache, the queue and the API keys."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from agent.service import build_agent
+from server.app import Parts
+from server.cache import AnswerCache, CacheOptions
+from server.chat import ChatService
+from server.conversations import Conversations
+from server.gate import Gate
+from server.metrics import Metrics
+from server.auth import KeyRing
+from server.store import Store, open_store
+from tansuo.embedding import Embedder, SentenceTransformerEmbedder, embedding_model_path
+from tansuo.llm import LLMBackend, make_backend
+from tansuo.settings import Settings
+
+
+async def build_parts(settings: Settings, *, backend: LLMBackend | None = None, embedder: Embedder | None = None,
+                      store: Store | None = None, clock=None) -> Parts:
+    backend = backend or make_backend(settings)
+    embedder = embedder or SentenceTransformerEmbedder(embedding_model_path(settings))
+    agent = await build_agent(settings, backend=backend, embedder=embedder,
+                              **({"clock": clock} if clock is not None else {}))
+    store = store or open_store(settings.redis_url)
+    index = agent.deps.index
+    document_hash = _hasher(index)
+    cache = AnswerCache(store, embedder, document_hash=document_hash,
+                        options=CacheOptions(similarity=settings.answer_cache_similarity)) \
+        if settings.answer_cache else None
+    chat = ChatService(agent=agent, conversations=Conversations(store, cap=settings.history_messages,
+                                                                ttl_s=settings.history_ttl_s),
+                       cache=cache, gate=Gate(settings.queue_slots or settings.parallel, settings.queue_depth),
+                       metrics=Metrics(), document_hash=document_hash,
+                       max_question_chars=settings.max_question_chars)
+    return Parts(settings=settings, chat=chat, router=agent.deps.router, index=index, backend=backend,
+                 keys=KeyRing(settings.effective_api_keys_file), plots_dir=settings.data_dir / "plots")
+
+
+def _hasher(index) -> Callable[[str], str | None]:
+    """A document's current content hash, after picking up what another process committed."""
+    def document_hash(doc_id: str) -> str | None:
+        if index is None:
+            return None
+        index.refresh()
+        return index.content_hash(doc_id)
+    return document_hash

@@ -1,0 +1,61 @@
+"""`tansuo serve` (the chat service) and `tansuo keys` (its API keys)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from tansuo.errors import ConfigError
+from tansuo.settings import load_settings
+
+
+def add_parsers(sub) -> None:
+    serve = sub.add_parser("serve", help="run the chat service: OpenAI-compatible API and the chat page")
+    serve.add_argument("--host", help="address to bind (default: TANSUO_HOST, 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default: TANSUO_PORT, 8000)")
+    serve.set_defaults(handler=_serve)
+
+    keys = sub.add_parser("keys", help="API keys of the chat service (stored hashed)")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
+    add = keys_sub.add_parser("add", help="create a key; it is printed once")
+    add.add_argument("name", help="whose key (a person or a client)")
+    add.set_defaults(handler=_keys_add)
+    listing = keys_sub.add_parser("list", help="the keys' names (never the keys)")
+    listing.set_defaults(handler=_keys_list)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from server.app import create_app
+    from server.auth import KeyRing, keys_required
+
+    overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
+    settings = load_settings(**overrides)
+    if keys_required(settings.api_keys, settings.host) and not KeyRing(settings.effective_api_keys_file).records():
+        raise ConfigError(f"serving on {settings.host} (not a loopback address) needs API keys: create one with "
+                          "`tansuo keys add NAME`, or set TANSUO_API_KEYS=off to serve without")
+    print(f"tansuo: serving on http://{settings.host}:{settings.port}/ (chat page at /, API at /v1, "
+          f"store: {'redis' if settings.redis_url else 'in-process'})", file=sys.stderr, flush=True)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning",
+                timeout_graceful_shutdown=int(settings.shutdown_grace_s) or None)
+    return 0
+
+
+def _keys_add(args: argparse.Namespace) -> int:
+    from server.auth import KeyRing
+
+    settings = load_settings()
+    key = KeyRing(settings.effective_api_keys_file).add(args.name)
+    print(key)
+    print(f"tansuo: key {args.name!r} added to {settings.effective_api_keys_file} (only its hash is kept; "
+          "this is the one time it is shown)", file=sys.stderr)
+    return 0
+
+
+def _keys_list(args: argparse.Namespace) -> int:
+    from server.auth import KeyRing
+
+    for record in KeyRing(load_settings().effective_api_keys_file).records():
+        print(record.name)
+    return 0
