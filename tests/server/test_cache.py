@@ -1,0 +1,109 @@
+"""The answer cache with the real embedding model: paraphrases hit; questions that read alike but
+ask something else miss; answers expire by their recency class; a changed source takes its answers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from retrieval.documents import Document
+from retrieval.index import DocumentIndex
+from server.cache import AnswerCache, CacheOptions
+from server.guards import mismatch, signature
+from server.store import MemoryStore
+from tansuo.embedding import HashingEmbedder
+
+PAYLOAD = {"answer": "Paris is larger.", "extras": {"sources": []}}
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def cache(embedder, clock) -> AnswerCache:
+    return AnswerCache(MemoryStore(clock), embedder, document_hash=lambda _: None)
+
+
+async def test_a_paraphrase_gets_the_stored_answer(cache: AnswerCache) -> None:
+    await cache.store_answer("Who wrote the novel Pride and Prejudice?", PAYLOAD)
+    found = await cache.lookup("who is the author of Pride and Prejudice")
+    assert found.hit is not None and found.hit.payload == PAYLOAD, found
+    assert found.hit.question == "Who wrote the novel Pride and Prejudice?" and found.hit.similarity >= 0.92
+
+
+@pytest.mark.parametrize("stored, asked, why", [
+    ("Is Paris larger than Rome?", "Is Rome larger than Paris?", "order"),
+    ("What was the population of Oslo in 2023?", "What was the population of Oslo in 2024?", "numbers"),
+    ("Convert 5 km to miles", "Convert 50 km to miles", "numbers"),
+    ("Does numpy support float16 arrays?", "Does numpy not support float16 arrays?", "negation"),
+    ("Who is the mayor of Oslo?", "Who is the mayor of Bergen?", "names"),
+])
+async def test_questions_that_read_alike_but_differ_miss(embedder, stored: str, asked: str, why: str) -> None:
+    # A lax similarity threshold, so that the embedding alone would serve the stored answer: the guard refuses.
+    cache = AnswerCache(MemoryStore(), embedder, document_hash=lambda _: None, options=CacheOptions(similarity=0.7))
+    await cache.store_answer(stored, PAYLOAD)
+    found = await cache.lookup(asked)
+    assert found.hit is None and found.nearest >= 0.7 and why in found.reason, found
+
+
+async def test_an_answer_lives_as_long_as_its_recency_class_allows(cache: AnswerCache, clock: Clock) -> None:
+    await cache.store_answer("What is the price of bitcoin now?", PAYLOAD, kind="price")
+    await cache.store_answer("What is the boiling point of water?", PAYLOAD)
+    clock.now += 901  # a price answer is kept 15 minutes
+    assert (await cache.lookup("What is the price of bitcoin now?")).hit is None
+    clock.now += 6 * 86400  # a timeless one a week
+    assert (await cache.lookup("What is the boiling point of water?")).hit is not None
+    clock.now += 86400
+    assert (await cache.lookup("What is the boiling point of water?")).hit is None
+
+
+async def test_a_source_reingested_with_new_content_invalidates_the_answers_citing_it(tmp_path: Path,
+                                                                                     embedder) -> None:
+    index = DocumentIndex(tmp_path / "index", HashingEmbedder())
+    index.add([Document("d1", "Tram", "/news/tram", "The tram opens in 2028.")])
+    cache = AnswerCache(MemoryStore(), embedder, document_hash=index.content_hash)
+    question = "When does the tram open?"
+    await cache.store_answer(question, PAYLOAD, documents={"d1": index.content_hash("d1")})
+    assert (await cache.lookup(question)).hit is not None
+    index.add([Document("d1", "Tram", "/news/tram", "The tram opening slips to 2029.")])
+    found = await cache.lookup(question)
+    assert found.hit is None and found.reason == "its source d1 changed"
+    assert await cache.store.entries("answers") == {}  # and the stale entry is gone
+
+
+async def test_invalidation_by_document_id(cache: AnswerCache) -> None:
+    await cache.store_answer("When does the tram open?", PAYLOAD, documents={"d1": "h1"})
+    await cache.store_answer("When does the library close?", PAYLOAD, documents={"d2": "h2"})
+    assert await cache.invalidate_documents({"d1"}) == 1
+    assert len(await cache.store.entries("answers")) == 1
+
+
+async def test_the_oldest_entries_make_room(embedder, clock: Clock) -> None:
+    cache = AnswerCache(MemoryStore(clock), embedder, document_hash=lambda _: None,
+                        options=CacheOptions(max_entries=2))
+    for q in ("What is a tram?", "What is a bus?", "What is a ferry?"):
+        await cache.store_answer(q, PAYLOAD)
+        clock.now += 1
+    assert {e["question"] for e in (await cache.store.entries("answers")).values()} == {"What is a bus?",
+                                                                                    "What is a ferry?"}
+
+
+def test_guards_allow_reworded_comparisons_and_possessives() -> None:
+    assert mismatch(signature("Is a whale bigger than an elephant?"),
+                    signature("Which is bigger, a whale or an elephant?")) is None
+    assert mismatch(signature("What is the capital of France?"), signature("what is france's capital city?")) is None
+    assert mismatch(signature("Flights from Paris to Rome"), signature("Flights from Rome to Paris")) is not None
+    assert mismatch(signature("Why doesn't it start?"), signature("Why does it start?")) == "a negation differs"
+    assert mismatch(signature("What happened on 3 March 2025?"),
+                    signature("What happened on 2025-03-03?")) is None  # one date, two spellings

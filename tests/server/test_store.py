@@ -1,0 +1,71 @@
+"""The store contract, on the in-process store and on a real Redis; the degraded mode of the
+conversations when Redis stops mid-conversation."""
+
+from __future__ import annotations
+
+import pytest
+
+from server.conversations import Conversations
+from server.store import MemoryStore, RedisStore, StoreUnavailable
+from tests.server.conftest import SHARED_REDIS
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def store(request, prefix: str):
+    made = MemoryStore() if request.param == "memory" else RedisStore(SHARED_REDIS, prefix=prefix)
+    yield made
+    await made.aclose()
+
+
+async def test_history_is_appended_in_order_and_capped(store) -> None:
+    for i in range(4):
+        await store.append("c1", [{"role": "user", "content": f"q{i}"}, {"role": "assistant", "content": f"a{i}"}],
+                       cap=6, ttl_s=60)
+    history = await store.history("c1")
+    assert [e["content"] for e in history] == ["q1", "a1", "q2", "a2", "q3", "a3"]
+    assert await store.history("other") == []
+    assert await store.delete("c1") is True and await store.history("c1") == []
+    assert await store.delete("c1") is False
+
+
+async def test_entries_expire_and_can_be_removed(store) -> None:
+    await store.put("answers", "k1", {"x": 1}, ttl_s=60)
+    await store.put("answers", "k2", {"x": 2}, ttl_s=-1)  # already expired
+    assert await store.entries("answers") == {"k1": {"x": 1}}
+    await store.remove("answers", "k1")
+    assert await store.entries("answers") == {}
+
+
+async def test_a_token_bucket_allows_its_burst_then_says_how_long_to_wait(store) -> None:
+    waits = [await store.take("bucket", rate=1.0, burst=3) for _ in range(4)]
+    assert waits[:3] == [0.0, 0.0, 0.0] and 0.5 < waits[3] <= 1.0
+
+
+async def test_two_processes_sharing_redis_share_conversations(prefix: str) -> None:
+    one, two = RedisStore(SHARED_REDIS, prefix=prefix), RedisStore(SHARED_REDIS, prefix=prefix)
+    try:
+        await Conversations(one).save("shared", "hello?", {"content": "hi"})
+        assert [m["content"] for m in (await Conversations(two).load("shared")).messages] == ["hello?", "hi"]
+    finally:
+        await one.aclose()
+        await two.aclose()
+
+
+async def test_redis_stopping_mid_conversation_degrades_then_recovers_without_losing_history(own_redis) -> None:
+    store = RedisStore(own_redis.url, timeout_s=0.5)
+    conversations = Conversations(store)
+    try:
+        assert await conversations.save("c", "turn one?", {"content": "answer one"})
+        own_redis.stop()
+        loaded = await conversations.load("c")
+        assert loaded.degraded and "does not answer" in loaded.degraded and loaded.messages == []
+        assert await conversations.save("c", "turn two?", {"content": "answer two"}) is False  # held back
+        with pytest.raises(StoreUnavailable):
+            await conversations.entries("c")
+        own_redis.start()  # the same data (append-only file): what was stored is still there
+        loaded = await conversations.load("c")
+        assert loaded.degraded is None
+        assert [m["content"] for m in loaded.messages] == ["turn one?", "answer one", "turn two?", "answer two"]
+        assert conversations.pending == {}
+    finally:
+        await store.aclose()
