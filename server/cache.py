@@ -13,6 +13,7 @@ Entries live in the store, so processes sharing one Redis share the cache.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import time
@@ -70,7 +71,12 @@ class AnswerCache:
         entries = await self.store.entries(SPACE)
         if not entries:
             return Lookup(None, "empty", elapsed_ms=_ms(started))
-        query = self._embed(question) if vector is None else vector
+        same = entries.get(question_key(question))
+        if same is not None and vector is None and self._stale_source(same) is None:
+            # the same question again (case and spacing aside): no embedding needed
+            hit = CacheHit(question_key(question), same["question"], 1.0, same["payload"], time.time() - same["at"])
+            return Lookup(hit, "hit", 1.0, _ms(started))
+        query = await asyncio.to_thread(self._embed, question) if vector is None else vector
         keys = list(entries)
         matrix = np.vstack([self._vector(k, entries[k]) for k in keys])
         sims = matrix @ query
@@ -95,13 +101,14 @@ class AnswerCache:
     async def store_answer(self, question: str, payload: dict[str, Any], *, kind: str = "timeless",
                            documents: Mapping[str, str] | None = None, vector: np.ndarray | None = None) -> str:
         """Keep an answer for its recency kind's lifetime; `documents` maps each cited doc id to its hash."""
-        query = self._embed(question) if vector is None else vector
-        key = hashlib.sha1(question.strip().lower().encode()).hexdigest()[:20]
+        query = await asyncio.to_thread(self._embed, question) if vector is None else vector
+        key = question_key(question)
         ttl = self.options.ttl_s.get(kind, self.options.ttl_s.get("timeless", DEFAULT_TTL_S["timeless"]))
         entry = {"question": question, "vector": _encode(query), "payload": payload, "kind": kind,
                  "documents": dict(documents or {}), "at": time.time()}
         present = await self.store.entries(SPACE)
-        for old in sorted(present, key=lambda k: present[k]["at"])[:max(0, len(present) - self.options.max_entries + 1)]:
+        overflow = max(0, len(present) - self.options.max_entries + 1)
+        for old in sorted(present, key=lambda k: present[k]["at"])[:overflow]:
             await self.store.remove(SPACE, old)  # the oldest make room
         await self.store.put(SPACE, key, entry, ttl_s=int(ttl))
         self._vectors[key] = query
@@ -135,6 +142,12 @@ class AnswerCache:
             if self.document_hash(doc_id) != digest:
                 return f"its source {doc_id} changed"
         return None
+
+
+def question_key(question: str) -> str:
+    """Equal for the same question written with other case, spacing or end punctuation."""
+    text = " ".join(question.lower().split()).rstrip("?!. ")
+    return hashlib.sha1(text.encode()).hexdigest()[:20]
 
 
 def _encode(vector: np.ndarray) -> str:

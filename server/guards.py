@@ -30,7 +30,8 @@ _ANSWER_KINDS = (("reason", re.compile(r"\bwhy\b|\bwhat (?:is|was|are|were) the 
                  ("person", re.compile(r"\bwho(?:m|se)?\b|\b(?:what|which) (?:person|people|artist|author|writer)\b")),
                  ("quantity", re.compile(r"\bhow (?:many|much|far|long|tall|old|big|large|high|deep|fast|heavy)\b"
                                          r"|\bnumber of\b|\bpopulation\b|\bdistance\b|\bweight\b|\bheight\b")),
-                 ("method", re.compile(r"\bhow (?:do|does|did|can|could|should|to|would)\b|\bwhat(?:'s| is) the way\b")))
+                 ("method", re.compile(r"\bhow (?:do|does|did|can|could|should|to|would)\b"
+                                       r"|\bwhat(?:'s| is) the way\b")))
 # Superlatives and ordinal modifiers: "the closest planet" is not "the farthest planet"; synonyms
 # share a group ("largest" = "biggest").
 _POLAR = {w: g for g, words in enumerate((
@@ -73,7 +74,8 @@ def signature(question: str) -> Signature:
     polar = frozenset(_POLAR[w] for w in words if w in _POLAR)
     quantities = frozenset(f"{w} {nxt}" for w, nxt in zip(words, words[1:]) if _is_number(w) and not _is_number(nxt))
     return Signature(found.numbers, frozenset(d.isoformat() for d in found.dates), names, negations,
-                     kinds, polar, quantities, bool(relational), tuple(w for w in words if w not in _STOP and not _relational(w)),
+                     kinds, polar, quantities, bool(relational),
+                     tuple(w for w in words if w not in _STOP and not _relational(w)),
                      frozenset(words))
 
 

@@ -89,3 +89,64 @@ def error_body(message: str, kind: str = "invalid_request_error", *, param: str 
                code: str | None = None) -> dict[str, Any]:
     """OpenAI's error shape, which its clients turn into typed exceptions."""
     return {"error": {"message": message, "type": kind, "param": param, "code": code}}
+
+
+# --- response shapes, for the OpenAPI schema (the handlers build plain dicts of these shapes) ------
+
+class AssistantMessage(BaseModel):
+    role: Literal["assistant"] = "assistant"
+    content: str
+
+
+class Choice(BaseModel):
+    index: int
+    message: AssistantMessage
+    finish_reason: Literal["stop", "content_filter", "length"]
+    logprobs: None = None
+
+
+class Usage(BaseModel):
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
+class Extras(BaseModel):
+    """Tansuo's additions; a plain OpenAI client ignores them."""
+
+    model_config = ConfigDict(extra="allow")
+    conversation_id: str
+    sources: list[dict[str, Any]] = Field(description="numbered citation targets: n, title, source, chunk_id, date")
+    verdicts: list[dict[str, Any]] = Field(description="each verifier's final verdict")
+    badges: list[str] = Field(description="supported, unsupported, stale, blocked, caution")
+    notice: str | None = None
+    cached: dict[str, Any] | None = Field(None, description="set when the answer came from the answer cache")
+    timings: dict[str, float] = Field(default_factory=dict)
+    trace: list[dict[str, Any]] = Field(default_factory=list, description="the turn's events (non-streaming)")
+
+
+class ChatCompletion(BaseModel):
+    id: str
+    object: Literal["chat.completion"] = "chat.completion"
+    created: int
+    model: str
+    choices: list[Choice]
+    usage: Usage
+    tansuo: Extras
+
+
+class ErrorDetail(BaseModel):
+    message: str
+    type: str
+    param: str | None = None
+    code: str | None = None
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorDetail
+
+
+ERRORS = {status: {"model": ErrorResponse, "description": what} for status, what in (
+    (400, "an invalid request (the field is named)"), (401, "an API key is missing or unknown"),
+    (404, "not found"), (413, "the request body is too large"),
+    (429, "rate limit or full model queue; see Retry-After"), (503, "the model backend or the store is down"))}

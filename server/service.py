@@ -7,12 +7,12 @@ from collections.abc import Callable
 
 from agent.service import build_agent
 from server.app import Parts
+from server.auth import KeyRing
 from server.cache import AnswerCache, CacheOptions
 from server.chat import ChatService
 from server.conversations import Conversations
 from server.gate import Gate
 from server.metrics import Metrics
-from server.auth import KeyRing
 from server.store import Store, open_store
 from tansuo.embedding import Embedder, SentenceTransformerEmbedder, embedding_model_path
 from tansuo.llm import LLMBackend, make_backend
@@ -20,12 +20,13 @@ from tansuo.settings import Settings
 
 
 async def build_parts(settings: Settings, *, backend: LLMBackend | None = None, embedder: Embedder | None = None,
-                      store: Store | None = None, clock=None) -> Parts:
+                      store: Store | None = None, clock=None, progress=None) -> Parts:
+    """Everything the app runs on; the first start indexes the default corpus (with `progress`)."""
     backend = backend or make_backend(settings)
     embedder = embedder or SentenceTransformerEmbedder(embedding_model_path(settings))
-    agent = await build_agent(settings, backend=backend, embedder=embedder,
+    agent = await build_agent(settings, backend=backend, embedder=embedder, progress=progress,
                               **({"clock": clock} if clock is not None else {}))
-    store = store or open_store(settings.redis_url)
+    store = store or open_store(settings.redis_url, settings.redis_prefix)
     index = agent.deps.index
     document_hash = _hasher(index)
     cache = AnswerCache(store, embedder, document_hash=document_hash,

@@ -180,8 +180,8 @@ def _safe_url(url: str) -> str:
     return url
 
 
-def open_store(redis_url: str | None) -> Store:
-    return RedisStore(redis_url) if redis_url else MemoryStore()
+def open_store(redis_url: str | None, prefix: str = "tansuo") -> Store:
+    return RedisStore(redis_url, prefix=prefix) if redis_url else MemoryStore()
 
 
 async def reachable(store: Store, timeout_s: float = 1.0) -> str | None:

@@ -29,16 +29,28 @@ def _serve(args: argparse.Namespace) -> int:
 
     from server.app import create_app
     from server.auth import KeyRing, keys_required
+    from server.service import build_parts
+    from tansuo.index_cli import progress_bars
 
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
     settings = load_settings(**overrides)
     if keys_required(settings.api_keys, settings.host) and not KeyRing(settings.effective_api_keys_file).records():
         raise ConfigError(f"serving on {settings.host} (not a loopback address) needs API keys: create one with "
                           "`tansuo keys add NAME`, or set TANSUO_API_KEYS=off to serve without")
-    print(f"tansuo: serving on http://{settings.host}:{settings.port}/ (chat page at /, API at /v1, "
-          f"store: {'redis' if settings.redis_url else 'in-process'})", file=sys.stderr, flush=True)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning",
-                timeout_graceful_shutdown=int(settings.shutdown_grace_s) or None)
+    where = f"http://{settings.host}:{settings.port}/"
+    print(f"tansuo: starting on {where} (store: {'redis' if settings.redis_url else 'in-process'})",
+          file=sys.stderr, flush=True)
+
+    with progress_bars() as progress:  # the first start indexes the default corpus (minutes)
+        async def build():
+            parts = await build_parts(settings, progress=progress)
+            print(f"tansuo: ready: the chat page at {where}, the OpenAI-compatible API at {where}v1",
+                  file=sys.stderr, flush=True)
+            return parts
+
+        app = create_app(settings, build)
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning",
+                    timeout_graceful_shutdown=int(settings.shutdown_grace_s) or None)
     return 0
 
 

@@ -123,6 +123,7 @@ class Settings(BaseSettings):
     mediawiki_url: str | None = Field(None, description="a MediaWiki api.php; off when unset")
     web_timeout_s: float = Field(10.0, gt=0)
     redis_url: str | None = Field(None, description="dialogue store; in-process when unset")
+    redis_prefix: str = Field("tansuo", pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="key prefix in Redis")
 
     # The chat service (`tansuo serve`).
     host: str = "127.0.0.1"

@@ -1,6 +1,7 @@
 """Writes pairs.jsonl: question pairs labelled same meaning (a cache may serve one's answer for
 the other) or different meaning (it must not). The guards and the default threshold were
-written while reading the "dev" split's misses; "heldout" pairs were written afterwards. Written for this project; `kind` says how a pair
+written while reading the "dev" split's misses; "heldout" pairs were written afterwards.
+Written for this project; `kind` says how a pair
 differs: paraphrase, or order, number, date, negation, entity, topic (different meaning).
 
     python eval_sets/cache/build.py

@@ -119,6 +119,10 @@ function finish(box, extras, events) {
     box.append(ol);
   }
   const lines = events.map(traceLine).filter(Boolean);
+  if (extras.cached) {
+    lines.unshift("answer cache: the stored answer to " + JSON.stringify(extras.cached.question) +
+      " (similarity " + extras.cached.similarity + ", " + Math.round(extras.cached.age_s) + " s old)");
+  }
   if (lines.length) {
     const details = el("details", "trace");
     details.append(el("summary", "", "Trace (" + lines.length + " steps)"));

@@ -164,7 +164,7 @@ class OpenAIBackend:
         request = self._client.build_request(method, path, **kwargs)
         for attempt in range(self.max_retries + 1):
             try:
-                resp = await self._client.send(request, stream=stream)
+                resp = await self._send_once(request, stream)
             except httpx.TransportError as exc:
                 error = _map_transport_error(exc, self.base_url)
                 if isinstance(error, BackendTimeout) or attempt == self.max_retries:
@@ -175,6 +175,17 @@ class OpenAIBackend:
                 await resp.aclose()
             await asyncio.sleep(_RETRY_BACKOFF_S * 2**attempt)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _send_once(self, request: httpx.Request, stream: bool) -> httpx.Response:
+        """One send; a kept-alive connection the server had closed (llama-server's HTTP library
+        closes them after a number of requests) fails before the request was read, so it is sent
+        again at once on a new connection, retries or not."""
+        try:
+            return await self._client.send(request, stream=stream)
+        except httpx.RemoteProtocolError as exc:
+            if "without sending a response" not in str(exc):
+                raise
+            return await self._client.send(request, stream=stream)
 
     @asynccontextmanager
     async def _open_stream(self, body: dict[str, Any]) -> AsyncIterator[httpx.Response]:

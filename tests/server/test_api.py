@@ -13,6 +13,7 @@ import openai
 import pytest
 
 from server.auth import KeyRing
+from server.protocol import ChatCompletion, ErrorResponse
 from tansuo.embedding import HashingEmbedder
 from tests.agent.helpers import make_agent
 from tests.conftest import make_settings
@@ -65,7 +66,8 @@ def test_tansuo_events_are_extra_sse_events_a_plain_client_passes_over(base: str
     with httpx.stream("POST", f"{base}/v1/chat/completions", json=body, timeout=30) as resp:
         raw = "".join(resp.iter_text())
     assert "event: tansuo\n" in raw and raw.rstrip().endswith("data: [DONE]")
-    events = [json.loads(block.split("data: ", 1)[1]) for block in raw.split("\n\n") if block.startswith("event: tansuo")]
+    events = [json.loads(block.split("data: ", 1)[1]) for block in raw.split("\n\n")
+              if block.startswith("event: tansuo")]
     assert {e["tansuo"]["event"]["type"] for e in events} >= {"turn_started", "plan"}
     assert all(e["choices"] == [] for e in events)
     stream = client.chat.completions.create(model="tansuo", stream=True, extra_body={"tansuo_events": True},
@@ -131,7 +133,11 @@ def test_operations_endpoints(base: str, client: openai.OpenAI) -> None:
     source = httpx.get(f"{base}/v1/sources/d1%230").json()
     assert source["document"]["title"] == "Halden tram line" and "12 km" in source["text"]
     assert httpx.get(f"{base}/v1/sources/nope%230").status_code == 404
+    body = {"model": "tansuo", "messages": [{"role": "user", "content": "schema check"}]}
+    ChatCompletion.model_validate(httpx.post(f"{base}/v1/chat/completions", json=body, timeout=30).json())
+    ErrorResponse.model_validate(httpx.post(f"{base}/v1/chat/completions", json={}).json())  # what /docs says
     schema = httpx.get(f"{base}/openapi.json").json()
+    assert "ChatCompletion" in schema["components"]["schemas"]
     assert {"/v1/chat/completions", "/v1/models", "/v1/conversations/{conversation_id}", "/readyz",
             "/metrics"} <= set(schema["paths"])
     page = httpx.get(f"{base}/")
@@ -162,6 +168,18 @@ def test_a_client_that_goes_away_cancels_its_turn(tmp_path: Path) -> None:
             next(resp.iter_lines())  # the role chunk: the turn is running
             assert parts.chat.gate.running == 1
         deadline = time.monotonic() + 2.0  # well before the 3 s answer would have come
+        while parts.chat.gate.running and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert parts.chat.gate.running == 0
+
+
+def test_a_non_streaming_client_that_goes_away_cancels_its_turn_too(tmp_path: Path) -> None:
+    ctx, parts = service(tmp_path, backend=EchoBackend(delay_s=3.0), slots=1)
+    with ctx as url:
+        body = {"model": "m", "messages": [{"role": "user", "content": "long one"}], "cache": False}
+        with pytest.raises(httpx.ReadTimeout):
+            httpx.post(f"{url}/v1/chat/completions", json=body, timeout=0.8)
+        deadline = time.monotonic() + 1.8  # the answer would come at 3 s
         while parts.chat.gate.running and time.monotonic() < deadline:
             time.sleep(0.05)
         assert parts.chat.gate.running == 0

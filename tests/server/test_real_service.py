@@ -1,0 +1,191 @@
+"""End to end: the service on 127.0.0.1 with the real embedded model, the real embedder, the news
+corpus and a real Redis, driven by the official `openai` client; a second service process
+(`tansuo serve`) on the same Redis continues the conversation; the chat page in headless Chromium."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+import openai
+import pytest
+
+from retrieval.loaders import load_path
+from retrieval.service import open_index
+from server.service import build_parts
+from tests.conftest import make_settings
+from tests.server.conftest import SHARED_REDIS
+from tests.server.helpers import free_port, serving
+
+pytestmark = pytest.mark.model
+ROOT = Path(__file__).resolve().parents[2]
+NEWS = ROOT / "eval_sets" / "news"
+CLOCK = datetime(2026, 11, 28, 12, 0)
+SHARED: dict[str, str] = {}  # the follow-up test's conversation, continued by the second process
+ARTIFACTS = Path(os.environ.get("TANSUO_TEST_ARTIFACTS", ROOT / "test-artifacts"))
+
+
+def corpus_question() -> dict:
+    line = next(x for x in (ROOT / "eval_sets/retrieval/questions.jsonl").read_text().splitlines() if '"news-006"' in x)
+    return json.loads(line)
+
+
+class Recording:
+    """The real backend, with every request it was sent kept (to see what the model was shown)."""
+
+    def __init__(self, backend) -> None:
+        self.backend = backend
+        self.requests: list = []
+
+    async def chat(self, request):
+        self.requests.append(request)
+        return await self.backend.chat(request)
+
+    async def stream(self, request):
+        self.requests.append(request)
+        async for event in self.backend.stream(request):
+            yield event
+
+    async def start(self):
+        return await self.backend.start()
+
+    async def aclose(self) -> None:
+        await self.backend.aclose()
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory, embedder):
+    tmp = tmp_path_factory.mktemp("service-e2e")
+    fields = {"n_ctx": 4096, "parallel": 2, "default_corpus": False, "redis_url": SHARED_REDIS,
+              "redis_prefix": f"tansuo-e2e-{uuid.uuid4().hex[:8]}", "rate_limit_burst": 1000}
+    settings = make_settings(tmp / "data", **fields)
+    open_index(settings, embedder=embedder).add(load_path(NEWS).documents)
+    return settings, fields
+
+
+@pytest.fixture(scope="module")
+def service(env, embedder):
+    from tansuo.llm import make_backend
+
+    settings, _ = env
+    backend = Recording(make_backend(settings))
+    with serving(settings, lambda: build_parts(settings, backend=backend, embedder=embedder,
+                                               clock=lambda: CLOCK)) as url:
+        yield url, backend
+
+
+@pytest.fixture(scope="module")
+def client(service) -> openai.OpenAI:
+    return openai.OpenAI(base_url=f"{service[0]}/v1", api_key="local", max_retries=0, timeout=300)
+
+
+def test_the_chat_page_streams_an_answer_with_a_citation_and_a_trace(service) -> None:
+    # first in the module: the question is not in the answer cache yet, so the page shows a real turn
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.fail("Debian's chromium is not installed: run `make test` (it installs it) or apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    url = service[0]
+    q = corpus_question()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, headless=True, args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            page.goto(url + "/")
+            page.fill("#question", q["question"])
+            page.keyboard.press("Enter")
+            answer = page.locator(".msg.assistant .text").last
+            answer.wait_for(state="visible", timeout=120_000)
+            page.wait_for_function("document.querySelector('.msg.assistant .text').textContent.length > 20",
+                                   timeout=120_000)  # text arrives while the turn streams
+            page.locator(".msg.assistant .cite").first.wait_for(timeout=180_000)
+            page.locator(".msg.assistant details.trace").click()
+            assert page.locator(".trace-entry").count() >= 2
+            assert any(t.startswith("search") for t in page.locator(".trace-entry").all_inner_texts())
+            assert page.locator("#conversations li").count() == 1
+            href = page.locator(".msg.assistant .cite").first.get_attribute("href")
+            assert href and ("/v1/sources/" in href or href.startswith("http"))
+            page.screenshot(path=str(ARTIFACTS / "chat-page.png"), full_page=True)
+        finally:
+            browser.close()
+    assert (ARTIFACTS / "chat-page.png").stat().st_size > 10_000
+
+
+def test_a_corpus_question_is_answered_with_citations(client: openai.OpenAI) -> None:
+    q = corpus_question()
+    reply = client.chat.completions.create(model="tansuo", messages=[{"role": "user", "content": q["question"]}])
+    extras = reply.model_extra["tansuo"]
+    cited = {s["chunk_id"].split("#")[0] for s in extras["sources"]}
+    assert set(q["relevant"]) & cited, (reply.choices[0].message.content, extras["sources"])
+    assert "[" in reply.choices[0].message.content
+    assert any(v["verifier"] == "factuality" for v in extras["verdicts"])
+
+
+def test_a_streamed_tool_turn(client: openai.OpenAI) -> None:
+    stream = client.chat.completions.create(model="tansuo", stream=True, extra_body={"tansuo_events": True},
+                                            messages=[{"role": "user", "content": "What is 37 times 91?"}])
+    chunks = list(stream)
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    events = [c.model_extra["tansuo"]["event"] for c in chunks if not c.choices and c.model_extra.get("tansuo")]
+    assert any(e["type"] == "tool_call" and e["name"] == "math" for e in events), events
+    assert "3367" in text
+    final = next(c for c in chunks if c.choices and c.choices[0].finish_reason)
+    assert final.model_extra["tansuo"]["answer"].strip() == text.strip()
+
+
+def test_a_follow_up_turn_is_answered_with_the_conversation_so_far(service, client: openai.OpenAI) -> None:
+    _, backend = service
+    conv = {"conversation_id": f"e2e-{uuid.uuid4().hex[:8]}", "cache": False}
+    first = client.chat.completions.create(model="tansuo", extra_body=conv,
+                                           messages=[{"role": "user", "content": "Convert 5 liters to gallons"}])
+    assert "1.32" in first.choices[0].message.content
+    backend.requests.clear()
+    client.chat.completions.create(model="tansuo", extra_body=conv,
+                                   messages=[{"role": "user", "content": "And what is that in cups?"}])
+    shown = "\n".join(str(m.get("content")) for r in backend.requests for m in r.messages)
+    # the earlier turn reaches the model (as messages, or in the planner's "Earlier:" context)
+    assert "Convert 5 liters to gallons" in shown and "1.32" in shown, shown[-1500:]
+    SHARED["conversation"] = conv["conversation_id"]
+
+
+def test_a_second_process_on_the_same_redis_continues_the_conversation(env, service, tmp_path: Path) -> None:
+    settings, fields = env
+    conversation = SHARED.get("conversation")
+    assert conversation, "runs after the follow-up test"
+    port = free_port()
+    environ = {**os.environ, **{f"TANSUO_{k.upper()}": str(v) for k, v in fields.items()},
+               "TANSUO_DATA_DIR": str(settings.data_dir), "TANSUO_PORT": str(port), "TANSUO_HOST": "127.0.0.1"}
+    tansuo = shutil.which("tansuo", path=str(Path(sys.executable).parent)) or "tansuo"
+    with open(tmp_path / "serve.log", "wb") as log:
+        proc = subprocess.Popen([tansuo, "serve"], env=environ, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert proc.poll() is None and time.monotonic() < deadline, (tmp_path / "serve.log").read_text()[-2000:]
+            time.sleep(0.5)
+        before = httpx.get(f"{url}/v1/conversations/{conversation}").json()["messages"]
+        assert [m["content"] for m in before][0] == "Convert 5 liters to gallons"
+        other = openai.OpenAI(base_url=f"{url}/v1", api_key="local", max_retries=0, timeout=300)
+        other.chat.completions.create(model="tansuo", extra_body={"conversation_id": conversation},
+                                      messages=[{"role": "user", "content": "What is 2 plus 2?"}])
+        after = httpx.get(f"{service[0]}/v1/conversations/{conversation}").json()["messages"]  # seen by the first
+        assert len(after) == len(before) + 2 and after[-2]["content"] == "What is 2 plus 2?"
+    finally:
+        proc.terminate()
+        proc.wait(30)
