@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 
 from server.auth import KeyRing
 from server.protocol import ChatCompletion, ErrorResponse
+from server.store import RedisStore
 from tansuo.embedding import HashingEmbedder
 from tests.agent.helpers import make_agent
 from tests.conftest import make_settings
@@ -202,3 +204,46 @@ def test_keys_are_required_off_loopback_and_rate_limited(tmp_path: Path) -> None
             client.chat.completions.create(**body)
         assert int(err.value.response.headers["retry-after"]) >= 1
         assert httpx.get(f"{url}/healthz").status_code == 200  # operations stay open
+
+
+def test_redis_stopping_mid_conversation_is_a_notice_not_an_error_and_nothing_is_lost(tmp_path: Path,
+                                                                                     own_redis) -> None:
+    agent, _ = make_agent([], tmp_path, backend=EchoBackend())
+    settings = make_settings(tmp_path / "data", redis_url=own_redis.url)
+    store = RedisStore(own_redis.url, timeout_s=0.5)
+    with serving(settings, parts_for(settings, agent, HashingEmbedder(), store=store)) as url:
+        client = openai.OpenAI(base_url=f"{url}/v1", api_key="local", max_retries=0)
+        conv = {"conversation_id": "degraded-1"}
+        client.chat.completions.create(model="m", messages=[{"role": "user", "content": "turn one"}], extra_body=conv)
+        own_redis.stop()
+        reply = client.chat.completions.create(model="m", messages=[{"role": "user", "content": "turn two"}],
+                                               extra_body=conv)
+        extras = reply.model_extra["tansuo"]
+        assert "conversation store is unavailable" in extras["notice"]
+        assert reply.choices[0].message.content.endswith("You asked: turn two (0 earlier messages)")
+        ready = httpx.get(f"{url}/readyz")
+        assert ready.status_code == 503 and "does not answer" in ready.json()["problems"]["store"]
+        gone = httpx.get(f"{url}/v1/conversations/degraded-1")
+        assert gone.status_code == 503 and gone.json()["error"]["code"] == "store_unavailable"
+        own_redis.start()  # same data: what was stored is still there
+        after = client.chat.completions.create(model="m", messages=[{"role": "user", "content": "turn three"}],
+                                               extra_body=conv)
+        assert after.model_extra["tansuo"]["notice"] is None
+        assert after.choices[0].message.content.endswith("(4 earlier messages)")  # turn two was kept
+        stored = httpx.get(f"{url}/v1/conversations/degraded-1").json()["messages"]
+        assert [m["content"] for m in stored if m["role"] == "user"] == ["turn one", "turn two", "turn three"]
+        assert httpx.get(f"{url}/readyz").status_code == 200
+
+
+def test_shutdown_lets_an_in_flight_turn_finish(tmp_path: Path) -> None:
+    ctx, parts = service(tmp_path, backend=EchoBackend(delay_s=1.0), slots=1)
+    results: list[httpx.Response] = []
+    with ctx as url:
+        body = {"model": "m", "messages": [{"role": "user", "content": "finish me"}], "cache": False}
+        worker = threading.Thread(target=lambda: results.append(
+            httpx.post(f"{url}/v1/chat/completions", json=body, timeout=30)))
+        worker.start()
+        time.sleep(0.3)  # the turn is running when the service is told to stop (leaving this block)
+    worker.join(30)
+    assert results and results[0].status_code == 200
+    assert results[0].json()["choices"][0]["message"]["content"] == "You asked: finish me (0 earlier messages)"
