@@ -36,6 +36,7 @@ def run_checks(settings: Settings) -> list[Check]:
         ("plugins", _check_plugins),
         ("index", _check_index),
         ("verifiers", _check_verifiers),
+        ("service", _check_service),
         ("data dir", _check_data_dir),
     ]
     return [_run(name, fn, settings) for name, fn in checks]
@@ -48,6 +49,19 @@ def _run(name: str, fn: Callable[[Settings], str], settings: Settings) -> Check:
         return Check(name, False, str(exc))
     except Exception as exc:  # a check must report, never crash the doctor
         return Check(name, False, f"{type(exc).__name__}: {exc}")
+
+
+def _check_service(settings: Settings) -> str:
+    """Where `tansuo serve` listens, and whether it may: off loopback it needs API keys."""
+    from server.auth import KeyRing, keys_required
+
+    keys = KeyRing(settings.effective_api_keys_file).records()
+    if keys_required(settings.api_keys, settings.host) and not keys:
+        raise ConfigError(f"serving on {settings.host} needs API keys and {settings.effective_api_keys_file} has "
+                          "none: run `tansuo keys add NAME` (or set TANSUO_API_KEYS=off)")
+    auth = f"{len(keys)} API key(s) required" if keys_required(settings.api_keys, settings.host) else "no API keys"
+    return (f"http://{settings.host}:{settings.port}/, {auth}, queue {settings.queue_slots or settings.parallel} "
+            f"running + {settings.queue_depth} waiting, answer cache {'on' if settings.answer_cache else 'off'}")
 
 
 def _check_verifiers(settings: Settings) -> str:

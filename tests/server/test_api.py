@@ -247,3 +247,12 @@ def test_shutdown_lets_an_in_flight_turn_finish(tmp_path: Path) -> None:
     worker.join(30)
     assert results and results[0].status_code == 200
     assert results[0].json()["choices"][0]["message"]["content"] == "You asked: finish me (0 earlier messages)"
+
+
+def test_langchains_chat_openai_works_unchanged(base: str) -> None:
+    from langchain_openai import ChatOpenAI
+
+    llm = ChatOpenAI(base_url=f"{base}/v1", api_key="local", model="tansuo", max_retries=0)
+    assert llm.invoke("What does LangChain see?").content == "You asked: What does LangChain see? (0 earlier messages)"
+    streamed = "".join(chunk.content for chunk in llm.stream("Does it stream?"))
+    assert streamed == "You asked: Does it stream? (0 earlier messages)"

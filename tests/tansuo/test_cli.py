@@ -64,10 +64,23 @@ def test_doctor_passes_on_the_default_setup_with_real_redis(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     checks = [line for line in proc.stdout.splitlines() if line[:4] in ("ok  ", "FAIL")]
     assert [c.split(":")[0][5:] for c in checks] == ["model", "embedding model", "store", "plugins", "index",
-                                                     "verifiers", "data dir"]
+                                                     "verifiers", "service", "data dir"]
     assert "loaded by llama-server" in checks[0] and "kv cache q8_0" in checks[0]
     assert "no index in" in checks[4] and "built on first start" in checks[4]
     assert "may block: harmlessness" in checks[5] and "model as judge off, 0 revision(s)" in checks[5]
+    assert checks[6].startswith("ok   service: http://127.0.0.1:8000/, no API keys")
+
+
+def test_serving_off_loopback_without_keys_is_refused_with_the_fix(tmp_path):
+    env = {"TANSUO_HOST": "0.0.0.0", "TANSUO_DATA_DIR": str(tmp_path)}
+    proc = tansuo("serve", env=env, cwd=tmp_path)
+    assert proc.returncode == 1 and "needs API keys" in proc.stderr and "tansuo keys add NAME" in proc.stderr
+    assert_no_traceback(proc)
+    added = tansuo("keys", "add", "ops", env=env, cwd=tmp_path)
+    key = added.stdout.strip()
+    assert added.returncode == 0 and key.startswith("tsk-")
+    assert key not in (tmp_path / "api_keys.json").read_text()
+    assert tansuo("keys", "list", env=env, cwd=tmp_path).stdout.split() == ["ops"]
 
 
 ASK_ENV = {"TANSUO_N_CTX": "4096", "TANSUO_PARALLEL": "1", "TANSUO_DEFAULT_CORPUS": "false"}
