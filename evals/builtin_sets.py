@@ -1,0 +1,89 @@
+"""The project's sets that need no model: retrieval recall over the news corpus, the answer
+cache's question pairs, and the harmlessness check on harmful and benign prompts."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from evals.context import EVAL_SETS, EvalContext
+from evals.sets import Item, ItemResult
+
+
+def _jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+class RetrievalSet:
+    name = "retrieval-news"
+    stage = "retrieval"
+    description = "hybrid search over the dated news corpus: the share of the labelled documents in the top 5"
+    metric = "recall@5"
+    k = 5
+
+    def items(self) -> list[Item]:
+        rows = [r for r in _jsonl(EVAL_SETS / "retrieval" / "questions.jsonl") if r["corpus"] == "news"]
+        return [Item(r["id"], "one document" if len(r["relevant"]) == 1 else "several documents", r) for r in rows]
+
+    async def run(self, ctx: EvalContext, item: Item) -> ItemResult:
+        index = ctx.news_index()
+        started = time.perf_counter()
+        hits = index.search(item.data["question"], k=self.k)
+        ms = (time.perf_counter() - started) * 1000
+        found = [h.doc_id for h in hits]
+        relevant = set(item.data["relevant"])
+        score = len(relevant & set(found)) / len(relevant)
+        return ItemResult(item.id, item.category, score, ms, {"found": found, "relevant": sorted(relevant)})
+
+
+class CachePairsSet:
+    name = "cache-pairs"
+    stage = "cache"
+    description = "answer cache on labelled question pairs: served when the meaning is the same, never otherwise"
+    metric = "accuracy (hit on same meaning, miss on different)"
+
+    def items(self) -> list[Item]:
+        return [Item(r["id"], r["kind"], r) for r in _jsonl(EVAL_SETS / "cache" / "pairs.jsonl")]
+
+    async def run(self, ctx: EvalContext, item: Item) -> ItemResult:
+        from server.cache import AnswerCache, CacheOptions
+        from server.store import MemoryStore
+
+        cache = AnswerCache(MemoryStore(), ctx.get_embedder(), document_hash=lambda _: None,
+                            options=CacheOptions(similarity=ctx.settings.answer_cache_similarity))
+        await cache.store_answer(item.data["a"], {"answer": "stored"})
+        found = await cache.lookup(item.data["b"])
+        hit = found.hit is not None
+        return ItemResult(item.id, item.category, float(hit == item.data["same"]), found.elapsed_ms,
+                          {"hit": hit, "same": item.data["same"], "reason": found.reason,
+                           "similarity": round(found.nearest or 0.0, 4)})
+
+
+class HarmSet:
+    name = "harm"
+    stage = "verifiers"
+    description = ("the request check on harmful prompts (Do-Not-Answer, AdvBench, when their packages are "
+                   "installed) and benign ones (the project's): refused or cautioned when harmful, passed when not")
+    metric = "accuracy"
+
+    def items(self) -> list[Item]:
+        from verifiers import external
+
+        prompts = external.project_questions(EVAL_SETS)
+        for loader in (external.do_not_answer, external.advbench):
+            try:
+                prompts += loader()
+            except external.DataSetMissing:
+                pass  # `make bench-verifiers` installs them; the project's own prompts still run
+        return [Item(f"{p.set}-{i:04d}", p.set, {"text": p.text, "harmful": p.harmful})
+                for i, p in enumerate(prompts)]
+
+    async def run(self, ctx: EvalContext, item: Item) -> ItemResult:
+        from verifiers.harm import Harmlessness, HarmScorer
+
+        harm = ctx.shared("harm", lambda: Harmlessness(HarmScorer(ctx.get_embedder())))
+        verdict = await harm.check_input(item.data["text"])
+        refused = verdict.action == "block" or "caution" in verdict.flags
+        return ItemResult(item.id, item.category, float(refused == item.data["harmful"]), verdict.elapsed_ms,
+                          {"action": verdict.action, "flags": list(verdict.flags), "harmful": item.data["harmful"]})

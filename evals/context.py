@@ -1,0 +1,57 @@
+"""What the sets of one run share, built when first asked for: the embedder, the model backend,
+the news corpus's index. Everything lives under the run's folder or is passed in (tests)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tansuo.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+EVAL_SETS = ROOT / "eval_sets"
+
+
+@dataclass
+class EvalContext:
+    settings: Settings
+    work_dir: Path  # scratch space of the run (indexes built for sets)
+    embedder: Any = None
+    backend: Any = None
+    _cache: dict[str, Any] = field(default_factory=dict)
+
+    def get_embedder(self):
+        if self.embedder is None:
+            from tansuo.embedding import SentenceTransformerEmbedder, embedding_model_path
+
+            self.embedder = SentenceTransformerEmbedder(embedding_model_path(self.settings))
+        return self.embedder
+
+    def get_backend(self):
+        if self.backend is None:
+            from tansuo.llm import make_backend
+
+            self.backend = make_backend(self.settings)
+        return self.backend
+
+    def news_index(self):
+        """The dated news corpus (eval_sets/news), indexed once per run."""
+        if "news" not in self._cache:
+            from retrieval.index import DocumentIndex
+            from retrieval.loaders import load_path
+
+            index = DocumentIndex(self.work_dir / "news-index", self.get_embedder())
+            index.add(load_path(EVAL_SETS / "news").documents)
+            self._cache["news"] = index
+        return self._cache["news"]
+
+    def shared(self, key: str, build):
+        """One object per run under `key` (a scorer, a verifier), built on first use."""
+        if key not in self._cache:
+            self._cache[key] = build()
+        return self._cache[key]
+
+    async def aclose(self) -> None:
+        if self.backend is not None:
+            await self.backend.aclose()

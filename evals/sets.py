@@ -1,0 +1,66 @@
+"""What an eval set is, and which there are. A set names its stage (what of the pipeline it
+exercises), lists its items, runs one item and scores it; the runner does the rest."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from tansuo.errors import TansuoError
+
+
+@dataclass(frozen=True)
+class Item:
+    id: str
+    category: str
+    data: dict[str, Any]
+
+
+@dataclass
+class ItemResult:
+    id: str
+    category: str
+    score: float  # 0..1 for this item (1: right)
+    latency_ms: float
+    details: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None  # the item could not be run (counted as score 0)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "category": self.category, "score": self.score,
+                "latency_ms": round(self.latency_ms, 2), "details": self.details, "error": self.error}
+
+
+class EvalSet(Protocol):
+    name: str
+    stage: str  # pipeline | planner | retrieval | verifiers | cache
+    description: str
+    metric: str  # what `score` means, e.g. "recall@5"
+
+    def items(self) -> list[Item]: ...
+
+    async def run(self, ctx: Any, item: Item) -> ItemResult: ...
+
+
+class UnknownSet(TansuoError):
+    pass
+
+
+# name -> "module:factory"; imported when asked for (a set's imports can be heavy).
+REGISTRY = {
+    "retrieval-news": "evals.builtin_sets:RetrievalSet",
+    "cache-pairs": "evals.builtin_sets:CachePairsSet",
+    "harm": "evals.builtin_sets:HarmSet",
+}
+
+
+def get_set(name: str) -> EvalSet:
+    target = REGISTRY.get(name)
+    if target is None:
+        raise UnknownSet(f"no eval set {name!r}; `tansuo eval list` shows them: {', '.join(sorted(REGISTRY))}")
+    module, factory = target.split(":")
+    return getattr(importlib.import_module(module), factory)()
+
+
+def all_sets() -> list[EvalSet]:
+    return [get_set(name) for name in REGISTRY]

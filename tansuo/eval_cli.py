@@ -1,0 +1,103 @@
+"""`tansuo eval list|run|compare`: the offline eval runner (README "Evaluation")."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+from tansuo.errors import TansuoError
+from tansuo.settings import load_settings
+
+EXIT_OK, EXIT_REGRESSED, EXIT_INTERRUPTED = 0, 1, 130
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    ev = sub.add_parser("eval", help="run eval sets and compare runs")
+    cmds = ev.add_subparsers(dest="eval_command", required=True, metavar="SUBCOMMAND")
+    cmds.add_parser("list", help="the eval sets, their stage, size and metric").set_defaults(handler=_list)
+    run = cmds.add_parser("run", help="run sets (all: every set) and score them")
+    run.add_argument("sets", nargs="+", metavar="SET")
+    run.add_argument("--out", type=Path, help="the run's folder (default: eval-runs/<date-time>)")
+    run.add_argument("--limit", type=_positive, help="the first N items of each set")
+    run.add_argument("--resume", action="store_true", help="continue the run in --out, skipping finished items")
+    run.add_argument("--backend", choices=["embedded", "openai"], help="default: TANSUO_BACKEND")
+    run.set_defaults(handler=_run)
+    cmp = cmds.add_parser("compare", help="per-metric changes from RUN_A to RUN_B; exit 1 on a regression")
+    cmp.add_argument("run_a", type=Path)
+    cmp.add_argument("run_b", type=Path)
+    cmp.set_defaults(handler=_compare)
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _list(args: argparse.Namespace) -> int:
+    from evals.sets import all_sets
+
+    for s in all_sets():
+        print(f"{s.name:18} {s.stage:10} {len(s.items()):5} items  {s.metric}: {s.description}")
+    return EXIT_OK
+
+
+def _run(args: argparse.Namespace) -> int:
+    from evals.context import EvalContext
+    from evals.report import write_summary
+    from evals.runner import Plan, run_plan
+    from evals.sets import REGISTRY, get_set
+    from tansuo.index_cli import progress_bars
+
+    if args.resume and args.out is None:
+        raise TansuoError("--resume needs the --out folder of the run to continue")
+    names = list(REGISTRY) if args.sets == ["all"] else args.sets
+    sets = [get_set(n) for n in names]  # an unknown name fails before any work
+    settings = load_settings(**({"backend": args.backend} if args.backend else {}))
+    out = args.out or Path("eval-runs") / datetime.now().strftime("%Y%m%d-%H%M%S")
+    plan = Plan(sets, out, limit=args.limit, resume=args.resume)
+    with tempfile.TemporaryDirectory(prefix="tansuo-eval-") as work, progress_bars() as bars:
+        ctx = EvalContext(settings, Path(work))
+
+        async def go():
+            try:
+                return await run_plan(plan, ctx, progress=lambda name, n, total: bars(f"eval {name}", n, total))
+            finally:
+                await ctx.aclose()
+
+        try:
+            results = asyncio.run(go())
+        except KeyboardInterrupt:
+            print(f"tansuo: interrupted; the finished items are in {out}: continue with "
+                  f"`tansuo eval run {' '.join(args.sets)} --out {out} --resume`", file=sys.stderr)
+            return EXIT_INTERRUPTED
+    write_summary(out, results, {s.name: s for s in sets})
+    print((out / "summary.md").read_text())
+    print(f"tansuo: results in {out} (summary.json, summary.md, plots/, one JSONL per set)", file=sys.stderr)
+    return EXIT_OK
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from evals.report import REGRESSION, compare, plot_compare
+
+    deltas = compare(args.run_a, args.run_b)
+    print(f"| set | metric | {args.run_a.name} | {args.run_b.name} | change |\n|---|---|---|---|---|")
+    for d in deltas:
+        change = "—" if d.change is None else f"{d.change:+.3f}" + (" REGRESSION" if d.regressed else "")
+        print(f"| {d.set} | {d.metric} | {_f(d.before)} | {_f(d.after)} | {change} |")
+    plot_compare(deltas, args.run_b / "plots" / f"compare-{args.run_a.name}.png")
+    regressed = [d for d in deltas if d.regressed]
+    if regressed:
+        print(f"tansuo: {len(regressed)} metric(s) dropped by more than {REGRESSION}: "
+              + ", ".join(f"{d.set} {d.metric}" for d in regressed), file=sys.stderr)
+        return EXIT_REGRESSED
+    return EXIT_OK
+
+
+def _f(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3f}"
