@@ -55,3 +55,16 @@ class EvalContext:
     async def aclose(self) -> None:
         if self.backend is not None:
             await self.backend.aclose()
+
+
+async def pipeline_agent(ctx: EvalContext):
+    """The agent as the service builds it, on the run's news index (the default corpus is not built
+    for an eval run), the run's backend and embedder."""
+    if "agent" not in ctx._cache:
+        from agent.service import build_agent
+
+        ctx.news_index()
+        settings = ctx.settings.model_copy(update={"index_dir": ctx.work_dir / "news-index",
+                                                    "default_corpus": False, "data_dir": ctx.work_dir / "data"})
+        ctx._cache["agent"] = await build_agent(settings, backend=ctx.get_backend(), embedder=ctx.get_embedder())
+    return ctx._cache["agent"]
