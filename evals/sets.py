@@ -49,6 +49,7 @@ class UnknownSet(TansuoError):
 # name -> ("module:factory", arguments); imported when asked for (a set's imports can be heavy).
 REGISTRY: dict[str, tuple[str, tuple]] = {
     "tools": ("evals.tool_sets:ToolQuestionsSet", ()),
+    "qa-news": ("evals.qa_sets:NewsQaSet", ()),
     "retrieval-news": ("evals.builtin_sets:RetrievalSet", ()),
     "cache-pairs": ("evals.builtin_sets:CachePairsSet", ()),
     "harm": ("evals.builtin_sets:HarmSet", ()),

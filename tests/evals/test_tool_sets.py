@@ -32,3 +32,14 @@ def test_the_set_has_every_kind_and_enough_items() -> None:
     rows = [json.loads(line) for line in (ROOT / "eval_sets/tools/questions.jsonl").read_text().splitlines()]
     assert len(rows) >= 150 and {r["category"] for r in rows} == {"math", "units", "dates", "tables"}
     assert len({r["question"] for r in rows}) == len(rows)
+
+
+def test_qa_facts_match_as_whole_words() -> None:
+    from evals.qa_sets import states
+
+    assert states("The first ferry leaves at 06:40 [1].", ["06:40"])
+    assert states("Halden had 102,300 inhabitants.", ["102300"])
+    assert not states("A single swim costs 12.50 EUR.", ["12 EUR", "12"])  # 12.50 is not 12
+    assert not states("It is not known.", ["no longer"])
+    rows = [json.loads(line) for line in (ROOT / "eval_sets/qa/questions.jsonl").read_text().splitlines()]
+    assert len(rows) == 64 and all(r["documents"] and r["facts"] for r in rows)
