@@ -3,16 +3,10 @@ cache's question pairs, and the harmlessness check on harmful and benign prompts
 
 from __future__ import annotations
 
-import json
 import time
-from pathlib import Path
 
 from evals.context import EVAL_SETS, EvalContext
-from evals.sets import Item, ItemResult
-
-
-def _jsonl(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+from evals.sets import Item, ItemResult, read_jsonl
 
 
 class RetrievalSet:
@@ -23,7 +17,7 @@ class RetrievalSet:
     k = 5
 
     def items(self) -> list[Item]:
-        rows = [r for r in _jsonl(EVAL_SETS / "retrieval" / "questions.jsonl") if r["corpus"] == "news"]
+        rows = [r for r in read_jsonl(EVAL_SETS / "retrieval" / "questions.jsonl") if r["corpus"] == "news"]
         return [Item(r["id"], "one document" if len(r["relevant"]) == 1 else "several documents", r) for r in rows]
 
     async def run(self, ctx: EvalContext, item: Item) -> ItemResult:
@@ -44,7 +38,7 @@ class CachePairsSet:
     metric = "accuracy (hit on same meaning, miss on different)"
 
     def items(self) -> list[Item]:
-        return [Item(r["id"], r["kind"], r) for r in _jsonl(EVAL_SETS / "cache" / "pairs.jsonl")]
+        return [Item(r["id"], r["kind"], r) for r in read_jsonl(EVAL_SETS / "cache" / "pairs.jsonl")]
 
     async def run(self, ctx: EvalContext, item: Item) -> ItemResult:
         from server.cache import AnswerCache, CacheOptions

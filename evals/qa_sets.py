@@ -4,13 +4,12 @@ one of them. No model judges."""
 
 from __future__ import annotations
 
-import json
 import re
 import time
 
 from agent.turn import TurnRequest
 from evals.context import EVAL_SETS, EvalContext, pipeline_agent
-from evals.sets import Item, ItemResult
+from evals.sets import Item, ItemResult, read_jsonl
 
 
 def normalise(text: str) -> str:
@@ -30,9 +29,7 @@ class NewsQaSet:
     description = "questions over the dated news corpus answered by a whole turn, with citation correctness"
 
     def items(self) -> list[Item]:
-        rows = [json.loads(line) for line in (EVAL_SETS / "qa" / "questions.jsonl").read_text().splitlines()
-                if line.strip()]
-        return [Item(r["id"], r["category"], r) for r in rows]
+        return [Item(r["id"], r["category"], r) for r in read_jsonl(EVAL_SETS / "qa" / "questions.jsonl")]
 
     async def run(self, ctx: EvalContext, item: Item) -> ItemResult:
         agent = await pipeline_agent(ctx)

@@ -42,6 +42,12 @@ class EvalSet(Protocol):
     async def run(self, ctx: Any, item: Item) -> ItemResult: ...
 
 
+def read_jsonl(path) -> list[dict[str, Any]]:
+    import json
+
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
 class UnknownSet(TansuoError):
     pass
 

@@ -4,13 +4,12 @@ weekdays, names and dates as text, dates in any common spelling)."""
 
 from __future__ import annotations
 
-import json
 import re
 import time
 
 from agent.turn import TurnRequest
 from evals.context import EVAL_SETS, EvalContext, pipeline_agent
-from evals.sets import Item, ItemResult
+from evals.sets import Item, ItemResult, read_jsonl
 from verifiers.facts import find_dates
 
 _NUMBER = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?")
@@ -37,9 +36,7 @@ class ToolQuestionsSet:
     description = "built-in tool questions (math, units, dates, tables) answered by a whole turn"
 
     def items(self) -> list[Item]:
-        rows = [json.loads(line) for line in (EVAL_SETS / "tools" / "questions.jsonl").read_text().splitlines()
-                if line.strip()]
-        return [Item(r["id"], r["category"], r) for r in rows]
+        return [Item(r["id"], r["category"], r) for r in read_jsonl(EVAL_SETS / "tools" / "questions.jsonl")]
 
     async def run(self, ctx: EvalContext, item: Item) -> ItemResult:
         agent = await pipeline_agent(ctx)

@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 from tansuo.errors import TansuoError
+from tansuo.index_cli import _positive
 from tansuo.settings import load_settings
 
 EXIT_OK, EXIT_REGRESSED, EXIT_INTERRUPTED = 0, 1, 130
@@ -30,13 +31,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     cmp.add_argument("run_a", type=Path)
     cmp.add_argument("run_b", type=Path)
     cmp.set_defaults(handler=_compare)
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
 
 
 def _list(args: argparse.Namespace) -> int:
