@@ -25,7 +25,7 @@ from server.protocol import ERRORS, ChatCompletion, ChatRequest, chunk, completi
 from server.service_ready import backend_ready
 from server.store import StoreUnavailable, reachable
 from tansuo import __version__
-from tansuo.errors import BackendUnavailable, TansuoError
+from tansuo.errors import BackendUnavailable, ConfigError, TansuoError
 from tansuo.settings import Settings
 
 STATIC = Path(__file__).parent / "static"
@@ -180,7 +180,10 @@ async def _admit(request: Request, settings: Settings, parts: Parts, required: b
     header = request.headers.get("authorization", "")
     key = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
     if required or key:
-        record = parts.keys.check(key) if key else None
+        try:
+            record = parts.keys.check(key) if key else None
+        except ConfigError as exc:  # a damaged key file: say so, never a bare 500
+            return JSONResponse(error_body(str(exc), "server_error", code="key_file_invalid"), 500)
         if required and record is None:
             message = "an API key is required: send 'Authorization: Bearer <key>'" if not key else "unknown API key"
             return JSONResponse(error_body(message, "authentication_error", code="invalid_api_key"), 401)
@@ -270,7 +273,7 @@ async def _first_step(steps: AsyncIterator[Step]) -> Step:
 
 
 def _as_api_error(exc: TansuoError) -> Exception:
-    if isinstance(exc, (BackendUnavailable, StoreUnavailable, ApiError)):
+    if isinstance(exc, (BackendUnavailable, StoreUnavailable)):  # their own handlers: 503
         return exc
     return ApiError(400, str(exc))
 

@@ -26,18 +26,24 @@ async def build_parts(settings: Settings, *, backend: LLMBackend | None = None, 
     embedder = embedder or SentenceTransformerEmbedder(embedding_model_path(settings))
     agent = await build_agent(settings, backend=backend, embedder=embedder, progress=progress,
                               **({"clock": clock} if clock is not None else {}))
-    store = store or open_store(settings.redis_url, settings.redis_prefix)
+    return assemble_parts(settings, agent, embedder, store or open_store(settings.redis_url, settings.redis_prefix))
+
+
+def assemble_parts(settings: Settings, agent, embedder: Embedder, store: Store, *, queue: tuple[int, int] | None = None,
+                   ) -> Parts:
+    """The service around a built agent (tests pass a scripted one); `queue`: (slots, depth) in place
+    of the settings'."""
     index = agent.deps.index
     document_hash = _hasher(index)
     cache = AnswerCache(store, embedder, document_hash=document_hash,
                         options=CacheOptions(similarity=settings.answer_cache_similarity)) \
         if settings.answer_cache else None
+    slots, depth = queue or (settings.queue_slots or settings.parallel, settings.queue_depth)
     chat = ChatService(agent=agent, conversations=Conversations(store, cap=settings.history_messages,
                                                                 ttl_s=settings.history_ttl_s),
-                       cache=cache, gate=Gate(settings.queue_slots or settings.parallel, settings.queue_depth),
-                       metrics=Metrics(), document_hash=document_hash,
+                       cache=cache, gate=Gate(slots, depth), metrics=Metrics(), document_hash=document_hash,
                        max_question_chars=settings.max_question_chars)
-    return Parts(settings=settings, chat=chat, router=agent.deps.router, index=index, backend=backend,
+    return Parts(settings=settings, chat=chat, router=agent.deps.router, index=index, backend=agent.deps.backend,
                  keys=KeyRing(settings.effective_api_keys_file), plots_dir=settings.data_dir / "plots")
 
 

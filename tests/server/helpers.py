@@ -6,12 +6,7 @@ import asyncio
 import json
 
 from server.app import Parts
-from server.auth import KeyRing
-from server.cache import AnswerCache, CacheOptions
-from server.chat import ChatService
-from server.conversations import Conversations
-from server.gate import Gate
-from server.metrics import Metrics
+from server.service import assemble_parts
 from server.store import MemoryStore, Store
 from server.testing import free_port, serving  # noqa: F401 (the tests' import point)
 from tansuo.llm.testing import ScriptedBackend
@@ -20,19 +15,8 @@ from tansuo.settings import Settings
 
 def parts_for(settings: Settings, agent, embedder, *, store: Store | None = None, slots: int = 2,
               depth: int = 4, cache: bool = True) -> Parts:
-    store = store or MemoryStore()
-    index = agent.deps.index
-
-    def document_hash(doc_id: str) -> str | None:
-        return None if index is None else index.content_hash(doc_id)
-
-    chat = ChatService(agent=agent, conversations=Conversations(store, cap=settings.history_messages),
-                       cache=AnswerCache(store, embedder, document_hash=document_hash,
-                                         options=CacheOptions(similarity=settings.answer_cache_similarity))
-                       if cache else None,
-                       gate=Gate(slots, depth), metrics=Metrics(), document_hash=document_hash)
-    return Parts(settings=settings, chat=chat, router=agent.deps.router, index=index, backend=agent.deps.backend,
-                 keys=KeyRing(settings.effective_api_keys_file), plots_dir=settings.data_dir / "plots")
+    settings = settings if cache else settings.model_copy(update={"answer_cache": False})
+    return assemble_parts(settings, agent, embedder, store or MemoryStore(), queue=(slots, depth))
 
 
 class EchoBackend(ScriptedBackend):
