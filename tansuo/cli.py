@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from tansuo import __version__, eval_cli, index_cli, plugins_cli, serve_cli
+from tansuo import __version__, eval_cli, index_cli, plugins_cli, serve_cli, train_cli
 from tansuo.errors import ConfigError, TansuoError
 from tansuo.settings import Settings, load_settings
 
@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     index_cli.add_parser(sub)
     serve_cli.add_parsers(sub)
     eval_cli.add_parser(sub)
+    train_cli.add_parser(sub)
     return parser
 
 

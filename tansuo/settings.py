@@ -107,6 +107,8 @@ class Settings(BaseSettings):
     unsupported_claims: Literal["mark", "remove"] = "mark"
     freshness_days: Annotated[dict[str, int], NoDecode] = Field(
         default_factory=dict, description='JSON, e.g. {"price": 180}: days a source stays current, per kind')
+    harm_classifier: bool = Field(True, description="the fine-tuned request classifier joins the exemplar scorer")
+    harm_adapter: Path | None = Field(None, description="request classifier adapter; default: the shipped one")
     guard_base_url: str | None = Field(None, description="an OpenAI-compatible guard model (Llama Guard)")
     guard_model: str | None = None
     guard_api_key: SecretStr | None = None

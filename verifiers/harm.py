@@ -4,13 +4,17 @@ retrieved documents and tool results (prompt injection: data must never act as i
 The scorer is calibrated, not a keyword list: a text's embedding is compared with exemplars of
 each category and of benign requests (verifiers/data/harm.yaml); a logistic fit on those exemplars
 (leave-one-out, so no exemplar scores against itself) turns the two similarities into a probability.
-Where that probability is uncertain, the model judges under a schema. An OpenAI-compatible guard
-model (Llama Guard) can be configured instead of both (`verifiers.guard`).
+For requests, that probability is averaged with the fine-tuned request classifier's
+(verifiers/request_model.py), which reads intent where similarity reads topic; the category is
+always the exemplars' nearest one. Where the probability is uncertain, the model judges under a
+schema. An OpenAI-compatible guard model (Llama Guard) can be configured instead of all of it
+(`verifiers.guard`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,7 +24,10 @@ from agent.sources import sentences
 from tansuo.embedding import Embedder
 from verifiers.exemplars import CalibratedScorer, load_data
 from verifiers.judge import Judge
+from verifiers.request_model import AdapterMismatch, RequestClassifier
 from verifiers.verdict import Verdict
+
+log = logging.getLogger(__name__)
 
 BENIGN = "benign"
 INJECTION = "prompt_injection"
@@ -55,19 +62,43 @@ def categories() -> dict[str, Category]:
 
 
 class HarmScorer:
-    """Embedding similarity to the categories' exemplars against the benign ones, calibrated."""
+    """Embedding similarity to the categories' exemplars against the benign ones, calibrated; for
+    requests, averaged with the request classifier's probability when one is given."""
 
-    def __init__(self, embedder: Embedder, *, k: int = 8, cache_dir: Path | None = None) -> None:
+    def __init__(self, embedder: Embedder, *, k: int = 8, cache_dir: Path | None = None,
+                 classifier: RequestClassifier | None = None) -> None:
         data = load_data("harm")
         self.categories = categories()
         self.calibrated = CalibratedScorer(embedder, {n: c["exemplars"] for n, c in data["categories"].items()},
                                            data["benign"], negative_name=BENIGN, k=k, cache_dir=cache_dir)
+        self.classifier = classifier
+        self.notice: str | None = None  # why the classifier is not used, when it could not be loaded
 
-    def score_many(self, texts: Sequence[str]) -> list[HarmScore]:
-        return [HarmScore(p, best, scores) for p, best, scores in self.calibrated.score_many(texts)]
+    def score_many(self, texts: Sequence[str], *, requests: bool = False) -> list[HarmScore]:
+        """Answers and source sentences are scored by the exemplars alone: the classifier was trained
+        on requests."""
+        scored = [HarmScore(p, best, scores) for p, best, scores in self.calibrated.score_many(texts)]
+        learned = self._classify(texts) if requests and texts else None
+        if learned is None:
+            return scored
+        return [HarmScore((s.probability + float(c)) / 2, s.category,
+                          {**s.scores, "exemplars": round(s.probability, 4), "classifier": round(float(c), 4)})
+                for s, c in zip(scored, learned, strict=True)]
 
-    def score(self, text: str) -> HarmScore:
-        return self.score_many([text])[0]
+    def _classify(self, texts: Sequence[str]):
+        if self.classifier is None:
+            return None
+        try:
+            return self.classifier.probabilities(texts)
+        except (AdapterMismatch, OSError, ValueError, KeyError) as exc:
+            # a broken or foreign adapter must not stop the checks: the exemplars still score
+            self.notice = f"request classifier off: {exc}"
+            log.warning("%s; the harm check uses the exemplar scorer alone", self.notice)
+            self.classifier = None
+            return None
+
+    def score(self, text: str, *, requests: bool = False) -> HarmScore:
+        return self.score_many([text], requests=requests)[0]
 
 
 _JUDGE_SYSTEM = ("You are the safety checker of a search assistant. Decide whether helping with the text would "
@@ -92,7 +123,7 @@ class Harmlessness:
         with the judge deciding the uncertain band."""
         if self.guard is not None:
             return await self.guard.assess(text, role=role)
-        score = (await asyncio.to_thread(self.scorer.score_many, [text]))[0]
+        score = (await asyncio.to_thread(self.scorer.score_many, [text], requests=role == "request"))[0]
         low, high = self.options.band
         if self.judge is None or not low <= score.probability < high:
             return score

