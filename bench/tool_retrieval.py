@@ -15,10 +15,8 @@ Writes bench/results/tool_retrieval.json and tool_retrieval.png.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import math
-import re
 import statistics
 import sys
 import time
@@ -28,8 +26,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from evals.bfcl import catalogue_spec, data_dir, load_catalogue  # noqa: E402
 from plugins.index import DEFAULT_THRESHOLD, PluginIndex, SentenceTransformerEmbedder, document  # noqa: E402
-from plugins.tool import ToolSpec  # noqa: E402
 from tansuo.embedding import embedding_model_path  # noqa: E402
 from tansuo.settings import load_settings  # noqa: E402
 
@@ -39,55 +37,6 @@ THRESHOLDS = [round(t, 2) for t in np.arange(0.10, 0.61, 0.05)]
 
 def log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
-
-
-def bfcl_dir() -> Path:
-    spec = importlib.util.find_spec("bfcl_eval")  # its data only; importing it pulls vendor SDKs
-    if spec is None:
-        sys.exit("bfcl-eval is not installed: pip install --no-deps bfcl-eval")
-    return Path(next(iter(spec.submodule_search_locations))) / "data"
-
-
-def read_jsonl(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-
-
-def question_text(item: dict) -> str:
-    turns = item["question"][0] if item["question"] and isinstance(item["question"][0], list) else item["question"]
-    return " ".join(m["content"] for m in turns if m.get("role") == "user")
-
-
-def load_bfcl(data: Path) -> tuple[list[dict], list[tuple[str, int]], list[str]]:
-    """(catalogue functions, [(question, gold catalogue row)], irrelevance questions)."""
-    catalogue: dict[tuple[str, str], int] = {}
-    functions: list[dict] = []
-    questions: list[tuple[str, int]] = []
-    for name in ("multiple", "live_multiple"):
-        answers = {a["id"]: a["ground_truth"] for a in read_jsonl(data / "possible_answer" / f"BFCL_v4_{name}.json")}
-        for item in read_jsonl(data / f"BFCL_v4_{name}.json"):
-            for fn in item["function"]:
-                key = (fn["name"], fn.get("description", ""))
-                if key not in catalogue:
-                    catalogue[key] = len(functions)
-                    functions.append(fn)
-            truth = answers.get(item["id"], [])
-            if len(truth) != 1:
-                continue  # single-call questions only
-            gold_name = next(iter(truth[0]))
-            gold = [fn for fn in item["function"] if fn["name"] == gold_name]
-            if gold:
-                questions.append((question_text(item), catalogue[(gold[0]["name"], gold[0].get("description", ""))]))
-    irrelevant = [question_text(item) for item in read_jsonl(data / "BFCL_v4_irrelevance.json")]
-    return functions, questions, irrelevant
-
-
-def to_spec(row: int, fn: dict) -> ToolSpec:
-    """A BFCL function as a plugin manifest would describe it (BFCL's "dict" type is JSON's object)."""
-    description = fn.get("description", "") or fn["name"]
-    name = re.sub(r"\W+", "_", fn["name"]).strip("_")[:50] or "fn"
-    schema = {**fn.get("parameters", {}), "type": "object"}
-    return ToolSpec(name=f"{name}_{row}", description=description, model_description=description,
-                    input_schema=schema)
 
 
 def ranks_dense(index: PluginIndex, queries: list[str], k: int) -> tuple[list[list[int]], list[float]]:
@@ -174,10 +123,10 @@ def main() -> None:
     parser.add_argument("--limit", type=int, help="score only the first N questions")
     args = parser.parse_args()
 
-    functions, questions, irrelevant = load_bfcl(bfcl_dir())
+    functions, questions, irrelevant = load_catalogue(data_dir())
     if args.limit:
         questions = questions[:args.limit]
-    specs = [to_spec(i, fn) for i, fn in enumerate(functions)]
+    specs = [catalogue_spec(i, fn) for i, fn in enumerate(functions)]
     log(f"catalogue: {len(specs)} functions; {len(questions)} single-call questions; {len(irrelevant)} irrelevance")
 
     embedder = SentenceTransformerEmbedder(embedding_model_path(load_settings()),
@@ -188,7 +137,7 @@ def main() -> None:
     index.build(specs)
     build_s = time.perf_counter() - started
 
-    queries, gold = [q for q, _ in questions], [g for _, g in questions]
+    queries, gold = [q for q, _, _ in questions], [g for _, g, _ in questions]
     # The model calls a function by name: entries sharing the gold's name (the same API described
     # in another BFCL item) are relevant too. "strict" counts only the gold entry itself.
     by_name: dict[str, set[int]] = {}

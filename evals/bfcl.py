@@ -60,6 +60,51 @@ def _rows(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
+def question_text(item: dict) -> str:
+    turns = item["question"][0] if item["question"] and isinstance(item["question"][0], list) else item["question"]
+    return " ".join(m["content"] for m in turns if m.get("role") == "user")
+
+
+def load_catalogue(data: Path) -> tuple[list[dict], list[tuple[str, int, str]], list[str]]:
+    """The tool-retrieval catalogue: every distinct function (name + description) of BFCL's
+    `multiple` and `live_multiple` sets; their single-call questions as (question, gold catalogue row,
+    category); and the `irrelevance` questions."""
+    catalogue: dict[tuple[str, str], int] = {}
+    functions: list[dict] = []
+    questions: list[tuple[str, int, str]] = []
+    for name in ("multiple", "live_multiple"):
+        answers = {a["id"]: a["ground_truth"] for a in _rows(data / "possible_answer" / f"BFCL_v4_{name}.json")}
+        for item in _rows(data / f"BFCL_v4_{name}.json"):
+            for fn in item["function"]:
+                key = (fn["name"], fn.get("description", ""))
+                if key not in catalogue:
+                    catalogue[key] = len(functions)
+                    functions.append(fn)
+            truth = answers.get(item["id"], [])
+            if len(truth) != 1:
+                continue  # single-call questions only
+            gold_name = next(iter(truth[0]))
+            gold = [fn for fn in item["function"] if fn["name"] == gold_name]
+            if gold:
+                row = catalogue[(gold[0]["name"], gold[0].get("description", ""))]
+                questions.append((question_text(item), row, name))
+    irrelevant = [question_text(item) for item in _rows(data / "BFCL_v4_irrelevance.json")]
+    return functions, questions, irrelevant
+
+
+def catalogue_spec(row: int, fn: dict):
+    """A BFCL function as a plugin manifest would describe it (BFCL's "dict" type is JSON's object)."""
+    import re
+
+    from plugins.tool import ToolSpec
+
+    description = fn.get("description", "") or fn["name"]
+    name = re.sub(r"\W+", "_", fn["name"]).strip("_")[:50] or "fn"
+    schema = {**fn.get("parameters", {}), "type": "object"}
+    return ToolSpec(name=f"{name}_{row}", description=description, model_description=description,
+                    input_schema=schema)
+
+
 def json_schema(bfcl: Any) -> Any:
     """A BFCL parameter description as JSON Schema ("dict" -> "object", "float" -> "number", ...)."""
     if isinstance(bfcl, list):

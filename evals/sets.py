@@ -59,6 +59,11 @@ REGISTRY: dict[str, tuple[str, tuple]] = {
     "retrieval-news": ("evals.builtin_sets:RetrievalSet", ()),
     "cache-pairs": ("evals.builtin_sets:CachePairsSet", ()),
     "harm": ("evals.builtin_sets:HarmSet", ()),
+    "decompose": ("evals.decompose_sets:DecomposeSet", ()),
+    "fanoutqa-dev": ("evals.decompose_sets:FanoutDevSet", ()),
+    "tool-retrieval-bfcl": ("evals.tool_retrieval_sets:ToolRetrievalSet", ()),
+    "tool-calls": ("evals.toolcall_sets:ToolCallSet", ("heldout",)),
+    "tool-calls-hidden": ("evals.toolcall_sets:ToolCallSet", ("hidden",)),
     **{f"bfcl-{c}": ("evals.bfcl:BfclSet", (c,)) for c in (
         "simple_python", "multiple", "parallel", "parallel_multiple", "irrelevance", "live_simple",
         "live_multiple", "live_parallel", "live_parallel_multiple", "live_irrelevance")},

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from tansuo.embedding import embedding_model_path
 from tansuo.errors import ConfigError, TansuoError
+from tansuo.llm.adapter import choose_adapter
 from tansuo.llm.factory import resolve_model_path, server_config
 from tansuo.llm.llama_server import LlamaServer
 from tansuo.llm.openai_compat import OpenAIBackend
@@ -31,6 +32,7 @@ class Check:
 def run_checks(settings: Settings) -> list[Check]:
     checks: list[tuple[str, Callable[[Settings], str]]] = [
         ("model", _check_model if settings.backend == "embedded" else _check_model_server),
+        ("tool adapter", _check_tool_adapter),
         ("embedding model", _check_embedding_model),
         ("store", _check_store),
         ("plugins", _check_plugins),
@@ -49,6 +51,27 @@ def _run(name: str, fn: Callable[[Settings], str], settings: Settings) -> Check:
         return Check(name, False, str(exc))
     except Exception as exc:  # a check must report, never crash the doctor
         return Check(name, False, f"{type(exc).__name__}: {exc}")
+
+
+def _check_tool_adapter(settings: Settings) -> str:
+    """Which LoRA adapter llama-server loads, and whether the tools changed since it was trained."""
+    if settings.backend != "embedded":
+        return "not used (the openai backend serves its own model)"
+    choice = choose_adapter(settings, resolve_model_path(settings))
+    if choice.path is None:
+        return choice.notice or f"none (TANSUO_TOOL_ADAPTER={settings.tool_adapter}): the base model runs alone"
+    from agent.sft.data import toolset_hash
+    from plugins.builtin import toolbox_from_settings
+    from plugins.catalog import load_report
+
+    report = asyncio.run(load_report(settings))
+    specs = list(toolbox_from_settings(settings).specs) + [p.spec for p in report.plugins.values()]
+    meta = choice.meta
+    trained = f"{choice.path} (trained {meta.get('trained', '?')[:10]} on {meta.get('tools', '?')})"
+    if meta.get("toolset") != toolset_hash(specs):
+        return (f"{trained}; the installed tools or plugins changed since it was trained: "
+                "retrain with `tansuo train tools`")
+    return f"{trained}; fits {resolve_model_path(settings).name} and the installed tools"
 
 
 def _check_service(settings: Settings) -> str:

@@ -37,7 +37,11 @@ def _list(args: argparse.Namespace) -> int:
     from evals.sets import all_sets
 
     for s in all_sets():
-        print(f"{s.name:18} {s.stage:10} {len(s.items()):5} items  {s.metric}: {s.description}")
+        try:
+            size = f"{len(s.items()):5} items"
+        except TansuoError as exc:  # a set whose data package is not installed: say so, list the rest
+            size = f"missing ({exc})"
+        print(f"{s.name:28} {s.stage:10} {size}  {s.metric}: {s.description}")
     return EXIT_OK
 
 

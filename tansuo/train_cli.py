@@ -1,4 +1,5 @@
-"""`tansuo train harm`: fine-tune the request classifier of the harmlessness verifier (README "Verifiers")."""
+"""`tansuo train tools` and `tansuo train harm`: the tool-calling fine-tune of the embedded model
+(README "Fine-tuning for tools") and the request classifier of the harmlessness verifier."""
 
 from __future__ import annotations
 
@@ -20,6 +21,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     harm.add_argument("--seed", type=int, default=0)
     harm.add_argument("--limit", type=_positive, help="train on N examples only (a smoke run)")
     harm.set_defaults(handler=_harm)
+    tools = cmds.add_parser("tools", help="LoRA fine-tune of the embedded model on requests generated from the "
+                                          "installed tools and plugin manifests, exported for llama-server")
+    tools.add_argument("--steps", type=_positive, default=240, help="optimizer steps (default 240)")
+    tools.add_argument("--out", type=Path, help="adapter file (default: $TANSUO_DATA_DIR/adapters/tools-lora.gguf, "
+                                                "which the service then loads)")
+    tools.add_argument("--seed", type=int, default=0)
+    tools.add_argument("--per-template", type=_positive, default=40, help="requests generated per template")
+    tools.add_argument("--merge", choices=["Q8_0", "Q4_K_M", "Q4_1"],
+                       help="also write the model with the adapter merged in, quantized (llama-export-lora, "
+                            "llama-quantize)")
+    tools.set_defaults(handler=_tools)
 
 
 def _harm(args: argparse.Namespace) -> int:
@@ -44,4 +56,22 @@ def _harm(args: argparse.Namespace) -> int:
     adapter.save(out)
     log(f"trained on {adapter.meta['examples']} examples in {adapter.meta['train_seconds']} s "
         f"({adapter.meta['steps']} steps); adapter written to {out}")
+    return 0
+
+
+def _tools(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from agent.sft.pipeline import train_tools
+    from tansuo.index_cli import progress_bars
+    from tansuo.llm.adapter import trained_path
+
+    settings = load_settings()
+    out = args.out or trained_path(settings)
+    log = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
+    with progress_bars() as bars:
+        report = asyncio.run(train_tools(settings, out, steps=args.steps, seed=args.seed,
+                                         per_template=args.per_template, merge=args.merge, log=log,
+                                         progress=lambda step, total, _loss: bars("train tools", step, total)))
+    print(report)
     return 0

@@ -29,6 +29,7 @@ import torch
 import yaml
 from torch import nn
 
+from tansuo import lora
 from verifiers import external
 from verifiers.exemplars import load_data
 from verifiers.request_model import LOGIT_SCALE, Adapter, fingerprint, load_encoder, pooled, projections
@@ -147,20 +148,6 @@ def drop_near(embedder, examples: list[Example], held_out: list[str]) -> list[Ex
     return [e for e, sim in zip(examples, nearest, strict=True) if sim <= NEAR_DUPLICATE]
 
 
-class LoRALinear(nn.Module):
-    """A frozen linear layer plus a trainable low-rank update that starts at zero (the base model)."""
-
-    def __init__(self, linear: nn.Linear, rank: int, alpha: float) -> None:
-        super().__init__()
-        self.linear = linear
-        self.a = nn.Parameter(torch.randn(rank, linear.in_features) * 0.01)
-        self.b = nn.Parameter(torch.zeros(linear.out_features, rank))
-        self.scale = alpha / rank
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.linear(x) + (x @ self.a.T @ self.b.T) * self.scale
-
-
 def train(examples: list[Example], model_path: Path, options: TrainOptions = TrainOptions(), *,
           progress: Callable[[int, int, float], None] | None = None) -> Adapter:
     """LoRA on every projection plus the head, class-balanced logistic loss, one-cycle schedule."""
@@ -168,18 +155,10 @@ def train(examples: list[Example], model_path: Path, options: TrainOptions = Tra
     rng = np.random.default_rng(options.seed)
     tokenizer, model = load_encoder(model_path)
     encoder = fingerprint(model)
-    for p in model.parameters():
-        p.requires_grad = False
     alpha = 2.0 * options.rank
-    adapters = {}
-    for name, linear in projections(model).items():
-        layer, _, target = name.partition(".")
-        parent_path, _, attr = target.rpartition(".")
-        parent = model.encoder.layer[int(layer)].get_submodule(parent_path)
-        adapters[name] = LoRALinear(linear, options.rank, alpha)
-        setattr(parent, attr, adapters[name])
+    adapters = lora.attach(model, [f"encoder.layer.{name}" for name in projections(model)], options.rank, alpha)
     head = nn.Linear(model.config.hidden_size, 1)
-    params = [p for a in adapters.values() for p in (a.a, a.b)] + list(head.parameters())
+    params = lora.parameters(adapters) + list(head.parameters())
     labels = np.array([e.harmful for e in examples], dtype=np.float32)
     positive = max(labels.sum(), 1.0)
     loss_fn = nn.BCEWithLogitsLoss(pos_weight=torch.tensor((len(labels) - positive) / positive))
@@ -204,8 +183,7 @@ def train(examples: list[Example], model_path: Path, options: TrainOptions = Tra
             step += 1
             if progress:
                 progress(step, steps, loss.item())
-    arrays = {f"{name}.{part}": getattr(a, part).detach().numpy().copy()
-              for name, a in adapters.items() for part in ("a", "b")}
+    arrays = lora.arrays(adapters, key=lambda name: name.removeprefix("encoder.layer."))
     arrays["head.weight"] = head.weight.detach().numpy().copy()
     arrays["head.bias"] = head.bias.detach().numpy().copy()
     counts = Counter(e.source.split(":")[0] for e in examples)

@@ -57,7 +57,7 @@ class Select(_Op):
 
 class Group(_Op):
     op: Literal["group"]
-    by: list[str] = Field(min_length=1)
+    by: list[str] = Field(default_factory=list, description="grouping columns; none: the whole table")
     aggregate: dict[str, Literal["mean", "sum", "min", "max", "count", "median", "std", "nunique"]] = Field(
         min_length=1, description='column -> function, e.g. {"price": "mean"}')
 
@@ -133,6 +133,8 @@ def _apply(frame: pd.DataFrame, step: Any) -> pd.DataFrame:
             return frame.sort_values(step.by, ascending=not step.descending, kind="stable")
         case Select():
             return frame[step.columns]
+        case Group() if not step.by:  # one row: the whole table's totals, means, ...
+            return pd.DataFrame([{column: frame[column].agg(fn) for column, fn in step.aggregate.items()}])
         case Group():
             grouped = frame.groupby(step.by, sort=True).agg(step.aggregate)
             return grouped.reset_index()

@@ -6,6 +6,7 @@ import importlib.util
 from pathlib import Path
 
 from tansuo.errors import ConfigError
+from tansuo.llm.adapter import choose_adapter
 from tansuo.llm.embedded import EmbeddedBackend
 from tansuo.llm.llama_server import LlamaServer, ServerConfig, find_server_binary
 from tansuo.llm.openai_compat import OpenAIBackend
@@ -51,12 +52,13 @@ def large_model(settings: Settings) -> bool:
 def server_config(settings: Settings) -> tuple[ServerConfig, dict[str, str]]:
     binary, env = find_server_binary(settings.llama_server_bin, settings.data_dir / "llama-libs")
     model_path = resolve_model_path(settings)
+    adapter = choose_adapter(settings, model_path)
     cfg = ServerConfig(
         binary=binary, model_path=model_path, alias=settings.model_name,
         n_ctx=settings.n_ctx, parallel=settings.parallel, threads=settings.effective_threads,
         kv_cache_type=settings.kv_cache_type, flash_attn=settings.flash_attn,
         cache_ram_mib=settings.cache_ram_mib, poll=settings.cpu_poll,
-        prompt_lookup=prompt_lookup_on(settings, model_path),
+        prompt_lookup=prompt_lookup_on(settings, model_path), lora=adapter.path,
     )
     return cfg, env
 

@@ -49,6 +49,7 @@ class ServerConfig:
     cache_ram_mib: int = 256
     poll: int = 0
     prompt_lookup: bool = False  # n-gram speculative decoding drafted from the context
+    lora: Path | None = None  # a LoRA adapter GGUF (the tool-calling fine-tune)
     extra_args: tuple[str, ...] = field(default_factory=tuple)
 
 
@@ -64,6 +65,7 @@ def server_args(cfg: ServerConfig, port: int) -> list[str]:
         "--cache-type-k", cfg.kv_cache_type, "--cache-type-v", cfg.kv_cache_type,
         "--cache-ram", str(cfg.cache_ram_mib), "--no-webui", "--metrics",
         *(PROMPT_LOOKUP_ARGS if cfg.prompt_lookup else ()),
+        *(("--lora", str(cfg.lora)) if cfg.lora else ()),
         *cfg.extra_args,
     ]
 

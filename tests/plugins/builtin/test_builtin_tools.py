@@ -114,6 +114,8 @@ CASES = [
      {"city": "Paris", "price": 11.5}),
     ("table", table({"op": "group", "by": ["city"], "aggregate": {"units": "sum"}}), "rows.0",
      {"city": "Lyon", "units": 9}),
+    ("table", table({"op": "group", "aggregate": {"units": "sum", "price": "max"}}), "rows",
+     [{"units": 18, "price": 20.0}]),  # no grouping columns: the whole table
     ("table", table({"op": "filter", "column": "year", "cmp": ">=", "value": 2024}), "row_count", 3),
     ("table", table({"op": "filter", "column": "city", "cmp": "in", "value": ["Nice", "Lyon"]},
                     {"op": "sort", "by": ["price"], "descending": True}, {"op": "head", "n": 1}),

@@ -1,0 +1,419 @@
+"""Request templates for the built-in tools and the negatives, each with the gold call its values
+make. A template has training wordings and *hidden* wordings: the hidden ones are never trained on,
+so the eval set built from them (`tool-calls-hidden`) measures what carries over to new phrasings.
+
+Values are drawn per sample from a seeded `random.Random`; the arguments are written the way the
+tools' schemas and descriptions ask (ISO dates, pint unit names, IANA time zones, sympy syntax).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+Slots = dict[str, Any]
+Calls = list[tuple[str, dict[str, Any]]]  # (tool, arguments), in order
+
+
+@dataclass(frozen=True)
+class Template:
+    id: str
+    kind: str  # call | multi | answer | search | decline
+    tool: str | None  # the tool called (call, multi); None for the others
+    train: tuple[str, ...]
+    hidden: tuple[str, ...]
+    make: Callable[[random.Random], tuple[Slots, Calls]]
+    weight: int = 1  # samples per draw relative to the others (one template covering many unit pairs)
+
+
+def _math(operation: str, **fields: Any) -> dict[str, Any]:
+    return {"request": {"operation": operation, **fields}}
+
+
+def _cal(operation: str, **fields: Any) -> dict[str, Any]:
+    return {"request": {"operation": operation, **fields}}
+
+
+def _num(rng: random.Random, low: int, high: int) -> int:
+    return rng.randint(low, high)
+
+
+# --- math -------------------------------------------------------------------------------------------
+
+def _product(rng):
+    a, b = _num(rng, 12, 999), _num(rng, 3, 99)
+    return {"a": a, "b": b}, [("math", _math("evaluate", expression=f"{a}*{b}"))]
+
+
+def _sum_diff(rng):
+    a, b, c = _num(rng, 100, 9999), _num(rng, 10, 999), _num(rng, 10, 999)
+    return {"a": a, "b": b, "c": c}, [("math", _math("evaluate", expression=f"{a} + {b} - {c}"))]
+
+
+def _percent(rng):
+    p, n = rng.choice([5, 10, 12, 15, 20, 25, 30, 40, 75]), _num(rng, 40, 4000)
+    return {"p": p, "n": n}, [("math", _math("evaluate", expression=f"{p}/100*{n}"))]
+
+
+def _power(rng):
+    a, k = _num(rng, 2, 15), _num(rng, 3, 12)
+    return {"a": a, "k": k}, [("math", _math("evaluate", expression=f"{a}^{k}"))]
+
+
+def _sqrt(rng):
+    n = rng.choice([_num(rng, 2, 40) ** 2, _num(rng, 2, 900)])
+    return {"n": n}, [("math", _math("evaluate", expression=f"sqrt({n})"))]
+
+
+def _divide(rng):
+    b = _num(rng, 2, 40)
+    a = b * _num(rng, 3, 300) + rng.choice([0, 0, _num(rng, 1, b - 1) if b > 2 else 0])
+    return {"a": a, "b": b}, [("math", _math("evaluate", expression=f"{a}/{b}"))]
+
+
+def _linear(rng):
+    a, b, x = _num(rng, 2, 12), _num(rng, 1, 50), _num(rng, -10, 30)
+    c = a * x + b
+    return {"a": a, "b": b, "c": c}, [("math", _math("solve", equations=[f"{a}x + {b} = {c}"]))]
+
+
+def _system(rng):
+    x, y = _num(rng, 5, 60), _num(rng, 1, 40)
+    s, d = x + y, x - y
+    return {"s": s, "d": d}, [("math", _math("solve", equations=[f"x + y = {s}", f"x - y = {d}"]))]
+
+
+_POLYS = ("x^3 + 2x", "3x^2 - 5x + 1", "x^4 - x^2", "2x^3 + x^2 - 7", "sin(x) + x^2", "x*exp(x)", "5x^2 + 3x",
+          "x^5 - 4x^3", "cos(x) - x", "log(x) + x^3")
+
+
+def _derivative(rng):
+    poly = rng.choice(_POLYS)
+    return {"poly": poly}, [("math", _math("derivative", expression=poly))]
+
+
+def _integral(rng):
+    poly = rng.choice(_POLYS[:5] + ("x^2", "4x + 1", "x^3"))
+    lo, hi = _num(rng, 0, 3), _num(rng, 4, 10)
+    return ({"poly": poly, "lo": lo, "hi": hi},
+            [("math", _math("integral", expression=poly, lower=str(lo), upper=str(hi)))])
+
+
+def _shopping(rng):
+    n, p = _num(rng, 3, 60), rng.choice([4, 6, 12, 15, 25, 35, 49, 120])
+    return {"n": n, "p": p}, [("math", _math("evaluate", expression=f"{n}*{p}"))]
+
+
+MATH = (
+    Template("math.product", "call", "math",
+             ("What is {a} times {b}?", "Calculate {a} * {b}.", "{a} x {b} = ?", "multiply {a} by {b}"),
+             ("What do you get when you multiply {a} and {b}?", "Compute the product of {a} and {b}."), _product),
+    Template("math.sum", "call", "math",
+             ("What is {a} plus {b} minus {c}?", "Add {a} and {b}, then subtract {c}.", "{a} + {b} - {c}"),
+             ("Work out {a} + {b} - {c} for me.", "Start with {a}, add {b} and take away {c}. What's left?"),
+             _sum_diff),
+    Template("math.percent", "call", "math",
+             ("What is {p}% of {n}?", "Calculate {p} percent of {n}.", "{p}% of {n}"),
+             ("How much is {p} percent of {n}?", "Take {p}% of {n}."), _percent),
+    Template("math.power", "call", "math",
+             ("What is {a} to the power of {k}?", "{a}^{k}", "Calculate {a} raised to {k}."),
+             ("Raise {a} to the power {k}.", "How big is {a}^{k}?"), _power),
+    Template("math.sqrt", "call", "math",
+             ("What is the square root of {n}?", "sqrt of {n}", "Square root of {n}, please."),
+             ("Find the square root of {n}.", "Give me the square root of {n}."), _sqrt),
+    Template("math.divide", "call", "math",
+             ("What is {a} divided by {b}?", "{a} / {b}", "Calculate {a} divided by {b}."),
+             ("Divide {a} by {b}.", "Split {a} into {b} equal parts: how big is each?"), _divide),
+    Template("math.linear", "call", "math",
+             ("Solve {a}x + {b} = {c}", "Find x if {a}x + {b} = {c}.", "solve for x: {a}x + {b} = {c}"),
+             ("For which x is {a}x + {b} equal to {c}?",), _linear),
+    Template("math.system", "call", "math",
+             ("Solve x + y = {s} and x - y = {d}.", "Solve the system x + y = {s}, x - y = {d}."),
+             ("Two numbers add up to {s} and differ by {d}. What are they?",), _system),
+    Template("math.derivative", "call", "math",
+             ("What is the derivative of {poly}?", "Differentiate {poly}.", "d/dx of {poly}"),
+             ("How fast does {poly} change with x? Give the derivative.",), _derivative),
+    Template("math.integral", "call", "math",
+             ("Integrate {poly} from {lo} to {hi}.", "What is the integral of {poly} from {lo} to {hi}?"),
+             ("What is the area under {poly} between x = {lo} and x = {hi}?",), _integral),
+    Template("math.shopping", "call", "math",
+             ("I buy {n} tickets at {p} EUR each. How much do I pay?", "{n} items cost {p} dollars each; total?"),
+             ("Each box holds {p} apples. How many apples are in {n} boxes?",), _shopping),
+)
+
+# --- units ------------------------------------------------------------------------------------------
+
+# (spoken from, pint from, spoken to, pint to, low, high)
+_UNIT_PAIRS = (
+    ("miles", "mile", "kilometres", "km", 1, 500), ("km", "km", "miles", "mile", 1, 900),
+    ("pounds", "lb", "kilograms", "kg", 1, 400), ("kg", "kg", "pounds", "lb", 1, 200),
+    ("ounces", "oz", "grams", "g", 1, 64), ("degrees Fahrenheit", "degF", "Celsius", "degC", -20, 110),
+    ("degrees Celsius", "degC", "Fahrenheit", "degF", -30, 45), ("inches", "inch", "centimetres", "cm", 1, 100),
+    ("feet", "foot", "metres", "m", 1, 30000), ("gallons", "gallon", "litres", "liter", 1, 80),
+    ("mph", "mph", "km/h", "km/h", 10, 200), ("cups", "cup", "millilitres", "ml", 1, 12),
+    ("kWh", "kWh", "megajoules", "MJ", 1, 500), ("yards", "yard", "metres", "m", 1, 1000),
+    ("hours", "hour", "minutes", "minute", 1, 72), ("acres", "acre", "hectares", "hectare", 1, 2000),
+    ("litres", "liter", "gallons", "gallon", 1, 200), ("metres", "m", "feet", "foot", 1, 9000),
+)
+
+
+def _convert(rng):
+    spoken_from, unit_from, spoken_to, unit_to, low, high = rng.choice(_UNIT_PAIRS)
+    value = rng.choice([_num(rng, low, high), round(rng.uniform(low, high), 1)])
+    return ({"v": value, "f": spoken_from, "t": spoken_to},
+            [("units", {"value": value, "from_unit": unit_from, "to_unit": unit_to})])
+
+
+UNITS = (
+    Template("units.convert", "call", "units",
+             ("Convert {v} {f} to {t}.", "{v} {f} in {t}", "How many {t} is {v} {f}?", "{v} {f} to {t}"),
+             ("I have {v} {f}; what is that in {t}?", "Express {v} {f} as {t}."), _convert, weight=5),
+)
+
+# --- calendar ---------------------------------------------------------------------------------------
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")
+_ZONES = (("Paris", "Europe/Paris"), ("Tokyo", "Asia/Tokyo"), ("New York", "America/New_York"),
+          ("London", "Europe/London"), ("Shanghai", "Asia/Shanghai"), ("Sydney", "Australia/Sydney"),
+          ("Oslo", "Europe/Oslo"), ("Los Angeles", "America/Los_Angeles"), ("Berlin", "Europe/Berlin"),
+          ("Delhi", "Asia/Kolkata"), ("Chicago", "America/Chicago"), ("Singapore", "Asia/Singapore"))
+
+
+def _day(rng) -> date:
+    return date(2019, 1, 1) + timedelta(days=rng.randint(0, 365 * 9))
+
+
+def spoken(d: date, rng: random.Random) -> str:
+    """A date as people write it: ISO, '3 March 2025', 'March 3, 2025' or '3 Mar 2025'."""
+    month = _MONTHS[d.month - 1]
+    return rng.choice([d.isoformat(), f"{d.day} {month} {d.year}", f"{month} {d.day}, {d.year}",
+                       f"{d.day} {month[:3]} {d.year}"])
+
+
+def _weekday(rng):
+    d = _day(rng)
+    return {"d": spoken(d, rng)}, [("calendar", _cal("weekday", date=d.isoformat()))]
+
+
+def _between(rng, business: bool = False):
+    d1 = _day(rng)
+    d2 = d1 + timedelta(days=rng.randint(3, 400))
+    fields = {"business_days": True} if business else {}
+    return ({"d1": spoken(d1, rng), "d2": spoken(d2, rng)},
+            [("calendar", _cal("days_between", start=d1.isoformat(), end=d2.isoformat(), **fields))])
+
+
+def _add(rng, unit: str):
+    d, n = _day(rng), rng.randint(2, 120 if unit == "days" else 30)
+    return {"d": spoken(d, rng), "n": n}, [("calendar", _cal("add", date=d.isoformat(), **{unit: n}))]
+
+
+def _iso_week(rng):
+    d = _day(rng)
+    return {"d": spoken(d, rng)}, [("calendar", _cal("iso_week", date=d.isoformat()))]
+
+
+def _month_view(rng):
+    d = _day(rng)
+    return ({"month": _MONTHS[d.month - 1], "year": d.year},
+            [("calendar", _cal("month_view", year=d.year, month=d.month))])
+
+
+def _convert_time(rng):
+    (city1, tz1), (city2, tz2) = rng.sample(_ZONES, 2)
+    d, hh, mm = _day(rng), rng.randint(0, 23), rng.choice([0, 15, 30, 45])
+    return ({"city1": city1, "city2": city2, "d": spoken(d, rng), "time": f"{hh:02d}:{mm:02d}"},
+            [("calendar", _cal("convert_time", datetime=f"{d.isoformat()}T{hh:02d}:{mm:02d}", from_tz=tz1,
+                               to_tz=tz2))])
+
+
+CALENDAR = (
+    Template("calendar.weekday", "call", "calendar",
+             ("What weekday is {d}?", "Which day of the week was {d}?", "weekday of {d}"),
+             ("Was {d} a Monday, or which day was it?", "Tell me the day of the week for {d}."), _weekday),
+    Template("calendar.between", "call", "calendar",
+             ("How many days are there between {d1} and {d2}?", "Days from {d1} to {d2}?",
+              "number of days between {d1} and {d2}"),
+             ("How long is it from {d1} until {d2}, in days?",), _between),
+    Template("calendar.business_between", "call", "calendar",
+             ("How many working days are there between {d1} and {d2}?", "business days from {d1} to {d2}"),
+             ("Count the weekdays from {d1} to {d2}.",), lambda rng: _between(rng, business=True)),
+    Template("calendar.add_days", "call", "calendar",
+             ("What date is {n} days after {d}?", "{d} plus {n} days", "Add {n} days to {d}."),
+             ("If I start on {d}, which date is {n} days later?",), lambda rng: _add(rng, "days")),
+    Template("calendar.add_weeks", "call", "calendar",
+             ("What is the date {n} weeks after {d}?", "{n} weeks from {d}"),
+             ("Add {n} weeks to {d}: which date is that?",), lambda rng: _add(rng, "weeks")),
+    Template("calendar.add_months", "call", "calendar",
+             ("What date is {n} months after {d}?", "{d} plus {n} months"),
+             ("{n} months on from {d} is which date?",), lambda rng: _add(rng, "months")),
+    Template("calendar.iso_week", "call", "calendar",
+             ("What week number is {d}?", "ISO week of {d}"),
+             ("In which calendar week does {d} fall?",), _iso_week),
+    Template("calendar.month_view", "call", "calendar",
+             ("Show me the calendar for {month} {year}.", "calendar of {month} {year}"),
+             ("What does {month} {year} look like on a calendar?",), _month_view),
+    Template("calendar.convert_time", "call", "calendar",
+             ("If it is {time} on {d} in {city1}, what time is it in {city2}?",
+              "{time} in {city1} on {d} is what time in {city2}?"),
+             ("Convert {time} {city1} time on {d} to {city2} time.",), _convert_time),
+)
+
+# --- table ------------------------------------------------------------------------------------------
+
+_KEYS = (("city", ("Oslo", "Bergen", "Halden", "Tromso", "Moss", "Lyon", "Paris", "Nice")),
+         ("product", ("tea", "coffee", "juice", "bread", "cheese", "apples")),
+         ("name", ("Ada", "Ben", "Cleo", "Dag", "Eva", "Finn")))
+_VALUES = ("sales", "price", "score", "units", "visits")
+
+
+def _csv(rng, repeat: bool = False) -> tuple[str, str, str, list[tuple[str, int]]]:
+    key, names = rng.choice(_KEYS)
+    value = rng.choice(_VALUES)
+    picked = rng.sample(names, rng.randint(3, min(5, len(names))))
+    if repeat:
+        picked = [rng.choice(picked[:3]) for _ in range(rng.randint(5, 7))]
+    rows = [(n, rng.randint(5, 400)) for n in picked]
+    text = f"{key},{value}\n" + "\n".join(f"{n},{v}" for n, v in rows)
+    return key, value, text, rows
+
+
+def _table_total(rng, fn: str = "sum"):
+    key, value, text, _ = _csv(rng)
+    return ({"col": value, "key": key, "csv": text},
+            [("table", {"source": {"csv": text}, "steps": [{"op": "group", "aggregate": {value: fn}}]})])
+
+
+def _table_top(rng):
+    key, value, text, _ = _csv(rng)
+    return ({"col": value, "key": key, "csv": text},
+            [("table", {"source": {"csv": text}, "steps": [{"op": "sort", "by": [value], "descending": True},
+                                                          {"op": "head", "n": 1}]})])
+
+
+def _table_filter(rng):
+    key, value, text, rows = _csv(rng)
+    x = sorted(v for _, v in rows)[len(rows) // 2]
+    return ({"col": value, "key": key, "csv": text, "x": x},
+            [("table", {"source": {"csv": text}, "steps": [{"op": "filter", "column": value, "cmp": ">",
+                                                            "value": x}]})])
+
+
+def _table_group(rng):
+    key, value, text, _ = _csv(rng, repeat=True)
+    return ({"col": value, "key": key, "csv": text},
+            [("table", {"source": {"csv": text}, "steps": [{"op": "group", "by": [key],
+                                                            "aggregate": {value: "mean"}}]})])
+
+
+TABLE = (
+    Template("table.total", "call", "table",
+             ("What is the total of the {col} column?\n{csv}", "Sum the {col} column of this table:\n{csv}"),
+             ("Add up {col} in this CSV:\n{csv}",), _table_total),
+    Template("table.mean", "call", "table",
+             ("What is the average {col}?\n{csv}", "Mean of {col} in this table:\n{csv}"),
+             ("Compute the mean {col} for this data:\n{csv}",), lambda rng: _table_total(rng, "mean")),
+    Template("table.top", "call", "table",
+             ("Which {key} has the highest {col}?\n{csv}", "Top {key} by {col}:\n{csv}"),
+             ("Find the row with the largest {col}:\n{csv}",), _table_top),
+    Template("table.filter", "call", "table",
+             ("Which rows have {col} above {x}?\n{csv}", "Rows with {col} greater than {x}:\n{csv}"),
+             ("Show only the rows where {col} is more than {x}:\n{csv}",), _table_filter),
+    Template("table.group", "call", "table",
+             ("Average {col} per {key}:\n{csv}", "Mean {col} by {key} in this table:\n{csv}"),
+             ("For each {key}, what is the mean {col}?\n{csv}",), _table_group),
+)
+
+# --- plot -------------------------------------------------------------------------------------------
+
+_CURVES = ("sin(x)", "x^2", "x^3 - 2x", "exp(-x^2)", "cos(x)*x", "log(x)", "sqrt(x)", "1/(1 + x^2)", "tan(x)",
+           "x^2 - 4x + 3")
+
+
+def _plot(rng):
+    curve = rng.choice(_CURVES)
+    low = 0 if curve in ("log(x)", "sqrt(x)") else -rng.randint(1, 10)
+    high = rng.randint(1, 10) if low < 0 else rng.randint(2, 20)
+    if curve == "log(x)":
+        low = 1
+    return {"expr": curve, "lo": low, "hi": high}, [("plot", {"expression": curve, "start": low, "end": high})]
+
+
+PLOT = (
+    Template("plot.curve", "call", "plot",
+             ("Plot {expr} from {lo} to {hi}.", "Graph {expr} for x between {lo} and {hi}.",
+              "plot y = {expr} on [{lo}, {hi}]"),
+             ("Draw a chart of {expr} over x from {lo} to {hi}.", "Can you sketch {expr} between {lo} and {hi}?"),
+             _plot, weight=2),
+)
+
+# --- several calls, and the negatives ---------------------------------------------------------------
+
+
+def _two_conversions(rng):
+    (s1, c1), (s2, c2) = _convert(rng), _convert(rng)
+    return ({"v1": s1["v"], "f1": s1["f"], "t1": s1["t"], "v2": s2["v"], "f2": s2["f"], "t2": s2["t"]}, c1 + c2)
+
+
+def _two_products(rng):
+    (s1, c1), (s2, c2) = _product(rng), _product(rng)
+    return {"a1": s1["a"], "b1": s1["b"], "a2": s2["a"], "b2": s2["b"]}, c1 + c2
+
+
+def _two_weekdays(rng):
+    (s1, c1), (s2, c2) = _weekday(rng), _weekday(rng)
+    return {"d1": s1["d"], "d2": s2["d"]}, c1 + c2
+
+
+MULTI = (
+    Template("multi.units", "multi", "units",
+             ("Convert {v1} {f1} to {t1} and {v2} {f2} to {t2}.", "{v1} {f1} in {t1}, and {v2} {f2} in {t2}?"),
+             ("I need two conversions: {v1} {f1} into {t1}, then {v2} {f2} into {t2}.",), _two_conversions),
+    Template("multi.math", "multi", "math",
+             ("What is {a1} times {b1}, and {a2} times {b2}?", "Calculate {a1} * {b1} and {a2} * {b2}."),
+             ("Two products please: {a1} by {b1} and {a2} by {b2}.",), _two_products),
+    Template("multi.calendar", "multi", "calendar",
+             ("Which weekdays are {d1} and {d2}?", "What day of the week are {d1} and {d2}?"),
+             ("Tell me the weekday of {d1} and also of {d2}.",), _two_weekdays),
+)
+
+_GREETINGS = ("Hello!", "Hi there, how are you?", "Good morning!", "Thanks, that was helpful.", "Who are you?",
+              "What can you do?", "Nice to meet you.", "Thank you so much!", "Tell me about yourself.",
+              "Hey, what's up?", "Goodbye!", "You are great, thanks.")
+_HIDDEN_GREETINGS = ("Howdy! Anyone there?", "Cheers for the help earlier.", "Good evening, assistant.")
+_TOPICS = ("the ferry timetable", "the library opening hours", "the new tram line", "the city budget",
+           "the mayor's election", "the water advisory", "the bus pass price", "the harbour bath",
+           "parking fees downtown", "the tech festival", "road works on Fjord Road", "the marathon results")
+_OUT_OF_REACH = ("Book me a table for two at an Italian restaurant tonight.", "Send an email to my boss.",
+                 "Turn on the lights in the kitchen.", "Order a pizza to my address.", "Call my mother.",
+                 "Play some jazz music.", "Set an alarm for 6 am.", "Buy two tickets for the concert.",
+                 "Post this on my Facebook page.", "Transfer 50 euros to my friend.", "Open my calendar app.",
+                 "Print this document.")
+_HIDDEN_OUT_OF_REACH = ("Reserve a hotel room in Rome for Friday.", "Text my sister that I'm late.",
+                        "Start the washing machine.")
+
+
+def _pick(options: tuple[str, ...]):
+    return lambda rng: ({"text": rng.choice(options)}, [])
+
+
+def _topic(rng):
+    return {"topic": rng.choice(_TOPICS)}, []
+
+
+NEGATIVES = (
+    Template("answer.small_talk", "answer", None, ("{text}",), (), _pick(_GREETINGS)),
+    Template("answer.small_talk_hidden", "answer", None, (), ("{text}",), _pick(_HIDDEN_GREETINGS)),
+    Template("search.news", "search", None,
+             ("What is the latest news about {topic}?", "What changed with {topic}?", "Tell me about {topic}."),
+             ("Any updates on {topic} this month?",), _topic),
+    Template("decline.out_of_reach", "decline", None, ("{text}",), (), _pick(_OUT_OF_REACH)),
+    Template("decline.out_of_reach_hidden", "decline", None, (), ("{text}",), _pick(_HIDDEN_OUT_OF_REACH)),
+)
+
+BUILTIN = MATH + UNITS + CALENDAR + TABLE + PLOT + MULTI
+ALL = BUILTIN + NEGATIVES

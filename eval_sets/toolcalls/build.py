@@ -1,0 +1,48 @@
+"""Writes heldout.jsonl and hidden.jsonl: requests for the built-in tools and the installed
+plugins, with their gold calls, for `tansuo eval run tool-calls tool-calls-hidden`.
+
+    .venv/bin/python eval_sets/toolcalls/build.py
+
+Both come from the generator `tansuo train tools` uses (agent/sft), with seeds training never uses:
+- heldout.jsonl: the training templates' wordings with other values (training excludes these
+  requests);
+- hidden.jsonl: only the templates' hidden wordings, which training never sees.
+Negatives are in both: small talk, questions that need a search, requests no tool fits.
+"""
+
+import asyncio
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from agent.sft.data import generate  # noqa: E402
+from plugins.builtin import build_toolbox  # noqa: E402
+from plugins.catalog import load_report  # noqa: E402
+from tansuo.settings import Settings  # noqa: E402
+
+HERE = Path(__file__).parent
+SEEDS = {"heldout": (1001, 4, "train"), "hidden": (2002, 6, "hidden")}
+
+
+def specs():
+    with tempfile.TemporaryDirectory() as tmp:
+        report = asyncio.run(load_report(Settings(_env_file=None, data_dir=Path(tmp))))
+        box = build_toolbox(plots_dir=Path(tmp))
+        return list(box.specs) + [p.spec for p in report.plugins.values()]
+
+
+def main() -> None:
+    tools = specs()
+    for name, (seed, per_template, split) in SEEDS.items():
+        samples = generate(tools, per_template=per_template, seed=seed, split=split)
+        rows = [{"id": f"{name}-{i:04d}", **s.to_dict()} for i, s in enumerate(samples)]
+        (HERE / f"{name}.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows),
+                                            encoding="utf-8")
+        print(f"{name}.jsonl: {len(rows)} requests")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,162 @@
+"""The tool-calling fine-tune: generated data covers every tool and every negative kind with calls
+that validate and run; hidden wordings stay out of training, and so do the eval sets' requests;
+training targets are what the constrained decoder accepts; a tiny training run exports an adapter
+that llama-server loads; an adapter made for another model is refused with a notice."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import httpx
+import jsonschema
+import pytest
+
+from agent import planner
+from agent.router import ToolRouter
+from agent.sft.data import KINDS, Sample, coverage, generate, toolset_hash
+from agent.sft.formats import conversations
+from agent.sft.pipeline import eval_requests
+from agent.sft.templates import ALL
+from agent.sft.train import TrainOptions, export_gguf, train
+from plugins.builtin import build_toolbox
+from plugins.catalog import load_report
+from tansuo.errors import ConfigError
+from tansuo.llm.adapter import choose_adapter, model_fingerprint, read_meta
+from tansuo.llm.embedded import EmbeddedBackend
+from tansuo.llm.factory import resolve_model_path, server_config
+from tansuo.llm.llama_server import LlamaServer
+from tansuo.llm.types import ChatRequest
+from tests.conftest import make_settings
+
+
+@pytest.fixture(scope="module")
+def tools(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("sft")
+    box = build_toolbox(plots_dir=folder)
+    report = asyncio.run(load_report(make_settings(folder)))
+    return box, report.plugins, list(box.specs) + [p.spec for p in report.plugins.values()]
+
+
+def test_every_tool_and_every_negative_kind_is_generated_with_calls_that_run(tools):
+    box, plugins, specs = tools
+    samples = generate(specs, per_template=6, seed=3)
+    counts = coverage(samples)
+    assert {s.name for s in specs} <= set(counts)  # built-in tools and every plugin with example calls
+    assert {"answer", "search", "decline"} <= set(counts) and {s.kind for s in samples} == set(KINDS)
+    assert any(len(s.calls) == 2 for s in samples)  # several calls in one request
+
+    async def run_some():
+        for tool in box.specs:
+            for sample in [s for s in samples if s.tool == tool.name][:4]:
+                for name, arguments in sample.calls:
+                    result = await box.call(name, arguments)
+                    assert result.ok, (sample.request, result.error)
+
+    asyncio.run(run_some())
+
+
+def test_hidden_wordings_never_reach_training_and_eval_requests_are_excluded(tools):
+    _, _, specs = tools
+    train_wordings = {w for t in ALL for w in t.train}
+    assert not train_wordings & {w for t in ALL for w in t.hidden}
+    banned = eval_requests()
+    assert len(banned) > 300  # the built-in tool questions and both tool-call sets
+    samples = generate(specs, per_template=40, seed=0, exclude=banned)
+    assert not {s.request.lower() for s in samples} & {b.lower() for b in banned}
+    hidden = generate(specs, per_template=3, seed=0, split="hidden")
+    assert hidden and all(s.split == "hidden" for s in hidden)
+
+
+def test_training_targets_are_replies_the_constrained_decoder_accepts(tools, embedder):
+    box, plugins, specs = tools
+    router = ToolRouter(box, embedder, plugins=plugins)
+    samples = [s for s in generate(specs, per_template=2, seed=5) if not s.template.startswith("plugin.")]
+    convs = conversations(samples, router, seed=5)
+    formats = {c.format for c in convs}
+    assert formats == {"route", "fill", "tools"}
+    for conv in convs:
+        reply = json.loads(conv.target)
+        if conv.format == "route":
+            assert reply["use"] in [planner.SEARCH, planner.ANSWER, *(s.name for s in box.specs)]
+        elif conv.format == "fill":
+            jsonschema.validate(reply, planner.calls_schema([router.find(reply["calls"][0]["name"])]))
+        elif "content" not in reply:
+            jsonschema.validate(reply["arguments"], router.find(reply["name"]).spec.input_schema)
+
+
+def test_the_toolset_fingerprint_changes_with_a_tool(tools):
+    _, _, specs = tools
+    changed = [specs[0].model_copy(update={"model_description": "something else"}), *specs[1:]]
+    assert toolset_hash(specs) == toolset_hash(list(reversed(specs)))
+    assert toolset_hash(changed) != toolset_hash(specs)
+
+
+@pytest.mark.model
+async def test_a_tiny_training_run_exports_an_adapter_llama_server_loads(tools, embedder, tmp_path):
+    box, plugins, specs = tools
+    settings = make_settings(tmp_path, tool_adapter="off", parallel=1)
+    model = resolve_model_path(settings)
+    router = ToolRouter(box, embedder, plugins=plugins)
+    convs = [c for c in conversations(generate(specs, per_template=1, seed=7), router, seed=7) if c.format == "route"]
+    trained = train(convs[:8], model, TrainOptions(steps=2, batch_size=2, learning_rate=5e-3))
+    assert trained.steps == 2 and len(trained.losses) == 2
+    adapter = export_gguf(trained, tmp_path / "adapters" / "tools-lora.gguf", 32.0,
+                          {"base_model": model.name, "base_model_sha256": model_fingerprint(model),
+                           "toolset": toolset_hash(specs)})
+    assert read_meta(adapter)["base_model_sha256"] == model_fingerprint(model)
+    chosen = choose_adapter(make_settings(tmp_path, tool_adapter="auto"), model)  # the data dir's adapter
+    assert chosen.path == adapter and chosen.notice is None
+    cfg, env = server_config(make_settings(tmp_path, tool_adapter=str(adapter), parallel=1))
+    assert cfg.lora == adapter
+    server = LlamaServer(cfg, env=env, log_path=tmp_path / "server.log")
+    backend = EmbeddedBackend(server)
+    try:
+        result = await backend.chat(ChatRequest(messages=[{"role": "user", "content": "What is 12 times 7?"}],
+                                                max_tokens=16, temperature=0.0))
+        async with httpx.AsyncClient() as client:  # llama-server lists the adapters it applies
+            loaded = (await client.get(server.base_url.removesuffix("/v1") + "/lora-adapters")).json()
+    finally:
+        await backend.aclose()
+    assert result.content.strip()
+    assert [Path(a["path"]).name for a in loaded] == ["tools-lora.gguf"] and loaded[0]["scale"] == 1.0
+
+
+def test_an_adapter_for_another_model_is_refused_with_a_notice(tmp_path, caplog):
+    settings = make_settings(tmp_path)
+    model = resolve_model_path(settings)
+    foreign = tmp_path / "adapters" / "tools-lora.gguf"
+    _write_adapter(foreign, base_sha="0123456789abcdef")
+    choice = choose_adapter(settings, model)
+    assert choice.path is None and "trained for" in choice.notice and "tansuo train tools" in choice.notice
+    assert any("not loaded" in r.message for r in caplog.records)
+    cfg, _ = server_config(settings)
+    assert cfg.lora is None  # the base model runs alone
+    with pytest.raises(ConfigError, match="TANSUO_TOOL_ADAPTER"):
+        choose_adapter(make_settings(tmp_path, tool_adapter=str(tmp_path / "missing.gguf")), model)
+    assert choose_adapter(make_settings(tmp_path, tool_adapter="off"), model).path is None
+
+
+def _write_adapter(path: Path, base_sha: str) -> None:
+    import gguf
+    import numpy as np
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    writer = gguf.GGUFWriter(str(path), "llama")
+    writer.add_type(gguf.GGUFType.ADAPTER)
+    writer.add_string(gguf.Keys.Adapter.TYPE, "lora")
+    writer.add_float32(gguf.Keys.Adapter.LORA_ALPHA, 32.0)
+    writer.add_string("tansuo.adapter.base_model_sha256", base_sha)
+    writer.add_tensor("blk.0.attn_q.weight.lora_a", np.zeros((16, 576), dtype=np.float16))
+    writer.add_tensor("blk.0.attn_q.weight.lora_b", np.zeros((576, 16), dtype=np.float16))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+
+
+def test_samples_round_trip_through_their_json_form(tools):
+    _, _, specs = tools
+    for sample in generate(specs, per_template=1, seed=9)[:20]:
+        assert Sample.from_dict(json.loads(json.dumps(sample.to_dict()))) == sample
