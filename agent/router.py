@@ -67,23 +67,33 @@ class ToolRouter:
                                 self._tool_offer)
         if "plugins" in modes and self._plugin_index is not None and self.plugins:
             out += self._ranked(self._plugin_index, request, self.options.plugin_k, self.options.plugin_threshold,
-                                self._plugin_offer)
+                                self._plugin_offer, self._example_similarity)
         return [replace(o, examples=self._examples_by_similarity(o.spec, request))
                 for o in sorted(out, key=lambda o: -o.score)]
 
     def _examples_by_similarity(self, spec: ToolSpec, request: str) -> tuple[str, ...]:
         """Example requests (those with example calls first in line), least similar first, so the
         demonstrations most like this request sit next to it in the prompt."""
+        texts, scores = self._example_scores(spec, request)
+        return tuple(texts[i] for i in np.argsort(scores, kind="stable"))
+
+    def _example_similarity(self, name: str, request: str) -> float:
+        """How close the request comes to one of a plugin's example requests: a short question like
+        "who was Ada Lovelace?" is far from a whole manifest's text but next to its own example."""
+        plugin = self.plugins.get(name)
+        scores = self._example_scores(plugin.spec, request)[1] if plugin else np.zeros(0)
+        return float(scores.max()) if len(scores) else -1.0
+
+    def _example_scores(self, spec: ToolSpec, request: str) -> tuple[list[str], np.ndarray]:
         texts = list(dict.fromkeys([c.request for c in spec.example_calls] + list(spec.examples)))
         if not texts:
-            return ()
+            return [], np.zeros(0)
         key = (spec.name, tuple(texts))
         vectors = self._example_vectors.get(key)
         if vectors is None:
             vectors = self._example_vectors[key] = self._embedder.embed(texts)
         query = self._embedder.embed([request])[0]
-        scores = np.einsum("ij,j->i", vectors, query)  # no BLAS threads
-        return tuple(texts[i] for i in np.argsort(scores, kind="stable"))
+        return texts, np.einsum("ij,j->i", vectors, query)  # no BLAS threads
 
     def find(self, name: str) -> Offer | None:
         """Any tool or plugin by name (a planner may only call what it was offered; this is for checks)."""
@@ -95,9 +105,13 @@ class ToolRouter:
 
     @staticmethod
     def _ranked(index: PluginIndex, request: str, k: int, threshold: float,
-                make: Callable[[str, float], Offer | None]) -> list[Offer]:
+                make: Callable[[str, float], Offer | None],
+                by_example: Callable[[str, str], float] | None = None) -> list[Offer]:
+        """The index's best k above the threshold, each scored by its description or, when higher,
+        by its nearest example request."""
         result = index.search(request, k)
-        offers = (make(h.name, h.score) for h in result.hits if h.score >= threshold)
+        scored = [(h.name, max(h.score, by_example(h.name, request)) if by_example else h.score) for h in result.hits]
+        offers = (make(name, score) for name, score in scored if score >= threshold)
         return [o for o in offers if o is not None]
 
     def _tool_offer(self, name: str, score: float) -> Offer | None:

@@ -22,14 +22,25 @@ def pct(values: list[float], q: float) -> float | None:
 def summarize_set(rows: list[dict]) -> dict[str, Any]:
     scores = [r["score"] for r in rows]
     latency = [r["latency_ms"] for r in rows]
-    by_category: dict[str, list[float]] = defaultdict(list)
+    by_category: dict[str, list[dict]] = defaultdict(list)
     for r in rows:
-        by_category[r["category"]].append(r["score"])
+        by_category[r["category"]].append(r)
     return {"items": len(rows), "score": round(float(np.mean(scores)), 4) if scores else None,
-            "errors": sum(r.get("error") is not None for r in rows),
+            "rates": rates(rows), "errors": sum(r.get("error") is not None for r in rows),
             "latency_p50_ms": _round(pct(latency, 0.5)), "latency_p95_ms": _round(pct(latency, 0.95)),
-            "by_category": {c: {"items": len(v), "score": round(float(np.mean(v)), 4)}
+            "by_category": {c: {"items": len(v), "score": round(float(np.mean([r["score"] for r in v])), 4),
+                                "rates": rates(v)}
                             for c, v in sorted(by_category.items())}}
+
+
+def rates(rows: list[dict]) -> dict[str, float]:
+    """The share of items true for each yes/no detail every item reports (a tool set's `right_tool`,
+    a QA set's `gold_cited`): what the score is made of."""
+    keys: set[str] | None = None
+    for r in rows:
+        found = {k for k, v in (r.get("details") or {}).items() if isinstance(v, bool)}
+        keys = found if keys is None else keys & found
+    return {k: round(float(np.mean([r["details"][k] for r in rows])), 4) for k in sorted(keys or ())}
 
 
 def _round(value: float | None) -> float | None:
@@ -52,14 +63,20 @@ def markdown(summary: dict[str, Any]) -> str:
     run = summary.get("run", {})
     lines = [f"# Eval run {run.get('started', '')}", "",
              f"Model: {run.get('model')} ({run.get('backend')}); tansuo {run.get('versions', {}).get('tansuo')}", "",
-             "| set | stage | metric | items | score | latency p50 ms | errors |", "|---|---|---|---|---|---|---|"]
+             "| set | stage | metric | items | score | latency p50 ms | errors | also |",
+             "|---|---|---|---|---|---|---|---|"]
     for name, s in summary["sets"].items():
         lines.append(f"| {name} | {s['stage']} | {s['metric']} | {s['items']} | {_fmt(s['score'])} | "
-                     f"{_fmt(s['latency_p50_ms'])} | {s['errors']} |")
+                     f"{_fmt(s['latency_p50_ms'])} | {s['errors']} | {_rates_text(s.get('rates', {}))} |")
     for name, s in summary["sets"].items():
-        lines += ["", f"## {name}", "", "| category | items | score |", "|---|---|---|"]
-        lines += [f"| {c} | {v['items']} | {_fmt(v['score'])} |" for c, v in s["by_category"].items()]
+        lines += ["", f"## {name}", "", "| category | items | score | also |", "|---|---|---|---|"]
+        lines += [f"| {c} | {v['items']} | {_fmt(v['score'])} | {_rates_text(v.get('rates', {}))} |"
+                  for c, v in s["by_category"].items()]
     return "\n".join(lines) + "\n"
+
+
+def _rates_text(values: dict[str, float]) -> str:
+    return ", ".join(f"{k} {v:.3f}" for k, v in values.items())
 
 
 def _fmt(value: float | None) -> str:
@@ -117,6 +134,8 @@ def compare(a: Path, b: Path) -> list[Delta]:
     out = []
     for name in [n for n in before if n in after]:
         out.append(Delta(name, "score", before[name]["score"], after[name]["score"]))
+        for key in dict.fromkeys([*before[name].get("rates", {}), *after[name].get("rates", {})]):
+            out.append(Delta(name, key, before[name].get("rates", {}).get(key), after[name].get("rates", {}).get(key)))
         cats = dict.fromkeys([*before[name]["by_category"], *after[name]["by_category"]])
         for c in cats:
             out.append(Delta(name, f"score/{c}", before[name]["by_category"].get(c, {}).get("score"),

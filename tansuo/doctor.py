@@ -57,7 +57,11 @@ def _check_tool_adapter(settings: Settings) -> str:
     """Which LoRA adapter llama-server loads, and whether the tools changed since it was trained."""
     if settings.backend != "embedded":
         return "not used (the openai backend serves its own model)"
-    choice = choose_adapter(settings, resolve_model_path(settings))
+    try:
+        model = resolve_model_path(settings)
+    except TansuoError:  # the model check names that failure once
+        return "not checked: no model to fit an adapter to"
+    choice = choose_adapter(settings, model)
     if choice.path is None:
         return choice.notice or f"none (TANSUO_TOOL_ADAPTER={settings.tool_adapter}): the base model runs alone"
     from agent.sft.data import toolset_hash
@@ -71,7 +75,7 @@ def _check_tool_adapter(settings: Settings) -> str:
     if meta.get("toolset") != toolset_hash(specs):
         return (f"{trained}; the installed tools or plugins changed since it was trained: "
                 "retrain with `tansuo train tools`")
-    return f"{trained}; fits {resolve_model_path(settings).name} and the installed tools"
+    return f"{trained}; fits {model.name} and the installed tools"
 
 
 def _check_service(settings: Settings) -> str:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from tansuo.embedding import SentenceTransformerEmbedder, embedding_model_path
 from tansuo.llm.embedded import EmbeddedBackend
 from tansuo.llm.factory import server_config
 from tansuo.llm.llama_server import LlamaServer
@@ -21,6 +22,12 @@ def make_settings(data_dir: Path, **overrides: object) -> Settings:
     """Settings built only from what the test gives (no .env, no TANSUO_ variables)."""
     fields = {"data_dir": data_dir, "n_ctx": TEST_CTX, "parallel": TEST_PARALLEL, **overrides}
     return Settings(_env_file=None, **fields)  # type: ignore[call-arg]
+
+
+@pytest.fixture(scope="session")
+def embedder(tmp_path_factory: pytest.TempPathFactory) -> SentenceTransformerEmbedder:
+    """The real embedding model (all-MiniLM-L6-v2 from its package), loaded once."""
+    return SentenceTransformerEmbedder(embedding_model_path(make_settings(tmp_path_factory.mktemp("emb"))))
 
 
 @pytest.fixture(scope="session")

@@ -80,8 +80,11 @@ def _route_and_fill(sample: Sample, s: planner.Situation) -> list[Conversation]:
     return out
 
 
+TOOL_PROMPT_SHARE = 0.4  # of the samples also shown in the generic tool prompt (the planner's formats matter most)
+
+
 def _tool_prompt(sample: Sample, router: ToolRouter, rng: random.Random) -> Conversation | None:
-    if sample.kind == "search":
+    if sample.kind == "search" or rng.random() > TOOL_PROMPT_SHARE:
         return None
     offers: list[Offer] = router.offers(sample.request, ("tools", "plugins"))
     tools = [_tool(o) for o in offers if o.spec.name != sample.tool][: rng.randint(0, 2)]

@@ -383,18 +383,35 @@ MULTI = (
 
 _GREETINGS = ("Hello!", "Hi there, how are you?", "Good morning!", "Thanks, that was helpful.", "Who are you?",
               "What can you do?", "Nice to meet you.", "Thank you so much!", "Tell me about yourself.",
-              "Hey, what's up?", "Goodbye!", "You are great, thanks.")
-_HIDDEN_GREETINGS = ("Howdy! Anyone there?", "Cheers for the help earlier.", "Good evening, assistant.")
+              "Hey, what's up?", "Goodbye!", "You are great, thanks.", "Good night!", "How is your day going?",
+              "Are you a robot?", "Can you help me?", "That's all for now, bye.", "Great answer, thank you.",
+              "Hi! I'm new here.", "What is your name?", "Ok, thanks.", "Perfect, cheers!", "Hello again.",
+              "I appreciate your help.", "See you tomorrow.", "Sorry, I made a typo.", "Never mind.",
+              "How do you work?", "Morning! Ready for some questions?", "Good afternoon.")
+_HIDDEN_GREETINGS = ("Howdy! Anyone there?", "Cheers for the help earlier.", "Good evening, assistant.",
+                     "Yo, how's it going?", "Many thanks, that sorted it.", "What should I call you?")
 _TOPICS = ("the ferry timetable", "the library opening hours", "the new tram line", "the city budget",
            "the mayor's election", "the water advisory", "the bus pass price", "the harbour bath",
-           "parking fees downtown", "the tech festival", "road works on Fjord Road", "the marathon results")
+           "parking fees downtown", "the tech festival", "road works on Fjord Road", "the marathon results",
+           "the museum's free Sundays", "the recycling centre", "the property tax", "the city app",
+           "the farmers market", "the speed limit on Ring Road", "the university rector", "the zoo's new animals",
+           "the night bus", "the stadium renovation", "the school winter break", "the airport flights",
+           "the snow clearing plan", "the heat warning", "the e-scooter rules", "the crane collapse",
+           "the cycle lane", "the theatre season")
 _OUT_OF_REACH = ("Book me a table for two at an Italian restaurant tonight.", "Send an email to my boss.",
                  "Turn on the lights in the kitchen.", "Order a pizza to my address.", "Call my mother.",
                  "Play some jazz music.", "Set an alarm for 6 am.", "Buy two tickets for the concert.",
                  "Post this on my Facebook page.", "Transfer 50 euros to my friend.", "Open my calendar app.",
-                 "Print this document.")
+                 "Print this document.", "Book a taxi to the airport for 7 tomorrow.", "Lock the front door.",
+                 "Remind me to water the plants on Friday.", "Schedule a meeting with Anna next week.",
+                 "Pay my electricity bill.", "Cancel my gym membership.", "Download this video for me.",
+                 "Translate this voicemail and forward it to Tom.", "Rent a car in Lisbon for the weekend.",
+                 "Turn the heating up to 22 degrees.", "Take a photo of my screen.", "Unsubscribe me from that list.",
+                 "Reply to my last text message.", "Check in for my flight.", "Order new ink for my printer.",
+                 "Record the football match tonight.", "Water the garden at 6 pm.", "Share my location with Sara.")
 _HIDDEN_OUT_OF_REACH = ("Reserve a hotel room in Rome for Friday.", "Text my sister that I'm late.",
-                        "Start the washing machine.")
+                        "Start the washing machine.", "Mail this parcel to Oslo.", "Dim the bedroom lights.",
+                        "Sign me up for the yoga class.")
 
 
 def _pick(options: tuple[str, ...]):
@@ -409,8 +426,9 @@ NEGATIVES = (
     Template("answer.small_talk", "answer", None, ("{text}",), (), _pick(_GREETINGS)),
     Template("answer.small_talk_hidden", "answer", None, (), ("{text}",), _pick(_HIDDEN_GREETINGS)),
     Template("search.news", "search", None,
-             ("What is the latest news about {topic}?", "What changed with {topic}?", "Tell me about {topic}."),
-             ("Any updates on {topic} this month?",), _topic),
+             ("What is the latest news about {topic}?", "What changed with {topic}?", "Tell me about {topic}.",
+              "What do the documents say about {topic}?", "Is there anything new on {topic}?"),
+             ("Any updates on {topic} this month?", "Catch me up on {topic}."), _topic, weight=3),
     Template("decline.out_of_reach", "decline", None, ("{text}",), (), _pick(_OUT_OF_REACH)),
     Template("decline.out_of_reach_hidden", "decline", None, (), ("{text}",), _pick(_HIDDEN_OUT_OF_REACH)),
 )

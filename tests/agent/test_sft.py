@@ -59,8 +59,10 @@ def test_every_tool_and_every_negative_kind_is_generated_with_calls_that_run(too
 
 def test_hidden_wordings_never_reach_training_and_eval_requests_are_excluded(tools):
     _, _, specs = tools
-    train_wordings = {w for t in ALL for w in t.train}
+    train_wordings = {w for t in ALL for w in t.train if w != "{text}"}  # "{text}": whole requests from a pool
     assert not train_wordings & {w for t in ALL for w in t.hidden}
+    seen = {s.request for s in generate(specs, per_template=40, seed=0)}
+    assert not seen & {s.request for s in generate(specs, per_template=40, seed=0, split="hidden")}
     banned = eval_requests()
     assert len(banned) > 300  # the built-in tool questions and both tool-call sets
     samples = generate(specs, per_template=40, seed=0, exclude=banned)
@@ -160,3 +162,17 @@ def test_samples_round_trip_through_their_json_form(tools):
     _, _, specs = tools
     for sample in generate(specs, per_template=1, seed=9)[:20]:
         assert Sample.from_dict(json.loads(json.dumps(sample.to_dict()))) == sample
+
+
+def test_a_plugin_is_offered_for_a_request_like_one_of_its_examples(tools, embedder):
+    box, plugins, _ = tools
+    from plugins.index import PluginIndex
+
+    index = PluginIndex(embedder)
+    index.build(p.spec for p in plugins.values())
+    router = ToolRouter(box, embedder, plugins=plugins, plugin_index=index)
+    request = "who was Grace Hopper?"  # like the manifest's "who was Ada Lovelace?", far from its whole text
+    by_text = {h.name: h.score for h in index.search(request, 3).hits}["wikipedia_search"]
+    offered = {o.spec.name: o.score for o in router.offers(request, ("tools", "plugins"))}
+    assert by_text < router.options.plugin_threshold <= offered["wikipedia_search"]
+    assert "wikipedia_search" not in {o.spec.name for o in router.offers("What is 37 times 91?", ("tools", "plugins"))}

@@ -42,4 +42,4 @@ def test_qa_facts_match_as_whole_words() -> None:
     assert not states("A single swim costs 12.50 EUR.", ["12 EUR", "12"])  # 12.50 is not 12
     assert not states("It is not known.", ["no longer"])
     rows = [json.loads(line) for line in (ROOT / "eval_sets/qa/questions.jsonl").read_text().splitlines()]
-    assert len(rows) == 64 and all(r["documents"] and r["facts"] for r in rows)
+    assert len(rows) >= 150 and all(r["documents"] and r["facts"] for r in rows)

@@ -1,4 +1,4 @@
-"""Real parts for the service tests: the embedding model, and Redis servers of their own."""
+"""Real parts for the service tests: Redis servers of their own (the embedding model is in tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -10,16 +10,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from tansuo.embedding import SentenceTransformerEmbedder, embedding_model_path
-from tests.conftest import make_settings
 from tests.server.helpers import free_port
 
 SHARED_REDIS = "redis://127.0.0.1:6379/0"  # .ci/ensure-redis makes sure one answers there
-
-
-@pytest.fixture(scope="session")
-def embedder(tmp_path_factory: pytest.TempPathFactory) -> SentenceTransformerEmbedder:
-    return SentenceTransformerEmbedder(embedding_model_path(make_settings(tmp_path_factory.mktemp("emb"))))
 
 
 @pytest.fixture

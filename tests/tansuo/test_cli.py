@@ -63,12 +63,13 @@ def test_doctor_passes_on_the_default_setup_with_real_redis(tmp_path):
     proc = tansuo("doctor", env=env, cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     checks = [line for line in proc.stdout.splitlines() if line[:4] in ("ok  ", "FAIL")]
-    assert [c.split(":")[0][5:] for c in checks] == ["model", "embedding model", "store", "plugins", "index",
-                                                     "verifiers", "service", "data dir"]
+    assert [c.split(":")[0][5:] for c in checks] == ["model", "tool adapter", "embedding model", "store", "plugins",
+                                                     "index", "verifiers", "service", "data dir"]
     assert "loaded by llama-server" in checks[0] and "kv cache q8_0" in checks[0]
-    assert "no index in" in checks[4] and "built on first start" in checks[4]
-    assert "may block: harmlessness" in checks[5] and "model as judge off, 0 revision(s)" in checks[5]
-    assert checks[6].startswith("ok   service: http://127.0.0.1:8000/, no API keys")
+    assert "tools-lora.gguf" in checks[1] and "fits" in checks[1]  # the shipped adapter, for the shipped tools
+    assert "no index in" in checks[5] and "built on first start" in checks[5]
+    assert "may block: harmlessness" in checks[6] and "model as judge off, 0 revision(s)" in checks[6]
+    assert checks[7].startswith("ok   service: http://127.0.0.1:8000/, no API keys")
 
 
 def test_serving_off_loopback_without_keys_is_refused_with_the_fix(tmp_path):

@@ -1,4 +1,4 @@
-"""The real embedding model (all-MiniLM-L6-v2 from its package), loaded once for the verifier tests."""
+"""Helpers for the verifier tests: retrieved hits built from text (the embedding model is in tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,6 @@ import pytest
 
 from agent.sources import SourceBook
 from retrieval.index import Hit
-from tansuo.embedding import SentenceTransformerEmbedder, embedding_model_path
-from tests.conftest import make_settings
-
-
-@pytest.fixture(scope="session")
-def embedder(tmp_path_factory: pytest.TempPathFactory) -> SentenceTransformerEmbedder:
-    return SentenceTransformerEmbedder(embedding_model_path(make_settings(tmp_path_factory.mktemp("emb"))))
 
 
 def hit(doc_id: str, text: str, title: str, published: datetime | None = None) -> Hit:
