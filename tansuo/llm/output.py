@@ -21,6 +21,8 @@ from tansuo.errors import BadRequest, InvalidOutput
 from tansuo.llm.types import ChatRequest, Message, Tool, ToolCall
 
 _ANSWER_KEY = "content"
+_CALLS_KEY = "calls"
+MAX_PARALLEL_CALLS = 8  # bounds a reply that repeats itself
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,11 @@ def plan_output(request: ChatRequest) -> OutputPlan:
     if not tools:
         return OutputPlan(schema=request.response_schema, messages=tuple(request.messages))
     options = [_call_schema(t) for t in tools]
+    if request.parallel_tool_calls:
+        calls = options[0] if len(options) == 1 else {"anyOf": options}
+        options = [{"type": "object", "required": [_CALLS_KEY],
+                    "properties": {_CALLS_KEY: {"type": "array", "items": calls, "minItems": 1,
+                                                "maxItems": MAX_PARALLEL_CALLS}}}]
     if request.tool_choice == "auto":
         options.append({
             "type": "object",
@@ -47,7 +54,7 @@ def plan_output(request: ChatRequest) -> OutputPlan:
             "required": [_ANSWER_KEY],
         })
     schema = options[0] if len(options) == 1 else {"anyOf": options}
-    messages = _with_tool_prompt(request.messages, tools, request.tool_choice)
+    messages = _with_tool_prompt(request.messages, tools, request.tool_choice, request.parallel_tool_calls)
     return OutputPlan(schema=schema, tools=tuple(tools), messages=tuple(messages))
 
 
@@ -66,10 +73,24 @@ def decode_output(plan: OutputPlan, content: str, finish_reason: str) -> tuple[A
         raise InvalidOutput(f"model output does not match the schema: {error.message}")
     if not plan.tools:
         return data, [], content
-    if _ANSWER_KEY in data and "name" not in data:
+    if _ANSWER_KEY in data and "name" not in data and _CALLS_KEY not in data:
         return data, [], data[_ANSWER_KEY]
-    call = ToolCall(id=f"call_{uuid.uuid4().hex[:24]}", name=data["name"], arguments=data["arguments"])
-    return data, [call], ""
+    calls = [ToolCall(id=f"call_{uuid.uuid4().hex[:24]}", name=c["name"], arguments=c["arguments"])
+             for c in _distinct(data.get(_CALLS_KEY, [data]))]
+    return data, calls, ""
+
+
+def _distinct(calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Drop repeats of an identical call: a small model asked for a list tends to loop over the same
+    calls until the cap, and a second identical call adds nothing."""
+    seen: set[str] = set()
+    out = []
+    for call in calls:
+        key = json.dumps(call, sort_keys=True)
+        if key not in seen:
+            seen.add(key)
+            out.append(call)
+    return out
 
 
 @functools.lru_cache(maxsize=256)
@@ -103,10 +124,14 @@ def _call_schema(tool: Tool) -> dict[str, Any]:
     }
 
 
-def _with_tool_prompt(messages: list[Message], tools: list[Tool], choice: Any) -> list[Message]:
+def _with_tool_prompt(messages: list[Message], tools: list[Tool], choice: Any, parallel: bool) -> list[Message]:
     """Describe the tools in a system message: the chat template won't."""
-    lines = ["You can call these tools. To call one, reply with JSON "
-             '{"name": <tool name>, "arguments": {...}}.']
+    if parallel:
+        lines = ['You can call these tools. To call them, reply with JSON {"calls": [{"name": <tool name>, '
+                 '"arguments": {...}}, ...]}: one entry per call, several when the request asks for several.']
+    else:
+        lines = ["You can call these tools. To call one, reply with JSON "
+                 '{"name": <tool name>, "arguments": {...}}.']
     if choice == "auto":
         lines.append('If no tool fits, reply with JSON {"content": <your answer>}.')
     for tool in tools:

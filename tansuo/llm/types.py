@@ -54,6 +54,9 @@ class ChatRequest:
     stop: list[str] | None = None
     tools: list[Tool] | None = None
     tool_choice: ToolChoice = "auto"
+    # Several calls in one reply (OpenAI's flag). Off by default, unlike OpenAI: asked for a list,
+    # a small model tends to repeat one call.
+    parallel_tool_calls: bool = False
     response_schema: dict[str, Any] | None = None
     model: str | None = None  # default: the backend's configured model
     extra_body: dict[str, Any] | None = None  # server-specific fields, e.g. llama.cpp's ignore_eos

@@ -69,3 +69,24 @@ async def test_scripted_stream_reassembles_the_text_exactly():
 async def test_scripted_backend_out_of_replies_is_an_llm_error():
     with pytest.raises(LLMError):
         await ScriptedBackend([]).chat(ChatRequest(messages=MSG))
+
+
+async def test_parallel_tool_calls_decode_every_call_and_cap_the_list():
+    from tansuo.llm.output import MAX_PARALLEL_CALLS, plan_output
+
+    two = {"calls": [{"name": "add", "arguments": {"a": 2, "b": 3}}, {"name": "add", "arguments": {"a": 4, "b": 5}}]}
+    backend = ScriptedBackend([two, {"content": "None fits."}])
+    result = await backend.chat(ChatRequest(messages=MSG, tools=[ADD], parallel_tool_calls=True))
+    assert [c.arguments for c in result.tool_calls] == [{"a": 2, "b": 3}, {"a": 4, "b": 5}]
+    assert len({c.id for c in result.tool_calls}) == 2 and result.finish_reason == "tool_calls"
+    answered = await backend.chat(ChatRequest(messages=MSG, tools=[ADD], parallel_tool_calls=True))
+    assert answered.tool_calls == [] and answered.content == "None fits."
+    plan = plan_output(ChatRequest(messages=MSG, tools=[ADD], tool_choice="required", parallel_tool_calls=True))
+    assert plan.schema["properties"]["calls"]["maxItems"] == MAX_PARALLEL_CALLS and '"calls"' in plan.messages[0]["content"]
+    looped = {"calls": [{"name": "add", "arguments": {"a": 1, "b": 1}}, {"name": "add", "arguments": {"b": 2, "a": 2}},
+                        {"name": "add", "arguments": {"a": 1, "b": 1}}, {"name": "add", "arguments": {"a": 2, "b": 2}}]}
+    deduped = await ScriptedBackend([looped]).chat(ChatRequest(messages=MSG, tools=[ADD], parallel_tool_calls=True))
+    assert [c.arguments for c in deduped.tool_calls] == [{"a": 1, "b": 1}, {"b": 2, "a": 2}]  # repeats dropped
+    too_many = {"calls": [{"name": "add", "arguments": {"a": 1, "b": i}} for i in range(MAX_PARALLEL_CALLS + 1)]}
+    with pytest.raises(InvalidOutput, match="does not match"):
+        await ScriptedBackend([too_many]).chat(ChatRequest(messages=MSG, tools=[ADD], parallel_tool_calls=True))
