@@ -22,8 +22,10 @@ from tests.conftest import make_settings
 def tansuo(*args: str, cwd: Path, **kwargs) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TANSUO_")}
     env["TANSUO_DATA_DIR"] = str(cwd / "data")
+    # SIGINT as at a terminal: a shell's background job (and so its children) starts with it ignored.
     return subprocess.Popen([sys.executable, "-m", "tansuo.cli", *args], cwd=cwd, env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kwargs)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL), **kwargs)
 
 
 def test_list_names_every_set_with_its_stage(tmp_path: Path) -> None:
