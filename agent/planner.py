@@ -172,9 +172,9 @@ def steps_messages(s: Situation) -> list[Message]:
 # --- the two calls together ------------------------------------------------------------------------
 
 async def ask_model(backend: LLMBackend, messages: list[Message], schema: dict[str, Any],
-                    max_tokens: int) -> tuple[dict[str, Any], int]:
+                    max_tokens: int, adapter: str | None = None) -> tuple[dict[str, Any], int]:
     result = await backend.chat(ChatRequest(messages=messages, max_tokens=max_tokens, temperature=0.0,
-                                            response_schema=schema))
+                                            response_schema=schema, adapter=adapter))
     return result.parsed, result.usage.completion_tokens
 
 

@@ -65,12 +65,13 @@ class ToolRouter:
         """The tools and plugins to show the planner for this request, best first."""
         out: list[Offer] = []
         query = functools.cache(lambda: self._embedder.embed([request])[0])  # embedded once, when needed
-        if "tools" in modes and self.toolbox is not None:
-            out += self._ranked(self._tool_index, request, self.options.tool_k, self.options.tool_threshold,
-                                self._tool_offer)
+        if "tools" in modes and self.toolbox is not None:  # a handful: every one scored, the best k kept
+            ranked = self._ranked(self._tool_index, request, len(self._tool_specs), self.options.tool_threshold,
+                                  self._tool_offer, lambda name: self._example_similarity(self._tool_specs[name], query))
+            out += sorted(ranked, key=lambda o: -o.score)[: self.options.tool_k]
         if "plugins" in modes and self._plugin_index is not None and self.plugins:
             out += self._ranked(self._plugin_index, request, self.options.plugin_k, self.options.plugin_threshold,
-                                self._plugin_offer, lambda name: self._example_similarity(name, query))
+                                self._plugin_offer, lambda name: self._plugin_example_similarity(name, query))
         return [replace(o, examples=self._examples_by_similarity(o.spec, query))
                 for o in sorted(out, key=lambda o: -o.score)]
 
@@ -80,11 +81,15 @@ class ToolRouter:
         texts, scores = self._example_scores(spec, query)
         return tuple(texts[i] for i in np.argsort(scores, kind="stable"))
 
-    def _example_similarity(self, name: str, query: Callable[[], np.ndarray]) -> float:
-        """How close the request comes to one of a plugin's example requests: a short question like
-        "who was Ada Lovelace?" is far from a whole manifest's text but next to its own example."""
+    def _plugin_example_similarity(self, name: str, query: Callable[[], np.ndarray]) -> float:
         plugin = self.plugins.get(name)
-        scores = self._example_scores(plugin.spec, query)[1] if plugin else np.zeros(0)
+        return self._example_similarity(plugin.spec, query) if plugin else -1.0
+
+    def _example_similarity(self, spec: ToolSpec, query: Callable[[], np.ndarray]) -> float:
+        """How close the request comes to one of a tool's example requests: a short question like
+        "who was Ada Lovelace?" is far from a whole manifest's text but next to its own example, and a
+        pasted table whose column is called "units" is nearer a table example than the units tool."""
+        scores = self._example_scores(spec, query)[1]
         return float(scores.max()) if len(scores) else -1.0
 
     def _example_scores(self, spec: ToolSpec, query: Callable[[], np.ndarray]) -> tuple[list[str], np.ndarray]:

@@ -21,7 +21,7 @@ from agent.sources import SourceBook, check_citations
 from agent.turn import Outcome, Turn
 from retrieval.index import DocumentIndex, Hit
 from tansuo.errors import InvalidOutput
-from tansuo.llm import ChatRequest, LLMBackend, Message
+from tansuo.llm import TOOLS_ADAPTER, ChatRequest, LLMBackend, Message
 from verifiers.pipeline import Verifiers
 from verifiers.recency import order_newest_first
 from verifiers.verdict import Verdict
@@ -67,7 +67,8 @@ async def plan(deps: AgentDeps, turn: Turn, offers: Sequence[Offer], preview: Se
     if choices == [planner.ANSWER]:  # nothing to choose between: no model call
         decision = planner.to_decision(planner.ANSWER, None)
     else:
-        routed = await _constrained(deps, turn, planner.route_messages(s, choices), planner.route_schema(choices))
+        routed = await _constrained(deps, turn, planner.route_messages(s, choices), planner.route_schema(choices),
+                                    adapter=TOOLS_ADAPTER)
         decision = planner.to_decision(routed["use"], await _fill(deps, turn, s, routed["use"]))
     turn.emit(Planned, action=decision.action, detail={"options": choices, **planner.describe(decision)})
     return decision
@@ -82,24 +83,27 @@ async def _fill(deps: AgentDeps, turn: Turn, s: planner.Situation, choice: str) 
         return await _constrained(deps, turn, planner.steps_messages(s), planner.steps_schema())
     chosen = next(o for o in s.offers if o.spec.name == choice)
     callable_offers = [chosen] if s.single_tool else [chosen, *(o for o in s.offers if o is not chosen)]
-    return await _constrained(deps, turn, planner.calls_messages(s, chosen), planner.calls_schema(callable_offers))
+    return await _constrained(deps, turn, planner.calls_messages(s, chosen), planner.calls_schema(callable_offers),
+                              adapter=TOOLS_ADAPTER)
 
 
-async def _constrained(deps: AgentDeps, turn: Turn, messages: list[Message], schema: dict[str, Any]) -> dict[str, Any]:
+async def _constrained(deps: AgentDeps, turn: Turn, messages: list[Message], schema: dict[str, Any],
+                       adapter: str | None = None) -> dict[str, Any]:
     """A constrained model call; an invalid reply is shown to the model once, a second one raises."""
     try:
-        return await _ask(deps, turn, messages, schema)
+        return await _ask(deps, turn, messages, schema, adapter)
     except InvalidOutput as exc:
         turn.problem("malformed_output", f"the planner's reply was invalid: {exc}", note=False)
         retry = [*messages, {"role": "user", "content": f"Your last reply was invalid ({exc}). "
                                                          "Reply again with JSON that follows the format."}]
-        return await _ask(deps, turn, retry, schema)
+        return await _ask(deps, turn, retry, schema, adapter)
 
 
-async def _ask(deps: AgentDeps, turn: Turn, messages: list[Message], schema: dict[str, Any]) -> dict[str, Any]:
+async def _ask(deps: AgentDeps, turn: Turn, messages: list[Message], schema: dict[str, Any],
+               adapter: str | None) -> dict[str, Any]:
     started = time.perf_counter()
     max_tokens = min(deps.options.plan_tokens, max(1, turn.budget.tokens_left()))
-    parsed, tokens = await planner.ask_model(deps.backend, messages, schema, max_tokens)
+    parsed, tokens = await planner.ask_model(deps.backend, messages, schema, max_tokens, adapter)
     turn.spent(tokens, (time.perf_counter() - started) * 1000)
     return parsed
 

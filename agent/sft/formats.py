@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from agent import planner
-from agent.router import Offer, ToolRouter
+from agent.router import ToolRouter
 from agent.sft.data import Sample
+from plugins.tool import ToolSpec
 from tansuo.llm.output import plan_output
 from tansuo.llm.types import ChatRequest, Message, Tool
 
@@ -46,9 +47,7 @@ def conversations(samples: Sequence[Sample], router: ToolRouter, *, seed: int) -
     for sample in samples:
         situation = _situation(sample, router, rng)
         out += _route_and_fill(sample, situation)
-        tools = _tool_prompt(sample, router, rng)
-        if tools is not None:
-            out.append(tools)
+        out += _tool_prompts(sample, router, rng)
     return out
 
 
@@ -81,29 +80,53 @@ def _route_and_fill(sample: Sample, s: planner.Situation) -> list[Conversation]:
 
 
 TOOL_PROMPT_SHARE = 0.4  # of the samples also shown in the generic tool prompt (the planner's formats matter most)
+MISMATCH_SHARE = 0.06  # of the tool requests also shown with only tools that do not fit (-> a reply, no call)
+PARALLEL_SHARE = 0.3  # of the other generic prompts asked with parallel_tool_calls (-> {"calls": [...]})
+# Tools that can do part of another's job: never offered as the "wrong" tool for it.
+_OVERLAPS = {"table": {"math"}, "math": {"table"}, "plot": {"math"}}
 
 
-def _tool_prompt(sample: Sample, router: ToolRouter, rng: random.Random) -> Conversation | None:
-    if sample.kind == "search" or rng.random() > TOOL_PROMPT_SHARE:
+def _tool_prompts(sample: Sample, router: ToolRouter, rng: random.Random) -> list[Conversation]:
+    out = []
+    if sample.kind == "multi" or rng.random() < TOOL_PROMPT_SHARE:  # few requests have several calls: all of them
+        out.append(_tool_prompt(sample, router, rng, fits=True))
+    if sample.tool is not None and rng.random() < MISMATCH_SHARE:
+        out.append(_tool_prompt(sample, router, rng, fits=False))
+    return [c for c in out if c is not None]
+
+
+def _tool_prompt(sample: Sample, router: ToolRouter, rng: random.Random, *, fits: bool) -> Conversation | None:
+    """The generic tool prompt. `fits`: the gold tool among up to two others (small talk and out-of-reach
+    requests get no call); else only tools that cannot serve the request, so the reply declines: a model
+    that only ever saw a fitting tool calls whatever it is given (BFCL's irrelevance category)."""
+    if sample.kind == "search":
         return None
-    offers: list[Offer] = router.offers(sample.request, ("tools", "plugins"))
-    tools = [_tool(o) for o in offers if o.spec.name != sample.tool][: rng.randint(0, 2)]
-    if sample.tool is not None:
-        gold = router.find(sample.tool)
-        tools.insert(rng.randint(0, len(tools)), _tool(gold))
+    unfit = _OVERLAPS.get(sample.tool or "", set()) | {sample.tool}
+    specs = [o.spec for o in router.offers(sample.request, ("tools", "plugins"))]
+    if not fits:  # the offered tools first (those most like the request), then any other
+        others = list(router.toolbox.specs) if router.toolbox else []
+        specs += rng.sample(others, len(others))
+    specs = list({s.name: s for s in specs if s.name not in unfit}.values())
+    tools = [_tool(spec) for spec in specs][: rng.randint(0 if fits else 1, 2)]
+    if fits and sample.tool is not None:
+        tools.insert(rng.randint(0, len(tools)), _tool(router.find(sample.tool).spec))
     if not tools:
         return None
-    request = ChatRequest(messages=[{"role": "user", "content": sample.request}], tools=tools, tool_choice="auto")
+    parallel = (fits and sample.kind == "multi") or rng.random() < PARALLEL_SHARE
+    request = ChatRequest(messages=[{"role": "user", "content": sample.request}], tools=tools, tool_choice="auto",
+                          parallel_tool_calls=parallel)
     messages = plan_output(request).messages
     if sum(len(str(m.get("content") or "")) for m in messages) > MAX_TOOL_PROMPT_CHARS:
         return None
-    if sample.calls:
-        name, arguments = sample.calls[0]
-        target = planner.dumps({"name": name, "arguments": arguments})
+    calls = [{"name": n, "arguments": a} for n, a in sample.calls] if fits else []
+    if not calls:
+        target = planner.dumps({"content": _REPLIES["answer" if sample.kind == "answer" else "decline"]})
+    elif parallel:
+        target = planner.dumps({"calls": calls})
     else:
-        target = planner.dumps({"content": _REPLIES[sample.kind]})
+        target = planner.dumps(calls[0])
     return Conversation(tuple(messages), target, "tools", sample.template)
 
 
-def _tool(offer: Offer) -> Tool:
-    return Tool(offer.spec.name, offer.spec.model_description, offer.spec.input_schema)
+def _tool(spec: ToolSpec) -> Tool:
+    return Tool(spec.name, spec.model_description, spec.input_schema)

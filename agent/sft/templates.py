@@ -3,7 +3,8 @@ make. A template has training wordings and *hidden* wordings: the hidden ones ar
 so the eval set built from them (`tool-calls-hidden`) measures what carries over to new phrasings.
 
 Values are drawn per sample from a seeded `random.Random`; the arguments are written the way the
-tools' schemas and descriptions ask (ISO dates, pint unit names, IANA time zones, sympy syntax).
+tools' schemas and descriptions ask (dates as the request writes them, pint unit names, IANA time
+zones, sympy syntax).
 """
 
 from __future__ import annotations
@@ -194,27 +195,28 @@ def spoken(d: date, rng: random.Random) -> str:
                        f"{d.day} {month[:3]} {d.year}"])
 
 
+# Dates go into the calls as the request writes them (the calendar tool reads them): copying is what
+# a small model does well, rewriting "2 May 2019" as ISO is where it slipped.
 def _weekday(rng):
-    d = _day(rng)
-    return {"d": spoken(d, rng)}, [("calendar", _cal("weekday", date=d.isoformat()))]
+    d = spoken(_day(rng), rng)
+    return {"d": d}, [("calendar", _cal("weekday", date=d))]
 
 
 def _between(rng, business: bool = False):
     d1 = _day(rng)
-    d2 = d1 + timedelta(days=rng.randint(3, 400))
+    s1, s2 = spoken(d1, rng), spoken(d1 + timedelta(days=rng.randint(3, 400)), rng)
     fields = {"business_days": True} if business else {}
-    return ({"d1": spoken(d1, rng), "d2": spoken(d2, rng)},
-            [("calendar", _cal("days_between", start=d1.isoformat(), end=d2.isoformat(), **fields))])
+    return {"d1": s1, "d2": s2}, [("calendar", _cal("days_between", start=s1, end=s2, **fields))]
 
 
 def _add(rng, unit: str):
-    d, n = _day(rng), rng.randint(2, 120 if unit == "days" else 30)
-    return {"d": spoken(d, rng), "n": n}, [("calendar", _cal("add", date=d.isoformat(), **{unit: n}))]
+    d, n = spoken(_day(rng), rng), rng.randint(2, 120 if unit == "days" else 30)
+    return {"d": d, "n": n}, [("calendar", _cal("add", date=d, **{unit: n}))]
 
 
 def _iso_week(rng):
-    d = _day(rng)
-    return {"d": spoken(d, rng)}, [("calendar", _cal("iso_week", date=d.isoformat()))]
+    d = spoken(_day(rng), rng)
+    return {"d": d}, [("calendar", _cal("iso_week", date=d))]
 
 
 def _month_view(rng):
@@ -234,33 +236,33 @@ def _convert_time(rng):
 CALENDAR = (
     Template("calendar.weekday", "call", "calendar",
              ("What weekday is {d}?", "Which day of the week was {d}?", "weekday of {d}"),
-             ("Was {d} a Monday, or which day was it?", "Tell me the day of the week for {d}."), _weekday),
+             ("Was {d} a Monday, or which day was it?", "Tell me the day of the week for {d}."), _weekday, weight=2),
     Template("calendar.between", "call", "calendar",
              ("How many days are there between {d1} and {d2}?", "Days from {d1} to {d2}?",
               "number of days between {d1} and {d2}"),
-             ("How long is it from {d1} until {d2}, in days?",), _between),
+             ("How long is it from {d1} until {d2}, in days?",), _between, weight=2),
     Template("calendar.business_between", "call", "calendar",
              ("How many working days are there between {d1} and {d2}?", "business days from {d1} to {d2}"),
-             ("Count the weekdays from {d1} to {d2}.",), lambda rng: _between(rng, business=True)),
+             ("Count the weekdays from {d1} to {d2}.",), lambda rng: _between(rng, business=True), weight=2),
     Template("calendar.add_days", "call", "calendar",
              ("What date is {n} days after {d}?", "{d} plus {n} days", "Add {n} days to {d}."),
-             ("If I start on {d}, which date is {n} days later?",), lambda rng: _add(rng, "days")),
+             ("If I start on {d}, which date is {n} days later?",), lambda rng: _add(rng, "days"), weight=2),
     Template("calendar.add_weeks", "call", "calendar",
              ("What is the date {n} weeks after {d}?", "{n} weeks from {d}"),
-             ("Add {n} weeks to {d}: which date is that?",), lambda rng: _add(rng, "weeks")),
+             ("Add {n} weeks to {d}: which date is that?",), lambda rng: _add(rng, "weeks"), weight=2),
     Template("calendar.add_months", "call", "calendar",
              ("What date is {n} months after {d}?", "{d} plus {n} months"),
-             ("{n} months on from {d} is which date?",), lambda rng: _add(rng, "months")),
+             ("{n} months on from {d} is which date?",), lambda rng: _add(rng, "months"), weight=2),
     Template("calendar.iso_week", "call", "calendar",
              ("What week number is {d}?", "ISO week of {d}"),
-             ("In which calendar week does {d} fall?",), _iso_week),
+             ("In which calendar week does {d} fall?",), _iso_week, weight=2),
     Template("calendar.month_view", "call", "calendar",
              ("Show me the calendar for {month} {year}.", "calendar of {month} {year}"),
              ("What does {month} {year} look like on a calendar?",), _month_view),
     Template("calendar.convert_time", "call", "calendar",
              ("If it is {time} on {d} in {city1}, what time is it in {city2}?",
               "{time} in {city1} on {d} is what time in {city2}?"),
-             ("Convert {time} {city1} time on {d} to {city2} time.",), _convert_time),
+             ("Convert {time} {city1} time on {d} to {city2} time.",), _convert_time, weight=2),
 )
 
 # --- table ------------------------------------------------------------------------------------------
@@ -312,20 +314,25 @@ def _table_group(rng):
 
 TABLE = (
     Template("table.total", "call", "table",
-             ("What is the total of the {col} column?\n{csv}", "Sum the {col} column of this table:\n{csv}"),
-             ("Add up {col} in this CSV:\n{csv}",), _table_total),
+             ("What is the total of the {col} column?\n{csv}", "Sum the {col} column of this table:\n{csv}",
+              "{csv}\nTotal {col}?", "Here is my data:\n{csv}\nWhat do the {col} values sum to?"),
+             ("Add up {col} in this CSV:\n{csv}",), _table_total, weight=2),
     Template("table.mean", "call", "table",
-             ("What is the average {col}?\n{csv}", "Mean of {col} in this table:\n{csv}"),
-             ("Compute the mean {col} for this data:\n{csv}",), lambda rng: _table_total(rng, "mean")),
+             ("What is the average {col}?\n{csv}", "Mean of {col} in this table:\n{csv}",
+              "{csv}\nAverage {col}, please.", "Given this CSV:\n{csv}\nwhat is the mean of {col}?"),
+             ("Compute the mean {col} for this data:\n{csv}",), lambda rng: _table_total(rng, "mean"), weight=2),
     Template("table.top", "call", "table",
-             ("Which {key} has the highest {col}?\n{csv}", "Top {key} by {col}:\n{csv}"),
-             ("Find the row with the largest {col}:\n{csv}",), _table_top),
+             ("Which {key} has the highest {col}?\n{csv}", "Top {key} by {col}:\n{csv}",
+              "{csv}\nWho is first by {col}?", "From this table, the {key} with the most {col}:\n{csv}"),
+             ("Find the row with the largest {col}:\n{csv}",), _table_top, weight=2),
     Template("table.filter", "call", "table",
-             ("Which rows have {col} above {x}?\n{csv}", "Rows with {col} greater than {x}:\n{csv}"),
-             ("Show only the rows where {col} is more than {x}:\n{csv}",), _table_filter),
+             ("Which rows have {col} above {x}?\n{csv}", "Rows with {col} greater than {x}:\n{csv}",
+              "{csv}\nKeep the rows with {col} over {x}.", "Filter this table to {col} > {x}:\n{csv}"),
+             ("Show only the rows where {col} is more than {x}:\n{csv}",), _table_filter, weight=2),
     Template("table.group", "call", "table",
-             ("Average {col} per {key}:\n{csv}", "Mean {col} by {key} in this table:\n{csv}"),
-             ("For each {key}, what is the mean {col}?\n{csv}",), _table_group),
+             ("Average {col} per {key}:\n{csv}", "Mean {col} by {key} in this table:\n{csv}",
+              "{csv}\nGroup by {key} and average {col}.", "Per {key}, the mean {col} of this data:\n{csv}"),
+             ("For each {key}, what is the mean {col}?\n{csv}",), _table_group, weight=2),
 )
 
 # --- plot -------------------------------------------------------------------------------------------
@@ -397,7 +404,11 @@ _TOPICS = ("the ferry timetable", "the library opening hours", "the new tram lin
            "the farmers market", "the speed limit on Ring Road", "the university rector", "the zoo's new animals",
            "the night bus", "the stadium renovation", "the school winter break", "the airport flights",
            "the snow clearing plan", "the heat warning", "the e-scooter rules", "the crane collapse",
-           "the cycle lane", "the theatre season")
+           "the cycle lane", "the theatre season", "the hospital waiting times", "the ferry strike",
+           "the new swimming hall", "the district heating prices", "the housing plan", "the flood barrier",
+           "the train to the airport", "the summer concerts", "the kindergarten fees", "the old bridge repairs",
+           "the election results", "the bike sharing scheme", "the port expansion", "the tourist tax",
+           "the public library app", "the wind farm proposal", "the street food market", "the school meals")
 _OUT_OF_REACH = ("Book me a table for two at an Italian restaurant tonight.", "Send an email to my boss.",
                  "Turn on the lights in the kitchen.", "Order a pizza to my address.", "Call my mother.",
                  "Play some jazz music.", "Set an alarm for 6 am.", "Buy two tickets for the concert.",
@@ -427,8 +438,13 @@ NEGATIVES = (
     Template("answer.small_talk_hidden", "answer", None, (), ("{text}",), _pick(_HIDDEN_GREETINGS)),
     Template("search.news", "search", None,
              ("What is the latest news about {topic}?", "What changed with {topic}?", "Tell me about {topic}.",
-              "What do the documents say about {topic}?", "Is there anything new on {topic}?"),
-             ("Any updates on {topic} this month?", "Catch me up on {topic}."), _topic, weight=3),
+              "What do the documents say about {topic}?", "Is there anything new on {topic}?",
+              # time words too: "this week" is a question for the documents, not for the calendar
+              "What's happening with {topic} this week?", "Has anything been decided about {topic} recently?",
+              "Any news on {topic} today?", "What was reported about {topic} last month?",
+              "Give me an update on {topic}.", "When did {topic} last change, and how?",
+              "What is the status of {topic} this year?", "Summarise the reports on {topic}."),
+             ("Any updates on {topic} this month?", "Catch me up on {topic}."), _topic, weight=6),
     Template("decline.out_of_reach", "decline", None, ("{text}",), (), _pick(_OUT_OF_REACH)),
     Template("decline.out_of_reach_hidden", "decline", None, (), ("{text}",), _pick(_HIDDEN_OUT_OF_REACH)),
 )

@@ -8,6 +8,10 @@ Both come from the generator `tansuo train tools` uses (agent/sft), with seeds t
   requests);
 - hidden.jsonl: only the templates' hidden wordings, which training never sees.
 Negatives are in both: small talk, questions that need a search, requests no tool fits.
+
+The committed files are the generator's output as of commit b9f0355; the generator has grown
+since (more wordings, dates as written), so a rebuild now writes other items. Keep the committed
+ones: runs are compared on the same items, and training excludes exactly these requests.
 """
 
 import asyncio

@@ -29,14 +29,16 @@ UNITS_CALLS = {
 }
 CALENDAR_CALLS = {
     "what weekday is 2025-03-03?": {"request": {"operation": "weekday", "date": "2025-03-03"}},
-    "days between 2024-01-01 and 2024-12-25": {"request": {"operation": "days_between", "start": "2024-01-01",
-                                                           "end": "2024-12-25"}},
+    "days between 1 January 2024 and Dec 25, 2024": {"request": {"operation": "days_between", "start": "1 January 2024",
+                                                                 "end": "Dec 25, 2024"}},
     "10 business days after 2025-06-27": {"request": {"operation": "add", "date": "2025-06-27",
                                                       "business_days": 10}},
 }
 TABLE_CALLS = {
     "mean price per city in sales.csv": {"source": {"file": "sales.csv"},
                                          "steps": [{"op": "group", "by": ["city"], "aggregate": {"price": "mean"}}]},
+    "total sales in this table:\nname,sales\nAda,12\nBen,30": {
+        "source": {"csv": "name,sales\nAda,12\nBen,30"}, "steps": [{"op": "group", "aggregate": {"sales": "sum"}}]},
 }
 PLOT_CALLS = {
     "plot sin(x)/x from -10 to 10": {"expression": "sin(x)/x", "start": -10, "end": 10},

@@ -4,17 +4,44 @@ from __future__ import annotations
 
 import calendar as _calendar
 import datetime as dt
+import re
 from collections.abc import Callable
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from plugins.tool import ToolError
 
 Clock = Callable[[], dt.datetime]
 Zone = Annotated[str, Field(max_length=64, description="IANA time zone, e.g. Europe/Paris, UTC")]
+_WRITTEN = ("%d %B %Y", "%d %b %Y", "%B %d, %Y", "%b %d, %Y", "%B %d %Y", "%b %d %Y", "%d %B, %Y")
+
+
+def written_date(value: object) -> object:
+    """A date as people write it (2025-03-03, 3 March 2025, March 3, 2025, 3 Mar 2025, 3rd March
+    2025), so a caller copies the request's date instead of rewriting it: a small model rewriting
+    "2 May 2019" as ISO under the date grammar often writes 2019-05-22. Numeric forms other than ISO
+    (03/04/2025) are ambiguous and refused."""
+    if not isinstance(value, str):
+        return value
+    text = re.sub(r"(?<=\d)(st|nd|rd|th)\b", "", " ".join(value.split()))
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        pass
+    for pattern in _WRITTEN:
+        try:
+            return dt.datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    raise ValueError(f"not a date: {value!r}; write it as 2025-03-03 or 3 March 2025")
+
+
+Day = Annotated[dt.date, BeforeValidator(written_date),
+                WithJsonSchema({"type": "string", "minLength": 8, "maxLength": 40,
+                                "description": "a date as written, e.g. 2025-03-03 or 3 March 2025"})]
 
 
 class _Op(BaseModel):
@@ -23,19 +50,19 @@ class _Op(BaseModel):
 
 class Weekday(_Op):
     operation: Literal["weekday"]
-    date: dt.date
+    date: Day
 
 
 class DaysBetween(_Op):
     operation: Literal["days_between"]
-    start: dt.date
-    end: dt.date
+    start: Day
+    end: Day
     business_days: bool = Field(False, description="count Monday-Friday only (end excluded)")
 
 
 class AddTime(_Op):
     operation: Literal["add"]
-    date: dt.date
+    date: Day
     days: int = Field(0, ge=-100_000, le=100_000)
     weeks: int = Field(0, ge=-10_000, le=10_000)
     months: int = Field(0, ge=-10_000, le=10_000)
@@ -51,7 +78,7 @@ class MonthView(_Op):
 
 class IsoWeek(_Op):
     operation: Literal["iso_week"]
-    date: dt.date
+    date: Day
 
 
 class ConvertTime(_Op):

@@ -3,6 +3,7 @@
 from tansuo.llm.factory import make_backend
 from tansuo.llm.protocol import LLMBackend
 from tansuo.llm.types import (
+    TOOLS_ADAPTER,
     ChatRequest,
     ChatResult,
     Message,
@@ -16,6 +17,6 @@ from tansuo.llm.types import (
 )
 
 __all__ = [
-    "ChatRequest", "ChatResult", "LLMBackend", "Message", "StreamEnd", "StreamEvent",
+    "TOOLS_ADAPTER", "ChatRequest", "ChatResult", "LLMBackend", "Message", "StreamEnd", "StreamEvent",
     "TextDelta", "Timings", "Tool", "ToolCall", "Usage", "make_backend",
 ]

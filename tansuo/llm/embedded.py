@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -11,7 +12,21 @@ import httpx
 from tansuo.errors import BackendUnavailable
 from tansuo.llm.llama_server import LlamaServer
 from tansuo.llm.openai_compat import OpenAIBackend
-from tansuo.llm.types import ChatRequest, ChatResult, StreamEvent
+from tansuo.llm.types import TOOLS_ADAPTER, ChatRequest, ChatResult, StreamEvent
+
+
+def wants_tool_adapter(request: ChatRequest) -> bool:
+    """The tool adapter was trained on the planner's route and fill prompts and on the generic tool
+    prompt, and nothing else: answers, queries and judgements written with it wander."""
+    return request.adapter == TOOLS_ADAPTER or (bool(request.tools) and request.tool_choice != "none")
+
+
+def with_adapter_scale(request: ChatRequest) -> ChatRequest:
+    """The request with llama-server's per-request adapter list. Always explicit, scale 0 included:
+    an omitted entry keeps the server's last setting (llama.cpp#28674)."""
+    scale = 1.0 if wants_tool_adapter(request) else 0.0
+    return dataclasses.replace(request, extra_body={**(request.extra_body or {}),
+                                                    "lora": [{"id": 0, "scale": scale}]})
 
 
 class EmbeddedBackend:
@@ -43,17 +58,20 @@ class EmbeddedBackend:
     async def chat(self, request: ChatRequest) -> ChatResult:
         client = await self.start()
         try:
-            return await client.chat(request)
+            return await client.chat(self._scoped(request))
         except BackendUnavailable as exc:
             raise self._explain(exc) from None
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
         client = await self.start()
         try:
-            async for event in client.stream(request):
+            async for event in client.stream(self._scoped(request)):
                 yield event
         except BackendUnavailable as exc:
             raise self._explain(exc) from None
+
+    def _scoped(self, request: ChatRequest) -> ChatRequest:
+        return with_adapter_scale(request) if self.server.cfg.lora is not None else request
 
     async def aclose(self) -> None:
         await self._discard_client()

@@ -65,7 +65,8 @@ def server_args(cfg: ServerConfig, port: int) -> list[str]:
         "--cache-type-k", cfg.kv_cache_type, "--cache-type-v", cfg.kv_cache_type,
         "--cache-ram", str(cfg.cache_ram_mib), "--no-webui", "--metrics",
         *(PROMPT_LOOKUP_ARGS if cfg.prompt_lookup else ()),
-        *(("--lora", str(cfg.lora)) if cfg.lora else ()),
+        # Loaded but not applied: each request says whether it wants it (EmbeddedBackend).
+        *(("--lora", str(cfg.lora), "--lora-init-without-apply") if cfg.lora else ()),
         *cfg.extra_args,
     ]
 

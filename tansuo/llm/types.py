@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+TOOLS_ADAPTER = "tools"  # ChatRequest.adapter for the tool-calling fine-tune (`tansuo train tools`)
 Message = dict[str, Any]  # {"role": ..., "content": ...} as in the OpenAI API
 ToolChoice = Literal["auto", "none", "required"] | dict[str, Any]
 
@@ -60,6 +61,10 @@ class ChatRequest:
     response_schema: dict[str, Any] | None = None
     model: str | None = None  # default: the backend's configured model
     extra_body: dict[str, Any] | None = None  # server-specific fields, e.g. llama.cpp's ignore_eos
+    # A fine-tune this request is for: "tools" (the planner's route and fill prompts). The embedded
+    # backend applies its tool adapter to these and to requests with tools, and to nothing else;
+    # other backends ignore it (serve a merged model there instead).
+    adapter: str | None = None
 
 
 @dataclass

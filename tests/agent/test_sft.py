@@ -84,8 +84,28 @@ def test_training_targets_are_replies_the_constrained_decoder_accepts(tools, emb
             assert reply["use"] in [planner.SEARCH, planner.ANSWER, *(s.name for s in box.specs)]
         elif conv.format == "fill":
             jsonschema.validate(reply, planner.calls_schema([router.find(reply["calls"][0]["name"])]))
-        elif "content" not in reply:
-            jsonschema.validate(reply["arguments"], router.find(reply["name"]).spec.input_schema)
+        else:
+            for call in reply.get("calls", [reply] if "name" in reply else []):
+                assert f"- {call['name']}: " in conv.messages[0]["content"]  # a tool the prompt offered
+                jsonschema.validate(call["arguments"], router.find(call["name"]).spec.input_schema)
+
+
+def test_the_generic_tool_prompt_also_teaches_declining_and_several_calls(tools, embedder):
+    """A tool request shown with only tools that cannot serve it gets a reply, not a call (a model
+    that only ever saw a fitting tool calls whatever it is given); with parallel_tool_calls, every
+    call of a two-call request goes in one list."""
+    box, plugins, specs = tools
+    router = ToolRouter(box, embedder, plugins=plugins)
+    samples = [s for s in generate(specs, per_template=8, seed=11) if s.kind in ("call", "multi")]
+    by_template = {s.template: s for s in samples}
+    generic = [c for c in conversations(samples, router, seed=11) if c.format == "tools"]
+    declined = [c for c in generic if "content" in json.loads(c.target)]
+    assert declined and len(declined) < len(generic) / 2
+    for conv in declined:
+        gold = by_template[conv.template].tool
+        assert f"- {gold}: " not in conv.messages[0]["content"]
+    listed = [json.loads(c.target)["calls"] for c in generic if "calls" in json.loads(c.target)]
+    assert any(len(calls) == 2 for calls in listed) and any(len(calls) == 1 for calls in listed)
 
 
 def test_the_toolset_fingerprint_changes_with_a_tool(tools):
@@ -176,3 +196,14 @@ def test_a_plugin_is_offered_for_a_request_like_one_of_its_examples(tools, embed
     offered = {o.spec.name: o.score for o in router.offers(request, ("tools", "plugins"))}
     assert by_text < router.options.plugin_threshold <= offered["wikipedia_search"]
     assert "wikipedia_search" not in {o.spec.name for o in router.offers("What is 37 times 91?", ("tools", "plugins"))}
+
+
+def test_a_built_in_tool_is_offered_for_a_request_like_one_of_its_examples(tools, embedder):
+    """A pasted table whose column is called "units" reads like the units tool's description, but
+    like the table tool's example requests."""
+    box, plugins, _ = tools
+    router = ToolRouter(box, embedder, plugins=plugins)
+    for request in ("What is the total of the units column?\ncity,units\nBergen,254\nLyon,71\nParis,285",
+                    "Which city has the highest units?\ncity,units\nMoss,158\nLyon,70\nNice,301"):
+        assert "table" in [o.spec.name for o in router.offers(request, ("tools",))]
+    assert [o.spec.name for o in router.offers("Convert 26 miles to km", ("tools",))][0] == "units"

@@ -31,9 +31,7 @@ CLEAN = ("The Halden Aquatic Centre sauna is open from 07:00 to 21:00 every day.
 
 
 async def _agent(tmp: Path, extra: list[dict] | None = None):
-    # The base model: these tests check the verifiers on answers it writes; the tool adapter, which
-    # llama-server applies to every request, makes its prose wander (see README, Fine-tuning).
-    settings = make_settings(tmp / "data", n_ctx=4096, parallel=1, default_corpus=False, tool_adapter="off")
+    settings = make_settings(tmp / "data", n_ctx=4096, parallel=1, default_corpus=False)
     embedder = SentenceTransformerEmbedder(embedding_model_path(settings))
     docs = load_path(NEWS).documents
     if extra:

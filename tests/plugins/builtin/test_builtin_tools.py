@@ -89,6 +89,8 @@ CASES = [
     # calendar
     ("calendar", cal("weekday", date="2025-03-03"), "weekday", "Monday"),
     ("calendar", cal("weekday", date="2000-01-01"), "weekday", "Saturday"),
+    ("calendar", cal("weekday", date="2 May 2019"), "weekday", "Thursday"),  # dates as people write them
+    ("calendar", cal("days_between", start="March 1, 2025", end="3rd Mar 2025"), "days", 2),
     ("calendar", cal("days_between", start="2024-01-01", end="2024-12-25"), "days", 359),
     ("calendar", cal("days_between", start="2025-03-01", end="2025-02-01"), "days", -28),
     ("calendar", cal("days_between", start="2025-06-02", end="2025-06-16", business_days=True), "business_days", 10),
@@ -165,6 +167,7 @@ async def test_builtin_answers(toolbox, tool, arguments, path, expected):
     ("units", {"value": "many", "from_unit": "m", "to_unit": "km"}, "invalid arguments: value"),
     ("calendar", cal("convert_time", datetime="2025-03-03T09:30", to_tz="Mars/Olympus"), "unknown time zone"),
     ("calendar", cal("weekday", date="2025-02-30"), "invalid arguments"),
+    ("calendar", cal("weekday", date="03/04/2025"), "write it as 2025-03-03"),  # day or month first?
     ("calendar", cal("add", date="9999-12-01", months=2), "out of range"),
     ("nosuchtool", {}, "unknown tool 'nosuchtool'"),
     ("table", table(file="../secret.csv"), "not a .csv or .json file inside the data folder"),

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from tansuo.errors import BackendUnavailable, ConfigError
-from tansuo.llm import ChatRequest, TextDelta
-from tansuo.llm.embedded import EmbeddedBackend
+from tansuo.llm import TOOLS_ADAPTER, ChatRequest, TextDelta, Tool
+from tansuo.llm.embedded import EmbeddedBackend, with_adapter_scale
 from tansuo.llm.factory import make_backend, server_config
 from tansuo.llm.llama_server import LlamaServer, server_args
 from tests.conftest import make_settings
@@ -73,3 +74,48 @@ async def test_a_server_dying_mid_stream_is_reported_then_restarted(settings):
     finally:
         await backend.aclose()
     assert backend.server.proc is None
+
+
+def test_the_tool_adapter_is_asked_for_per_request(tmp_path):
+    cfg, _ = server_config(make_settings(tmp_path, tool_adapter="auto"))
+    assert cfg.lora is not None and "--lora-init-without-apply" in server_args(cfg, 1234)
+    units = Tool("units", "Convert a quantity.", {"type": "object", "properties": {"value": {"type": "number"}}})
+    scales = {name: with_adapter_scale(request).extra_body["lora"] for name, request in {
+        "plain": ChatRequest(messages=HI, extra_body={"ignore_eos": False}),
+        "planner": ChatRequest(messages=HI, adapter=TOOLS_ADAPTER),
+        "tools": ChatRequest(messages=HI, tools=[units]),
+        "tools off": ChatRequest(messages=HI, tools=[units], tool_choice="none")}.items()}
+    assert scales == {"plain": [{"id": 0, "scale": 0.0}], "planner": [{"id": 0, "scale": 1.0}],
+                      "tools": [{"id": 0, "scale": 1.0}], "tools off": [{"id": 0, "scale": 0.0}]}
+    assert with_adapter_scale(ChatRequest(messages=HI, extra_body={"ignore_eos": False})).extra_body["ignore_eos"] is False
+
+
+@pytest.mark.model
+async def test_answers_come_from_the_base_model_when_the_tool_adapter_is_loaded(tmp_path):
+    """Answers, queries and judgements are written by the base model; only planning and tool requests
+    get the adapter (it was trained on nothing else). One slot, so a planning request's cached
+    prompt sits right before the next answer's."""
+    questions = ["In one sentence, what is a library?", "Name three colours.", "Why is the sky blue?"]
+    plan = ChatRequest(messages=[{"role": "system", "content": "Choose a tool. Reply with JSON only."},
+                                 {"role": "user", "content": "What is 17 times 23?"}], max_tokens=64,
+                       adapter=TOOLS_ADAPTER, response_schema={"type": "object", "properties": {"use": {
+                           "enum": ["math", "answer"]}}, "required": ["use"]})
+    answers: dict[str, list[str]] = {}
+    for mode in ("off", "auto"):
+        backend = make_backend(make_settings(tmp_path, tool_adapter=mode, parallel=1))
+        try:
+            for question in questions:
+                await backend.chat(plan)
+                ask = ChatRequest(messages=[{"role": "user", "content": question}], max_tokens=32)
+                answers.setdefault(mode, []).append((await backend.chat(ask)).content)
+            if mode == "auto":  # llama-server reports the adapter scale each slot last ran with
+                async with httpx.AsyncClient() as client:
+                    slots = (await client.get(backend.server.base_url.removesuffix("/v1") + "/slots")).json()
+                await backend.chat(plan)
+                async with httpx.AsyncClient() as client:
+                    planned = (await client.get(backend.server.base_url.removesuffix("/v1") + "/slots")).json()
+        finally:
+            await backend.aclose()
+    assert answers["auto"] == answers["off"] and all(answers["off"])
+    assert [a["scale"] for a in slots[0]["params"]["lora"]] == [0.0]
+    assert [a["scale"] for a in planned[0]["params"]["lora"]] == [1.0]
