@@ -64,13 +64,14 @@ class ToolRouter:
     def offers(self, request: str, modes: Sequence[str]) -> list[Offer]:
         """The tools and plugins to show the planner for this request, best first."""
         out: list[Offer] = []
-        query = functools.cache(lambda: self._embedder.embed([request])[0])  # embedded once, when needed
+        # Embedded once, when first needed, for both indexes and the example requests.
+        query = functools.cache(lambda: self._embedder.embed([request])[0])
         if "tools" in modes and self.toolbox is not None:  # a handful: every one scored, the best k kept
-            ranked = self._ranked(self._tool_index, request, len(self._tool_specs), self.options.tool_threshold,
+            ranked = self._ranked(self._tool_index, query, len(self._tool_specs), self.options.tool_threshold,
                                   self._tool_offer, lambda name: self._example_similarity(self._tool_specs[name], query))
             out += sorted(ranked, key=lambda o: -o.score)[: self.options.tool_k]
         if "plugins" in modes and self._plugin_index is not None and self.plugins:
-            out += self._ranked(self._plugin_index, request, self.options.plugin_k, self.options.plugin_threshold,
+            out += self._ranked(self._plugin_index, query, self.options.plugin_k, self.options.plugin_threshold,
                                 self._plugin_offer, lambda name: self._plugin_example_similarity(name, query))
         return [replace(o, examples=self._examples_by_similarity(o.spec, query))
                 for o in sorted(out, key=lambda o: -o.score)]
@@ -111,12 +112,12 @@ class ToolRouter:
         return None
 
     @staticmethod
-    def _ranked(index: PluginIndex, request: str, k: int, threshold: float,
+    def _ranked(index: PluginIndex, query: Callable[[], np.ndarray], k: int, threshold: float,
                 make: Callable[[str, float], Offer | None],
                 by_example: Callable[[str], float] | None = None) -> list[Offer]:
         """The index's best k above the threshold, each scored by its description or, when higher,
         by its nearest example request."""
-        result = index.search(request, k)
+        result = index.search_vector(query(), k)
         scored = [(h.name, max(h.score, by_example(h.name)) if by_example else h.score) for h in result.hits]
         offers = (make(name, score) for name, score in scored if score >= threshold)
         return [o for o in offers if o is not None]

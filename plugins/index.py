@@ -83,8 +83,14 @@ class PluginIndex:
     def search(self, query: str, k: int = 5) -> SearchResult:
         if not self.names:
             return SearchResult([], True)
-        vector = self.embedder.embed([query])
-        scores, rows = self._faiss.search(vector, min(k, len(self.names)))
+        return self.search_vector(self.embedder.embed([query])[0], k)
+
+    def search_vector(self, vector: np.ndarray, k: int = 5) -> SearchResult:
+        """As `search`, for a query the caller has embedded already (with this index's embedder)."""
+        if not self.names:
+            return SearchResult([], True)
+        scores, rows = self._faiss.search(np.asarray(vector, dtype=np.float32).reshape(1, -1),
+                                          min(k, len(self.names)))
         hits = [Hit(self.names[r], float(s)) for s, r in zip(scores[0], rows[0]) if r >= 0]
         return SearchResult(hits, not hits or hits[0].score < self.threshold)
 
