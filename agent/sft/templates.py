@@ -197,9 +197,12 @@ def spoken(d: date, rng: random.Random) -> str:
 
 # Dates go into the calls as the request writes them (the calendar tool reads them): copying is what
 # a small model does well, rewriting "2 May 2019" as ISO is where it slipped.
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
 def _weekday(rng):
-    d = spoken(_day(rng), rng)
-    return {"d": d}, [("calendar", _cal("weekday", date=d))]
+    d = spoken(_day(rng), rng)  # wd: a guess to confirm ("Is {d} a {wd}?"), right or wrong
+    return {"d": d, "wd": rng.choice(_WEEKDAYS)}, [("calendar", _cal("weekday", date=d))]
 
 
 def _between(rng, business: bool = False):
@@ -235,26 +238,33 @@ def _convert_time(rng):
 
 CALENDAR = (
     Template("calendar.weekday", "call", "calendar",
-             ("What weekday is {d}?", "Which day of the week was {d}?", "weekday of {d}"),
+             ("What weekday is {d}?", "Which day of the week was {d}?", "weekday of {d}", "Is {d} a {wd}?",
+              "Does {d} fall on a {wd}?", "What day was {d}?", "Which weekday does {d} fall on?",
+              "Day of the week for {d}?"),
              ("Was {d} a Monday, or which day was it?", "Tell me the day of the week for {d}."), _weekday, weight=2),
     Template("calendar.between", "call", "calendar",
              ("How many days are there between {d1} and {d2}?", "Days from {d1} to {d2}?",
-              "number of days between {d1} and {d2}"),
+              "number of days between {d1} and {d2}", "{d1} to {d2}: how many days is that?",
+              "How many days elapsed between {d1} and {d2}?", "How many days separate {d1} and {d2}?"),
              ("How long is it from {d1} until {d2}, in days?",), _between, weight=2),
     Template("calendar.business_between", "call", "calendar",
              ("How many working days are there between {d1} and {d2}?", "business days from {d1} to {d2}"),
              ("Count the weekdays from {d1} to {d2}.",), lambda rng: _between(rng, business=True), weight=2),
     Template("calendar.add_days", "call", "calendar",
-             ("What date is {n} days after {d}?", "{d} plus {n} days", "Add {n} days to {d}."),
+             ("What date is {n} days after {d}?", "{d} plus {n} days", "Add {n} days to {d}.",
+              "What is {n} days from {d}?", "Which date falls {n} days after {d}?"),
              ("If I start on {d}, which date is {n} days later?",), lambda rng: _add(rng, "days"), weight=2),
     Template("calendar.add_weeks", "call", "calendar",
-             ("What is the date {n} weeks after {d}?", "{n} weeks from {d}"),
+             ("What is the date {n} weeks after {d}?", "{n} weeks from {d}", "{d} + {n} weeks = ?",
+              "Which date is {n} weeks later than {d}?"),
              ("Add {n} weeks to {d}: which date is that?",), lambda rng: _add(rng, "weeks"), weight=2),
     Template("calendar.add_months", "call", "calendar",
-             ("What date is {n} months after {d}?", "{d} plus {n} months"),
+             ("What date is {n} months after {d}?", "{d} plus {n} months", "Add {n} months to {d}.",
+              "Which date is {n} months after {d}?"),
              ("{n} months on from {d} is which date?",), lambda rng: _add(rng, "months"), weight=2),
     Template("calendar.iso_week", "call", "calendar",
-             ("What week number is {d}?", "ISO week of {d}"),
+             ("What week number is {d}?", "ISO week of {d}", "Which week of the year is {d} in?",
+              "week number for {d}", "What ISO week does {d} belong to?"),
              ("In which calendar week does {d} fall?",), _iso_week, weight=2),
     Template("calendar.month_view", "call", "calendar",
              ("Show me the calendar for {month} {year}.", "calendar of {month} {year}"),
@@ -379,7 +389,8 @@ def _two_weekdays(rng):
 MULTI = (
     Template("multi.units", "multi", "units",
              ("Convert {v1} {f1} to {t1} and {v2} {f2} to {t2}.", "{v1} {f1} in {t1}, and {v2} {f2} in {t2}?"),
-             ("I need two conversions: {v1} {f1} into {t1}, then {v2} {f2} into {t2}.",), _two_conversions),
+             ("I need two conversions: {v1} {f1} into {t1}, then {v2} {f2} into {t2}.",), _two_conversions,
+             weight=3),
     Template("multi.math", "multi", "math",
              ("What is {a1} times {b1}, and {a2} times {b2}?", "Calculate {a1} * {b1} and {a2} * {b2}."),
              ("Two products please: {a1} by {b1} and {a2} by {b2}.",), _two_products),
@@ -425,6 +436,30 @@ _HIDDEN_OUT_OF_REACH = ("Reserve a hotel room in Rome for Friday.", "Text my sis
                         "Sign me up for the yoga class.")
 
 
+# Composed small talk and out-of-reach requests: hundreds of variants rather than a fixed list, so
+# the kind is learnt rather than the sentences (an out-of-reach request with a time in it included).
+_THANKS = ("Thanks", "Thank you", "Great", "Perfect", "Awesome", "Brilliant", "Lovely", "Nice", "Wonderful",
+           "Super")
+_THANKS_TAIL = ("!", ", that helps.", ", you saved me some time.", " for the quick answer.",
+                ", that's exactly what I needed.", ", see you later.", ", that's all.", ", good job.",
+                ", much appreciated.", ", have a nice day.")
+_ACTIONS = ("Book", "Order", "Cancel", "Buy", "Arrange", "Schedule", "Pay for", "Confirm", "Reschedule", "Get me")
+_THINGS = ("a taxi", "a table for four", "concert tickets", "a flight to Rome", "a haircut", "a plumber visit",
+           "a rental car", "groceries", "two cinema seats", "my dentist appointment", "a babysitter",
+           "a delivery of flowers", "a train ticket to Bergen", "a massage", "a cleaner", "a parking space")
+_WHEN = ("", " for tonight", " tomorrow morning", " next Friday", " this weekend", " at 6 pm")
+
+
+def _thanks(rng):
+    return {"text": rng.choice(_THANKS) + rng.choice(_THANKS_TAIL)}, []
+
+
+def _action(rng):
+    action = f"{rng.choice(_ACTIONS)} {rng.choice(_THINGS)}{rng.choice(_WHEN)}"
+    ask = rng.choice(("{}.", "Please {}.", "Could you {}?"))
+    return {"text": ask.format(action if ask.startswith("{") else action[0].lower() + action[1:])}, []
+
+
 def _pick(options: tuple[str, ...]):
     return lambda rng: ({"text": rng.choice(options)}, [])
 
@@ -443,9 +478,14 @@ NEGATIVES = (
               "What's happening with {topic} this week?", "Has anything been decided about {topic} recently?",
               "Any news on {topic} today?", "What was reported about {topic} last month?",
               "Give me an update on {topic}.", "When did {topic} last change, and how?",
-              "What is the status of {topic} this year?", "Summarise the reports on {topic}."),
+              "What is the status of {topic} this year?", "Summarise the reports on {topic}.",
+              "Fill me in on {topic}.", "What's new about {topic}?", "Brief me on {topic}.",
+              "I heard something about {topic}; what's going on?", "Find the articles on {topic}.",
+              "What are people saying about {topic}?", "Search for {topic}."),
              ("Any updates on {topic} this month?", "Catch me up on {topic}."), _topic, weight=6),
+    Template("answer.thanks", "answer", None, ("{text}",), (), _thanks),
     Template("decline.out_of_reach", "decline", None, ("{text}",), (), _pick(_OUT_OF_REACH)),
+    Template("decline.action", "decline", None, ("{text}",), (), _action),
     Template("decline.out_of_reach_hidden", "decline", None, (), ("{text}",), _pick(_HIDDEN_OUT_OF_REACH)),
 )
 

@@ -100,12 +100,24 @@ def test_the_generic_tool_prompt_also_teaches_declining_and_several_calls(tools,
     by_template = {s.template: s for s in samples}
     generic = [c for c in conversations(samples, router, seed=11) if c.format == "tools"]
     declined = [c for c in generic if "content" in json.loads(c.target)]
-    assert declined and len(declined) < len(generic) / 2
+    assert declined and len(declined) < len(generic) / 4  # most tool requests there are calls
     for conv in declined:
         gold = by_template[conv.template].tool
         assert f"- {gold}: " not in conv.messages[0]["content"]
     listed = [json.loads(c.target)["calls"] for c in generic if "calls" in json.loads(c.target)]
     assert any(len(calls) == 2 for calls in listed) and any(len(calls) == 1 for calls in listed)
+
+
+def test_small_talk_and_out_of_reach_requests_see_tools_and_get_a_reply(tools, embedder):
+    """With tools in the prompt, "Thanks!" or "Book a taxi" is answered, not turned into a call."""
+    box, plugins, specs = tools
+    router = ToolRouter(box, embedder, plugins=plugins)
+    samples = [s for s in generate(specs, per_template=6, seed=13) if s.kind in ("answer", "decline")]
+    generic = [c for c in conversations(samples, router, seed=13) if c.format == "tools"]
+    assert {c.template for c in generic} >= {"answer.small_talk", "answer.thanks", "decline.action"}
+    for conv in generic:
+        assert any(f"- {spec.name}: " in conv.messages[0]["content"] for spec in specs)  # a tool listed
+        assert set(json.loads(conv.target)) == {"content"}
 
 
 def test_the_toolset_fingerprint_changes_with_a_tool(tools):
