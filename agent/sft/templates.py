@@ -456,8 +456,8 @@ def _thanks(rng):
 
 def _action(rng):
     action = f"{rng.choice(_ACTIONS)} {rng.choice(_THINGS)}{rng.choice(_WHEN)}"
-    ask = rng.choice(("{}.", "Please {}.", "Could you {}?"))
-    return {"text": ask.format(action if ask.startswith("{") else action[0].lower() + action[1:])}, []
+    lower = action[0].lower() + action[1:]
+    return {"text": rng.choice((f"{action}.", f"Please {lower}.", f"Could you {lower}?"))}, []
 
 
 def _pick(options: tuple[str, ...]):
