@@ -172,9 +172,10 @@ def steps_messages(s: Situation) -> list[Message]:
 # --- the two calls together ------------------------------------------------------------------------
 
 async def ask_model(backend: LLMBackend, messages: list[Message], schema: dict[str, Any],
-                    max_tokens: int, adapter: str | None = None) -> tuple[dict[str, Any], int]:
+                    max_tokens: int, adapter: str | None = None,
+                    adapter_scale: float = 1.0) -> tuple[dict[str, Any], int]:
     result = await backend.chat(ChatRequest(messages=messages, max_tokens=max_tokens, temperature=0.0,
-                                            response_schema=schema, adapter=adapter))
+                                            response_schema=schema, adapter=adapter, adapter_scale=adapter_scale))
     return result.parsed, result.usage.completion_tokens
 
 

@@ -28,7 +28,8 @@ def agent_options(settings: Settings, clock: Callable[[], datetime] = datetime.n
                       tokens=settings.max_turn_tokens, seconds=settings.turn_timeout_s),
         search_k=settings.search_k, min_similarity=settings.min_similarity,
         search_threshold=settings.search_threshold,
-        writing=Writing(context_tokens=settings.context_tokens, copy_options=copy), clock=clock)
+        writing=Writing(context_tokens=settings.context_tokens, copy_options=copy), clock=clock,
+        route_scale=settings.tool_adapter_route_scale, calls_scale=settings.tool_adapter_calls_scale)
 
 
 async def build_agent(settings: Settings, *, backend: LLMBackend | None = None, embedder: Embedder | None = None,

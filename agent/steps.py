@@ -39,6 +39,9 @@ class AgentOptions:
     plan_tokens: int = 256
     answer_tokens: int = 200
     clock: Callable[[], datetime] = datetime.now
+    # How strongly the tool adapter applies to the route and to the call-writing prompt (1: as trained).
+    route_scale: float = 1.0
+    calls_scale: float = 1.0
 
 
 @dataclass
@@ -68,7 +71,7 @@ async def plan(deps: AgentDeps, turn: Turn, offers: Sequence[Offer], preview: Se
         decision = planner.to_decision(planner.ANSWER, None)
     else:
         routed = await _constrained(deps, turn, planner.route_messages(s, choices), planner.route_schema(choices),
-                                    adapter=TOOLS_ADAPTER)
+                                    adapter=(TOOLS_ADAPTER, deps.options.route_scale))
         decision = planner.to_decision(routed["use"], await _fill(deps, turn, s, routed["use"]))
     turn.emit(Planned, action=decision.action, detail={"options": choices, **planner.describe(decision)})
     return decision
@@ -84,11 +87,11 @@ async def _fill(deps: AgentDeps, turn: Turn, s: planner.Situation, choice: str) 
     chosen = next(o for o in s.offers if o.spec.name == choice)
     callable_offers = [chosen] if s.single_tool else [chosen, *(o for o in s.offers if o is not chosen)]
     return await _constrained(deps, turn, planner.calls_messages(s, chosen), planner.calls_schema(callable_offers),
-                              adapter=TOOLS_ADAPTER)
+                              adapter=(TOOLS_ADAPTER, deps.options.calls_scale))
 
 
 async def _constrained(deps: AgentDeps, turn: Turn, messages: list[Message], schema: dict[str, Any],
-                       adapter: str | None = None) -> dict[str, Any]:
+                       adapter: tuple[str, float] | None = None) -> dict[str, Any]:
     """A constrained model call; an invalid reply is shown to the model once, a second one raises."""
     try:
         return await _ask(deps, turn, messages, schema, adapter)
@@ -100,10 +103,11 @@ async def _constrained(deps: AgentDeps, turn: Turn, messages: list[Message], sch
 
 
 async def _ask(deps: AgentDeps, turn: Turn, messages: list[Message], schema: dict[str, Any],
-               adapter: str | None) -> dict[str, Any]:
+               adapter: tuple[str, float] | None) -> dict[str, Any]:
     started = time.perf_counter()
     max_tokens = min(deps.options.plan_tokens, max(1, turn.budget.tokens_left()))
-    parsed, tokens = await planner.ask_model(deps.backend, messages, schema, max_tokens, adapter)
+    name, scale = adapter or (None, 1.0)
+    parsed, tokens = await planner.ask_model(deps.backend, messages, schema, max_tokens, name, scale)
     turn.spent(tokens, (time.perf_counter() - started) * 1000)
     return parsed
 

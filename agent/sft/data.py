@@ -4,8 +4,9 @@ with their values swapped and their wording varied), plus the negatives: small t
 that need a search, requests no tool fits, and several calls in one request.
 
 Every gold call is validated against its tool's schema here, so a template that drifts from its
-tool fails loudly. Splits: "train" uses the templates' training wordings, "hidden" only their hidden
-wordings (never trained on). Training never sees a request of the project's eval sets.
+tool fails loudly. Splits: "train" uses the templates' training wordings, "hidden" and "dev" only
+their hidden and dev wordings (never trained on). Training never sees a request of the project's
+eval sets.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ class Sample:
     tool: str | None
     calls: tuple[tuple[str, dict[str, Any]], ...]
     template: str
-    split: str  # train | hidden
+    split: str  # train | hidden | dev
 
     def to_dict(self) -> dict[str, Any]:
         return {"request": self.request, "kind": self.kind, "tool": self.tool,
@@ -60,7 +61,7 @@ def generate(specs: Sequence[ToolSpec], *, per_template: int, seed: int, split: 
     templates += [t for spec in specs if spec.name not in _BUILTIN_TOOLS for t in plugin_templates(spec)]
     out: list[Sample] = []
     for template in templates:
-        wordings = template.train if split == "train" else template.hidden
+        wordings = {"train": template.train, "hidden": template.hidden, "dev": template.dev}[split]
         if not wordings:
             continue
         seen: set[str] = set()
@@ -97,13 +98,15 @@ def normalise(text: str) -> str:
 
 _WRAPS = ("{r}", "Please {l}", "Can you {l}?", "{r} Thanks.", "I need this: {l}")
 _HIDDEN_WRAPS = ("Could you help me with this: {l}",)
+_DEV_WRAPS = ("Quick question: {r}",)
 
 
 def plugin_templates(spec: ToolSpec) -> list[Template]:
     """One template per example call: the values of the arguments that the request states verbatim
     become slots, refilled from the other examples' values of the same argument (numbers vary
     around theirs). With three or more example calls the last one's wording is hidden; every
-    wording is also said a few other ways ("Please ...", "Can you ...?")."""
+    wording is also said a few other ways ("Please ...", "Can you ...?"), and the trained ones once
+    more for the dev split ("Quick question: ...")."""
     calls = spec.example_calls
     pools: dict[str, list[Any]] = {}
     for call in calls:
@@ -116,8 +119,9 @@ def plugin_templates(spec: ToolSpec) -> list[Template]:
         wording, slots = _slotted(call.request, call.arguments)
         wraps = _HIDDEN_WRAPS + ("{r}",) if hidden else _WRAPS
         variants = tuple(w.replace("{r}", wording).replace("{l}", _lower_first(wording).rstrip("?.!")) for w in wraps)
+        dev = () if hidden else tuple(w.replace("{r}", wording) for w in _DEV_WRAPS)
         out.append(Template(f"plugin.{spec.name}.{i}", "call", spec.name, () if hidden else variants,
-                            variants if hidden else (), _refill(spec.name, call.arguments, slots, pools)))
+                            variants if hidden else (), _refill(spec.name, call.arguments, slots, pools), dev=dev))
     return out
 
 

@@ -39,7 +39,7 @@ def eval_requests() -> list[str]:
     from evals.sets import read_jsonl
 
     out = [r["question"] for r in read_jsonl(EVAL_SETS / "tools" / "questions.jsonl")]
-    for split in ("heldout", "hidden"):
+    for split in ("heldout", "hidden", "dev"):
         path = EVAL_SETS / "toolcalls" / f"{split}.jsonl"
         if path.exists():
             out += [r["request"] for r in read_jsonl(path)]

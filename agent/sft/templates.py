@@ -1,6 +1,8 @@
 """Request templates for the built-in tools and the negatives, each with the gold call its values
-make. A template has training wordings and *hidden* wordings: the hidden ones are never trained on,
-so the eval set built from them (`tool-calls-hidden`) measures what carries over to new phrasings.
+make. A template has training wordings, *hidden* wordings and *dev* wordings; the
+latter two are never trained on. The eval set built from the hidden ones (`tool-calls-hidden`)
+measures what carries over to new phrasings; the one built from the dev ones (`tool-calls-dev`) is
+where settings are chosen (the adapter's scales), so the hidden set stays a test nothing was tuned on.
 
 Values are drawn per sample from a seeded `random.Random`; the arguments are written the way the
 tools' schemas and descriptions ask (dates as the request writes them, pint unit names, IANA time
@@ -28,6 +30,7 @@ class Template:
     hidden: tuple[str, ...]
     make: Callable[[random.Random], tuple[Slots, Calls]]
     weight: int = 1  # samples per draw relative to the others (one template covering many unit pairs)
+    dev: tuple[str, ...] = ()  # wordings of the dev split (settings are chosen on it; never trained on)
 
 
 def _math(operation: str, **fields: Any) -> dict[str, Any]:
@@ -111,38 +114,49 @@ def _shopping(rng):
 MATH = (
     Template("math.product", "call", "math",
              ("What is {a} times {b}?", "Calculate {a} * {b}.", "{a} x {b} = ?", "multiply {a} by {b}"),
-             ("What do you get when you multiply {a} and {b}?", "Compute the product of {a} and {b}."), _product),
+             ("What do you get when you multiply {a} and {b}?", "Compute the product of {a} and {b}."), _product,
+             dev=("{a} multiplied by {b} is how much?",)),
     Template("math.sum", "call", "math",
              ("What is {a} plus {b} minus {c}?", "Add {a} and {b}, then subtract {c}.", "{a} + {b} - {c}"),
              ("Work out {a} + {b} - {c} for me.", "Start with {a}, add {b} and take away {c}. What's left?"),
-             _sum_diff),
+             _sum_diff,
+             dev=("Sum {a} and {b}, then deduct {c}.",)),
     Template("math.percent", "call", "math",
              ("What is {p}% of {n}?", "Calculate {p} percent of {n}.", "{p}% of {n}"),
-             ("How much is {p} percent of {n}?", "Take {p}% of {n}."), _percent),
+             ("How much is {p} percent of {n}?", "Take {p}% of {n}."), _percent,
+             dev=("Find {p}% of {n}.",)),
     Template("math.power", "call", "math",
              ("What is {a} to the power of {k}?", "{a}^{k}", "Calculate {a} raised to {k}."),
-             ("Raise {a} to the power {k}.", "How big is {a}^{k}?"), _power),
+             ("Raise {a} to the power {k}.", "How big is {a}^{k}?"), _power,
+             dev=("What does {a}^{k} come to?",)),
     Template("math.sqrt", "call", "math",
              ("What is the square root of {n}?", "sqrt of {n}", "Square root of {n}, please."),
-             ("Find the square root of {n}.", "Give me the square root of {n}."), _sqrt),
+             ("Find the square root of {n}.", "Give me the square root of {n}."), _sqrt,
+             dev=("Take the square root of {n}.",)),
     Template("math.divide", "call", "math",
              ("What is {a} divided by {b}?", "{a} / {b}", "Calculate {a} divided by {b}."),
-             ("Divide {a} by {b}.", "Split {a} into {b} equal parts: how big is each?"), _divide),
+             ("Divide {a} by {b}.", "Split {a} into {b} equal parts: how big is each?"), _divide,
+             dev=("How much is {a} over {b}?",)),
     Template("math.linear", "call", "math",
              ("Solve {a}x + {b} = {c}", "Find x if {a}x + {b} = {c}.", "solve for x: {a}x + {b} = {c}"),
-             ("For which x is {a}x + {b} equal to {c}?",), _linear),
+             ("For which x is {a}x + {b} equal to {c}?",), _linear,
+             dev=("What x solves {a}x + {b} = {c}?",)),
     Template("math.system", "call", "math",
              ("Solve x + y = {s} and x - y = {d}.", "Solve the system x + y = {s}, x - y = {d}."),
-             ("Two numbers add up to {s} and differ by {d}. What are they?",), _system),
+             ("Two numbers add up to {s} and differ by {d}. What are they?",), _system,
+             dev=("Find x and y with x + y = {s} and x - y = {d}.",)),
     Template("math.derivative", "call", "math",
              ("What is the derivative of {poly}?", "Differentiate {poly}.", "d/dx of {poly}"),
-             ("How fast does {poly} change with x? Give the derivative.",), _derivative),
+             ("How fast does {poly} change with x? Give the derivative.",), _derivative,
+             dev=("Take the derivative of {poly} with respect to x.",)),
     Template("math.integral", "call", "math",
              ("Integrate {poly} from {lo} to {hi}.", "What is the integral of {poly} from {lo} to {hi}?"),
-             ("What is the area under {poly} between x = {lo} and x = {hi}?",), _integral),
+             ("What is the area under {poly} between x = {lo} and x = {hi}?",), _integral,
+             dev=("Definite integral of {poly} between {lo} and {hi}?",)),
     Template("math.shopping", "call", "math",
              ("I buy {n} tickets at {p} EUR each. How much do I pay?", "{n} items cost {p} dollars each; total?"),
-             ("Each box holds {p} apples. How many apples are in {n} boxes?",), _shopping),
+             ("Each box holds {p} apples. How many apples are in {n} boxes?",), _shopping,
+             dev=("A ticket costs {p} EUR. What do {n} tickets cost?",)),
 )
 
 # --- units ------------------------------------------------------------------------------------------
@@ -171,7 +185,8 @@ def _convert(rng):
 UNITS = (
     Template("units.convert", "call", "units",
              ("Convert {v} {f} to {t}.", "{v} {f} in {t}", "How many {t} is {v} {f}?", "{v} {f} to {t}"),
-             ("I have {v} {f}; what is that in {t}?", "Express {v} {f} as {t}."), _convert, weight=5),
+             ("I have {v} {f}; what is that in {t}?", "Express {v} {f} as {t}."), _convert, weight=5,
+             dev=("Change {v} {f} into {t}.", "{v} {f} equals how many {t}?")),
 )
 
 # --- calendar ---------------------------------------------------------------------------------------
@@ -241,38 +256,47 @@ CALENDAR = (
              ("What weekday is {d}?", "Which day of the week was {d}?", "weekday of {d}", "Is {d} a {wd}?",
               "Does {d} fall on a {wd}?", "What day was {d}?", "Which weekday does {d} fall on?",
               "Day of the week for {d}?"),
-             ("Was {d} a Monday, or which day was it?", "Tell me the day of the week for {d}."), _weekday, weight=2),
+             ("Was {d} a Monday, or which day was it?", "Tell me the day of the week for {d}."), _weekday, weight=2,
+             dev=("On what day of the week did {d} fall?", "Name the weekday of {d}.")),
     Template("calendar.between", "call", "calendar",
              ("How many days are there between {d1} and {d2}?", "Days from {d1} to {d2}?",
               "number of days between {d1} and {d2}", "{d1} to {d2}: how many days is that?",
               "How many days elapsed between {d1} and {d2}?", "How many days separate {d1} and {d2}?"),
-             ("How long is it from {d1} until {d2}, in days?",), _between, weight=2),
+             ("How long is it from {d1} until {d2}, in days?",), _between, weight=2,
+             dev=("Count the days between {d1} and {d2}.", "What is the gap in days from {d1} to {d2}?")),
     Template("calendar.business_between", "call", "calendar",
              ("How many working days are there between {d1} and {d2}?", "business days from {d1} to {d2}"),
-             ("Count the weekdays from {d1} to {d2}.",), lambda rng: _between(rng, business=True), weight=2),
+             ("Count the weekdays from {d1} to {d2}.",), lambda rng: _between(rng, business=True), weight=2,
+             dev=("How many business days lie between {d1} and {d2}?",)),
     Template("calendar.add_days", "call", "calendar",
              ("What date is {n} days after {d}?", "{d} plus {n} days", "Add {n} days to {d}.",
               "What is {n} days from {d}?", "Which date falls {n} days after {d}?"),
-             ("If I start on {d}, which date is {n} days later?",), lambda rng: _add(rng, "days"), weight=2),
+             ("If I start on {d}, which date is {n} days later?",), lambda rng: _add(rng, "days"), weight=2,
+             dev=("Which day is {n} days on from {d}?",)),
     Template("calendar.add_weeks", "call", "calendar",
              ("What is the date {n} weeks after {d}?", "{n} weeks from {d}", "{d} + {n} weeks = ?",
               "Which date is {n} weeks later than {d}?"),
-             ("Add {n} weeks to {d}: which date is that?",), lambda rng: _add(rng, "weeks"), weight=2),
+             ("Add {n} weeks to {d}: which date is that?",), lambda rng: _add(rng, "weeks"), weight=2,
+             dev=("Go {n} weeks forward from {d}: what date is it?",)),
     Template("calendar.add_months", "call", "calendar",
              ("What date is {n} months after {d}?", "{d} plus {n} months", "Add {n} months to {d}.",
               "Which date is {n} months after {d}?"),
-             ("{n} months on from {d} is which date?",), lambda rng: _add(rng, "months"), weight=2),
+             ("{n} months on from {d} is which date?",), lambda rng: _add(rng, "months"), weight=2,
+             dev=("What is the date {n} months later than {d}?",)),
     Template("calendar.iso_week", "call", "calendar",
              ("What week number is {d}?", "ISO week of {d}", "Which week of the year is {d} in?",
               "week number for {d}", "What ISO week does {d} belong to?"),
-             ("In which calendar week does {d} fall?",), _iso_week, weight=2),
+             ("In which calendar week does {d} fall?",), _iso_week, weight=2,
+             dev=("Give the ISO week number of {d}.",)),
     Template("calendar.month_view", "call", "calendar",
              ("Show me the calendar for {month} {year}.", "calendar of {month} {year}"),
-             ("What does {month} {year} look like on a calendar?",), _month_view),
+             ("What does {month} {year} look like on a calendar?",), _month_view,
+             dev=("Print the calendar of {month} {year}.",)),
     Template("calendar.convert_time", "call", "calendar",
              ("If it is {time} on {d} in {city1}, what time is it in {city2}?",
               "{time} in {city1} on {d} is what time in {city2}?"),
-             ("Convert {time} {city1} time on {d} to {city2} time.",), _convert_time, weight=2),
+             ("Convert {time} {city1} time on {d} to {city2} time.",), _convert_time, weight=2,
+             dev=("When it is {time} in {city1} on {d}, what time is it in {city2}?",)),
 )
 
 # --- table ------------------------------------------------------------------------------------------
@@ -326,23 +350,28 @@ TABLE = (
     Template("table.total", "call", "table",
              ("What is the total of the {col} column?\n{csv}", "Sum the {col} column of this table:\n{csv}",
               "{csv}\nTotal {col}?", "Here is my data:\n{csv}\nWhat do the {col} values sum to?"),
-             ("Add up {col} in this CSV:\n{csv}",), _table_total, weight=2),
+             ("Add up {col} in this CSV:\n{csv}",), _table_total, weight=2,
+             dev=("Total up the {col} values:\n{csv}",)),
     Template("table.mean", "call", "table",
              ("What is the average {col}?\n{csv}", "Mean of {col} in this table:\n{csv}",
               "{csv}\nAverage {col}, please.", "Given this CSV:\n{csv}\nwhat is the mean of {col}?"),
-             ("Compute the mean {col} for this data:\n{csv}",), lambda rng: _table_total(rng, "mean"), weight=2),
+             ("Compute the mean {col} for this data:\n{csv}",), lambda rng: _table_total(rng, "mean"), weight=2,
+             dev=("{csv}\nWhat is the mean {col}?",)),
     Template("table.top", "call", "table",
              ("Which {key} has the highest {col}?\n{csv}", "Top {key} by {col}:\n{csv}",
               "{csv}\nWho is first by {col}?", "From this table, the {key} with the most {col}:\n{csv}"),
-             ("Find the row with the largest {col}:\n{csv}",), _table_top, weight=2),
+             ("Find the row with the largest {col}:\n{csv}",), _table_top, weight=2,
+             dev=("Which {key} leads on {col}?\n{csv}",)),
     Template("table.filter", "call", "table",
              ("Which rows have {col} above {x}?\n{csv}", "Rows with {col} greater than {x}:\n{csv}",
               "{csv}\nKeep the rows with {col} over {x}.", "Filter this table to {col} > {x}:\n{csv}"),
-             ("Show only the rows where {col} is more than {x}:\n{csv}",), _table_filter, weight=2),
+             ("Show only the rows where {col} is more than {x}:\n{csv}",), _table_filter, weight=2,
+             dev=("List the rows whose {col} exceeds {x}:\n{csv}",)),
     Template("table.group", "call", "table",
              ("Average {col} per {key}:\n{csv}", "Mean {col} by {key} in this table:\n{csv}",
               "{csv}\nGroup by {key} and average {col}.", "Per {key}, the mean {col} of this data:\n{csv}"),
-             ("For each {key}, what is the mean {col}?\n{csv}",), _table_group, weight=2),
+             ("For each {key}, what is the mean {col}?\n{csv}",), _table_group, weight=2,
+             dev=("Mean {col} for every {key}, please:\n{csv}",)),
 )
 
 # --- plot -------------------------------------------------------------------------------------------
@@ -365,7 +394,8 @@ PLOT = (
              ("Plot {expr} from {lo} to {hi}.", "Graph {expr} for x between {lo} and {hi}.",
               "plot y = {expr} on [{lo}, {hi}]"),
              ("Draw a chart of {expr} over x from {lo} to {hi}.", "Can you sketch {expr} between {lo} and {hi}?"),
-             _plot, weight=2),
+             _plot, weight=2,
+             dev=("Make a plot of {expr} for x in [{lo}, {hi}].",)),
 )
 
 # --- several calls, and the negatives ---------------------------------------------------------------
@@ -390,13 +420,16 @@ MULTI = (
     Template("multi.units", "multi", "units",
              ("Convert {v1} {f1} to {t1} and {v2} {f2} to {t2}.", "{v1} {f1} in {t1}, and {v2} {f2} in {t2}?"),
              ("I need two conversions: {v1} {f1} into {t1}, then {v2} {f2} into {t2}.",), _two_conversions,
-             weight=3),
+             weight=3,
+             dev=("Please convert {v1} {f1} to {t1}; also {v2} {f2} to {t2}.",)),
     Template("multi.math", "multi", "math",
              ("What is {a1} times {b1}, and {a2} times {b2}?", "Calculate {a1} * {b1} and {a2} * {b2}."),
-             ("Two products please: {a1} by {b1} and {a2} by {b2}.",), _two_products),
+             ("Two products please: {a1} by {b1} and {a2} by {b2}.",), _two_products,
+             dev=("Multiply {a1} by {b1}, and separately {a2} by {b2}.",)),
     Template("multi.calendar", "multi", "calendar",
              ("Which weekdays are {d1} and {d2}?", "What day of the week are {d1} and {d2}?"),
-             ("Tell me the weekday of {d1} and also of {d2}.",), _two_weekdays),
+             ("Tell me the weekday of {d1} and also of {d2}.",), _two_weekdays,
+             dev=("On which weekdays do {d1} and {d2} fall?",)),
 )
 
 _GREETINGS = ("Hello!", "Hi there, how are you?", "Good morning!", "Thanks, that was helpful.", "Who are you?",
@@ -435,6 +468,11 @@ _HIDDEN_OUT_OF_REACH = ("Reserve a hotel room in Rome for Friday.", "Text my sis
                         "Start the washing machine.", "Mail this parcel to Oslo.", "Dim the bedroom lights.",
                         "Sign me up for the yoga class.")
 
+_DEV_GREETINGS = ("Hey there!", "Thanks, that's really useful.", "Good day to you.", "Are you a human?",
+                  "Bye for now.", "Who made you?")
+_DEV_OUT_OF_REACH = ("Order a new phone charger for me.", "Call a plumber to my house.", "Switch off the TV.",
+                     "Book a doctor's appointment for Monday.", "Email this report to Lisa.",
+                     "Feed the cat at noon.")
 
 # Composed small talk and out-of-reach requests: hundreds of variants rather than a fixed list, so
 # the kind is learnt rather than the sentences (an out-of-reach request with a time in it included).
@@ -471,6 +509,7 @@ def _topic(rng):
 NEGATIVES = (
     Template("answer.small_talk", "answer", None, ("{text}",), (), _pick(_GREETINGS)),
     Template("answer.small_talk_hidden", "answer", None, (), ("{text}",), _pick(_HIDDEN_GREETINGS)),
+    Template("answer.small_talk_dev", "answer", None, (), (), _pick(_DEV_GREETINGS), dev=("{text}",)),
     Template("search.news", "search", None,
              ("What is the latest news about {topic}?", "What changed with {topic}?", "Tell me about {topic}.",
               "What do the documents say about {topic}?", "Is there anything new on {topic}?",
@@ -482,11 +521,13 @@ NEGATIVES = (
               "Fill me in on {topic}.", "What's new about {topic}?", "Brief me on {topic}.",
               "I heard something about {topic}; what's going on?", "Find the articles on {topic}.",
               "What are people saying about {topic}?", "Search for {topic}."),
-             ("Any updates on {topic} this month?", "Catch me up on {topic}."), _topic, weight=6),
+             ("Any updates on {topic} this month?", "Catch me up on {topic}."), _topic, weight=6,
+             dev=("Give me the recent news on {topic}.", "Bring me up to speed on {topic}.")),
     Template("answer.thanks", "answer", None, ("{text}",), (), _thanks),
     Template("decline.out_of_reach", "decline", None, ("{text}",), (), _pick(_OUT_OF_REACH)),
     Template("decline.action", "decline", None, ("{text}",), (), _action),
     Template("decline.out_of_reach_hidden", "decline", None, (), ("{text}",), _pick(_HIDDEN_OUT_OF_REACH)),
+    Template("decline.out_of_reach_dev", "decline", None, (), (), _pick(_DEV_OUT_OF_REACH), dev=("{text}",)),
 )
 
 BUILTIN = MATH + UNITS + CALENDAR + TABLE + PLOT + MULTI

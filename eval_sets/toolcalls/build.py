@@ -1,12 +1,15 @@
-"""Writes heldout.jsonl and hidden.jsonl: requests for the built-in tools and the installed
-plugins, with their gold calls, for `tansuo eval run tool-calls tool-calls-hidden`.
+"""Writes heldout.jsonl, hidden.jsonl and dev.jsonl: requests for the built-in tools and the installed
+plugins, with their gold calls, for `tansuo eval run tool-calls tool-calls-hidden tool-calls-dev`.
 
-    .venv/bin/python eval_sets/toolcalls/build.py
+    .venv/bin/python eval_sets/toolcalls/build.py [heldout|hidden|dev ...]   # all three without names
 
 Both come from the generator `tansuo train tools` uses (agent/sft), with seeds training never uses:
 - heldout.jsonl: the training templates' wordings with other values (training excludes these
   requests);
-- hidden.jsonl: only the templates' hidden wordings, which training never sees.
+- hidden.jsonl: only the templates' hidden wordings, which training never sees;
+- dev.jsonl: only the templates' dev wordings, which training never sees either; settings such as
+  the adapter's scales are chosen on it, so that hidden.jsonl stays untuned-on (built at commit
+  after b9ed32b with `build.py dev`).
 Negatives are in both: small talk, questions that need a search, requests no tool fits.
 
 The committed files are the generator's output as of commit b9f0355; the generator has grown
@@ -28,7 +31,7 @@ from plugins.catalog import load_report  # noqa: E402
 from tansuo.settings import Settings  # noqa: E402
 
 HERE = Path(__file__).parent
-SEEDS = {"heldout": (1001, 4, "train"), "hidden": (2002, 6, "hidden")}
+SEEDS = {"heldout": (1001, 4, "train"), "hidden": (2002, 6, "hidden"), "dev": (3003, 6, "dev")}
 
 
 def specs():
@@ -38,9 +41,11 @@ def specs():
         return list(box.specs) + [p.spec for p in report.plugins.values()]
 
 
-def main() -> None:
+def main(names: list[str]) -> None:
     tools = specs()
     for name, (seed, per_template, split) in SEEDS.items():
+        if names and name not in names:
+            continue
         samples = generate(tools, per_template=per_template, seed=seed, split=split)
         rows = [{"id": f"{name}-{i:04d}", **s.to_dict()} for i, s in enumerate(samples)]
         (HERE / f"{name}.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows),
@@ -49,4 +54,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -22,9 +22,9 @@ def wants_tool_adapter(request: ChatRequest) -> bool:
 
 
 def with_adapter_scale(request: ChatRequest) -> ChatRequest:
-    """The request with llama-server's per-request adapter list. Always explicit, scale 0 included:
-    an omitted entry keeps the server's last setting (llama.cpp#28674)."""
-    scale = 1.0 if wants_tool_adapter(request) else 0.0
+    """The request with llama-server's per-request adapter list, at the request's scale. Always
+    explicit, scale 0 included: an omitted entry keeps the server's last setting (llama.cpp#28674)."""
+    scale = request.adapter_scale if wants_tool_adapter(request) else 0.0
     return dataclasses.replace(request, extra_body={**(request.extra_body or {}),
                                                     "lora": [{"id": 0, "scale": scale}]})
 

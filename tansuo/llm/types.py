@@ -65,6 +65,7 @@ class ChatRequest:
     # backend applies its tool adapter to these and to requests with tools, and to nothing else;
     # other backends ignore it (serve a merged model there instead).
     adapter: str | None = None
+    adapter_scale: float = 1.0  # how strongly it applies (llama-server's per-request LoRA scale)
 
 
 @dataclass

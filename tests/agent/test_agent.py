@@ -23,6 +23,14 @@ async def test_a_weak_model_answers_a_tool_request_with_the_tools_own_result():
     assert len(backend.requests) == 2  # route and fill; the result is not handed to the model to restate
 
 
+async def test_the_route_and_the_call_ask_for_the_tool_adapter_each_at_its_own_scale():
+    agent, backend = make_agent(call(("add", {"a": 2, "b": 40})))
+    agent.deps.options = replace(agent.deps.options, route_scale=0.3, calls_scale=0.6)
+    await run(agent, "what is 2 + 40?")
+    assert [(r.adapter, r.adapter_scale) for r in backend.requests] == [("tools", 0.3), ("tools", 0.6)]
+    assert "use" in backend.requests[0].response_schema["properties"]
+
+
 async def test_a_stronger_profile_writes_prose_from_the_results():
     agent, backend = make_agent([*call(("add", {"a": 2, "b": 40})), ANSWER, "The sum is 42 [1]."],
                                 profile="plugins")

@@ -57,18 +57,26 @@ def test_every_tool_and_every_negative_kind_is_generated_with_calls_that_run(too
     asyncio.run(run_some())
 
 
-def test_hidden_wordings_never_reach_training_and_eval_requests_are_excluded(tools):
+def test_hidden_and_dev_wordings_never_reach_training_and_eval_requests_are_excluded(tools):
     _, _, specs = tools
     train_wordings = {w for t in ALL for w in t.train if w != "{text}"}  # "{text}": whole requests from a pool
-    assert not train_wordings & {w for t in ALL for w in t.hidden}
+    hidden_wordings = {w for t in ALL for w in t.hidden if w != "{text}"}
+    dev_wordings = {w for t in ALL for w in t.dev if w != "{text}"}
+    assert not train_wordings & hidden_wordings and not train_wordings & dev_wordings
+    assert not hidden_wordings & dev_wordings  # settings chosen on dev say nothing about the hidden test
     seen = {s.request for s in generate(specs, per_template=40, seed=0)}
-    assert not seen & {s.request for s in generate(specs, per_template=40, seed=0, split="hidden")}
+    for split in ("hidden", "dev"):
+        assert not seen & {s.request for s in generate(specs, per_template=40, seed=0, split=split)}
     banned = eval_requests()
-    assert len(banned) > 300  # the built-in tool questions and both tool-call sets
+    assert len(banned) > 600  # the built-in tool questions and the three tool-call sets
     samples = generate(specs, per_template=40, seed=0, exclude=banned)
     assert not {s.request.lower() for s in samples} & {b.lower() for b in banned}
-    hidden = generate(specs, per_template=3, seed=0, split="hidden")
-    assert hidden and all(s.split == "hidden" for s in hidden)
+    for split in ("hidden", "dev"):
+        made = generate(specs, per_template=3, seed=0, split=split)
+        assert made and all(s.split == split for s in made)
+        # every tool and every negative kind is in each split (plugins: through their manifests' examples)
+        assert {s.tool for s in made if s.tool} == {s.name for s in specs if s.example_calls}
+        assert {s.kind for s in made} == {"call", "multi", "answer", "search", "decline"}
 
 
 def test_training_targets_are_replies_the_constrained_decoder_accepts(tools, embedder):

@@ -83,9 +83,12 @@ def test_the_tool_adapter_is_asked_for_per_request(tmp_path):
     scales = {name: with_adapter_scale(request).extra_body["lora"] for name, request in {
         "plain": ChatRequest(messages=HI, extra_body={"ignore_eos": False}),
         "planner": ChatRequest(messages=HI, adapter=TOOLS_ADAPTER),
+        "planner, scaled": ChatRequest(messages=HI, adapter=TOOLS_ADAPTER, adapter_scale=0.4),
+        "plain, scaled": ChatRequest(messages=HI, adapter_scale=0.4),
         "tools": ChatRequest(messages=HI, tools=[units]),
         "tools off": ChatRequest(messages=HI, tools=[units], tool_choice="none")}.items()}
     assert scales == {"plain": [{"id": 0, "scale": 0.0}], "planner": [{"id": 0, "scale": 1.0}],
+                      "planner, scaled": [{"id": 0, "scale": 0.4}], "plain, scaled": [{"id": 0, "scale": 0.0}],
                       "tools": [{"id": 0, "scale": 1.0}], "tools off": [{"id": 0, "scale": 0.0}]}
     assert with_adapter_scale(ChatRequest(messages=HI, extra_body={"ignore_eos": False})).extra_body["ignore_eos"] is False
 
