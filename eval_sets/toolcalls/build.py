@@ -3,13 +3,13 @@ plugins, with their gold calls, for `tansuo eval run tool-calls tool-calls-hidde
 
     .venv/bin/python eval_sets/toolcalls/build.py [heldout|hidden|dev ...]   # all three without names
 
-Both come from the generator `tansuo train tools` uses (agent/sft), with seeds training never uses:
+All three come from the generator `tansuo train tools` uses (agent/sft), with seeds training never uses:
 - heldout.jsonl: the training templates' wordings with other values (training excludes these
   requests);
 - hidden.jsonl: only the templates' hidden wordings, which training never sees;
 - dev.jsonl: only the templates' dev wordings, which training never sees either; settings such as
-  the adapter's scales are chosen on it, so that hidden.jsonl stays untuned-on (built at commit
-  after b9ed32b with `build.py dev`).
+  the adapter's scales are chosen on it, so that hidden.jsonl stays a test (written by `build.py dev`
+  when the dev wordings were added; the other two files were not rebuilt then).
 Negatives are in both: small talk, questions that need a search, requests no tool fits.
 
 The committed files are the generator's output as of commit b9f0355; the generator has grown
