@@ -16,6 +16,8 @@ from agent.turn import TurnRequest
 from evals.context import EVAL_SETS, EvalContext, pipeline_agent
 from evals.sets import Item, ItemResult, read_jsonl
 
+_SPLITS = {"heldout": ("tool-calls", "held-out values"), "hidden": ("tool-calls-hidden", "hidden wordings"),
+           "dev": ("tool-calls-dev", "dev wordings, for choosing settings")}  # split -> set name, what it holds
 _VOLATILE = ("file",)  # result fields that differ between two runs of the same call (a plot's file name)
 
 
@@ -25,9 +27,8 @@ class ToolCallSet:
 
     def __init__(self, split: str) -> None:
         self.split = split
-        self.name = {"heldout": "tool-calls", "hidden": "tool-calls-hidden", "dev": "tool-calls-dev"}[split]
-        what = {"heldout": "held-out values", "hidden": "hidden wordings", "dev": "dev wordings, for choosing settings"}
-        self.description = f"generated tool requests ({what[split]}), built-in tools, plugins and negatives, through a whole turn"
+        self.name, what = _SPLITS[split]
+        self.description = f"generated tool requests ({what}), built-in tools, plugins and negatives, through a whole turn"
 
     def items(self) -> list[Item]:
         rows = read_jsonl(EVAL_SETS / "toolcalls" / f"{self.split}.jsonl")

@@ -61,7 +61,7 @@ def generate(specs: Sequence[ToolSpec], *, per_template: int, seed: int, split: 
     templates += [t for spec in specs if spec.name not in _BUILTIN_TOOLS for t in plugin_templates(spec)]
     out: list[Sample] = []
     for template in templates:
-        wordings = {"train": template.train, "hidden": template.hidden, "dev": template.dev}[split]
+        wordings = getattr(template, split)  # train | hidden | dev
         if not wordings:
             continue
         seen: set[str] = set()
