@@ -5,7 +5,8 @@ Two small decisions rather than one large one, because a small model makes each 
    built from what retrieval found for this request, with demonstrations: the offered tools' own
    example requests, and a question about what the index holds;
 2. fill: the arguments of that option — tool calls under the tool's schema (demonstrated by the
-   tool's example calls), standalone search queries (one per part of the question), or plan steps.
+   trained requests nearest this one, agent.demos, then the tool's example calls), standalone search
+   queries (one per part of the question), or plan steps.
 The schemas only admit options and tools that exist, with arguments that validate. Output that still
 fails raises `InvalidOutput`; the caller shows that error to the model once.
 """
@@ -130,10 +131,10 @@ def calls_messages(s: Situation, chosen: Offer) -> list[Message]:
     system = (f"Call the {spec.name} tool for the user's request. {spec.model_description} "
               "Several independent calls may go in one list. Reply with JSON only.")
     messages: list[Message] = [{"role": "system", "content": system}]
-    for example in _ranked_calls(chosen):
-        messages += [{"role": "user", "content": example.request},
-                     {"role": "assistant", "content": dumps({"calls": [{"name": spec.name,
-                                                                          "arguments": example.arguments}]})}]
+    for request, calls in _call_demos(chosen):
+        messages += [{"role": "user", "content": request},
+                     {"role": "assistant", "content": dumps({"calls": [{"name": name, "arguments": arguments}
+                                                                       for name, arguments in calls]})}]
     messages.append({"role": "user", "content": _with_context(s)})
     return messages
 
@@ -229,10 +230,14 @@ def _example_requests(offer: Offer) -> list[str]:
     return calls + [e for e in offer.spec.examples if e not in calls]
 
 
-def _ranked_calls(offer: Offer) -> list:
-    """The tool's example calls in the router's order: the most similar one last, next to the request."""
+def _call_demos(offer: Offer) -> list[tuple[str, Sequence[tuple[str, dict[str, Any]]]]]:
+    """The trained requests nearest this one when the router has them (agent.demos), else the tool's
+    example calls in the router's order; either way the most similar one last, next to the request."""
     rank = {text: i for i, text in enumerate(offer.examples)}
-    return sorted(offer.spec.example_calls, key=lambda c: rank.get(c.request, -1))
+    ranked = sorted(offer.spec.example_calls, key=lambda c: rank.get(c.request, -1))
+    own = {c.request for c in ranked}
+    return ([(d.request, d.calls) for d in offer.demos if d.request not in own]
+            + [(c.request, [(offer.spec.name, c.arguments)]) for c in ranked])
 
 
 def _title(preview_item: str) -> str:

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from agent.demos import Demo, DemoBank
 from plugins.index import PluginIndex
 from plugins.plugin import Plugin
 from plugins.tool import ToolSpec
@@ -32,6 +33,7 @@ class Offer:
     score: float
     call: Caller
     examples: tuple[str, ...] = ()  # the tool's example requests, least similar to this request first
+    demos: tuple[Demo, ...] = ()  # trained requests nearest this one, least similar first
 
 
 @dataclass(frozen=True)
@@ -46,8 +48,10 @@ class ToolRouter:
     """Ranks built-in tools and plugins for a request; the built-in index is built here, once."""
 
     def __init__(self, toolbox: Toolbox | None, embedder: Embedder, *, plugins: dict[str, Plugin] | None = None,
-                 plugin_index: PluginIndex | None = None, options: RouterOptions | None = None) -> None:
+                 plugin_index: PluginIndex | None = None, options: RouterOptions | None = None,
+                 demos: DemoBank | None = None) -> None:
         self.toolbox = toolbox
+        self.demos = demos
         self.plugins = plugins or {}
         self.options = options or RouterOptions()
         self._tool_specs = {s.name: s for s in (toolbox.specs if toolbox else [])}
@@ -73,7 +77,8 @@ class ToolRouter:
         if "plugins" in modes and self._plugin_index is not None and self.plugins:
             out += self._ranked(self._plugin_index, query, self.options.plugin_k, self.options.plugin_threshold,
                                 self._plugin_offer, lambda name: self._plugin_example_similarity(name, query))
-        return [replace(o, examples=self._examples_by_similarity(o.spec, query))
+        return [replace(o, examples=self._examples_by_similarity(o.spec, query),
+                        demos=self.demos.nearest(o.spec.name, request) if self.demos else ())
                 for o in sorted(out, key=lambda o: -o.score)]
 
     def _examples_by_similarity(self, spec: ToolSpec, query: Callable[[], np.ndarray]) -> tuple[str, ...]:

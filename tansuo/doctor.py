@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from tansuo.embedding import embedding_model_path
 from tansuo.errors import ConfigError, TansuoError
-from tansuo.llm.adapter import choose_adapter
+from tansuo.llm.adapter import choose_adapter, demos_path
 from tansuo.llm.factory import resolve_model_path, server_config
 from tansuo.llm.llama_server import LlamaServer
 from tansuo.llm.openai_compat import OpenAIBackend
@@ -71,8 +71,12 @@ def _check_tool_adapter(settings: Settings) -> str:
     report = asyncio.run(load_report(settings))
     specs = list(toolbox_from_settings(settings).specs) + [p.spec for p in report.plugins.values()]
     meta = choice.meta
+    demos = demos_path(choice.path)
+    shown = (f"{settings.tool_demos} nearest trained requests as demonstrations" if demos.is_file()
+             else "no trained requests recorded beside it")
     trained = (f"{choice.path} (trained {meta.get('trained', '?')[:10]} on {meta.get('tools', '?')}; scale "
-               f"{settings.tool_adapter_route_scale:g} routing, {settings.tool_adapter_calls_scale:g} writing calls)")
+               f"{settings.tool_adapter_route_scale:g} routing, {settings.tool_adapter_calls_scale:g} writing calls; "
+               f"{shown})")
     if meta.get("toolset") != toolset_hash(specs):
         return (f"{trained}; the installed tools or plugins changed since it was trained: "
                 "retrain with `tansuo train tools`")

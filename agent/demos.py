@@ -1,0 +1,106 @@
+"""Demonstrations for the call-writing prompt, chosen per request from the requests the tool
+adapter was trained on (`tansuo train tools` writes them beside the adapter).
+
+A 135M model writes a tool's arguments by following the demonstrations in front of it. A tool's
+two or three example calls rarely look like the request at hand: "How long is it from 3 May
+until 9 June, in days?" next to the calendar's one business-days example came back with
+`business_days: true`. The trained requests nearest the request in embedding space show the
+operation and the fields that such a request takes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tansuo.embedding import Embedder
+
+DEMO_K = 3  # demonstrations in the prompt: as many as a tool's example calls in training
+
+
+@dataclass(frozen=True)
+class Demo:
+    request: str
+    calls: tuple[tuple[str, dict[str, Any]], ...]  # (tool name, arguments)
+
+
+class DemoBank:
+    """Trained requests with their gold calls, per tool; embedded once, when first asked."""
+
+    def __init__(self, demos: Sequence[Demo], embedder: Embedder, *, k: int = DEMO_K) -> None:
+        self.k = k
+        self._by_tool: dict[str, list[Demo]] = {}
+        for demo in demos:
+            # One call each, like the tool's own example calls: a two-call demonstration next to
+            # "9602 + 20 - 839" split it into two sums.
+            if len(demo.calls) == 1:
+                self._by_tool.setdefault(demo.calls[0][0], []).append(demo)
+        self._embedder = embedder
+        self._vectors: dict[str, np.ndarray] = {}
+        self._wordings: dict[str, list[str]] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_jsonl(cls, path: Path, embedder: Embedder, *, k: int = DEMO_K) -> DemoBank:
+        """The rows `tansuo train tools` writes: {"request", "kind", "calls": [{"name", "arguments"}], ...}."""
+        demos = []
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                demos.append(Demo(row["request"], tuple((c["name"], c["arguments"]) for c in row["calls"])))
+        return cls(demos, embedder, k=k)
+
+    def tools(self) -> set[str]:
+        return set(self._by_tool)
+
+    def nearest(self, tool: str, request: str) -> tuple[Demo, ...]:
+        """The k demonstrations for `tool` whose wording comes nearest the request's, least similar
+        first (the most similar one sits next to the request in the prompt); () for a tool the bank
+        does not know."""
+        demos = self._by_tool.get(tool)
+        if not demos or self.k == 0:
+            return ()
+        query = self._embedder.embed([wording(request)])[0]
+        scores = np.einsum("ij,j->i", self._vectors_for(tool), query)  # no BLAS threads
+        chosen: dict[str, Demo] = {}  # one per wording: three times the same sentence shows one thing
+        for i in np.argsort(-scores, kind="stable"):
+            chosen.setdefault(self._wordings[tool][i], demos[i])
+            if len(chosen) == self.k:
+                break
+        return tuple(reversed(chosen.values()))
+
+    def _vectors_for(self, tool: str) -> np.ndarray:
+        with self._lock:  # two first requests in two threads embed a tool's demos once
+            vectors = self._vectors.get(tool)
+            if vectors is None:
+                self._wordings[tool] = [wording(d.request) for d in self._by_tool[tool]]
+                vectors = self._vectors[tool] = self._embedder.embed(self._wordings[tool])
+            return vectors
+
+
+def write_demos(rows: Sequence[dict[str, Any]], path: Path) -> None:
+    """The trained requests beside the adapter, one JSON object per line."""
+    path.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), encoding="utf-8")
+
+
+def wording(request: str) -> str:
+    """A request's wording without its values: pasted data rows (lines without a space) dropped and
+    numbers and dates masked, so the nearest demonstrations ask the same thing, not about the same
+    numbers or the same pasted table."""
+    lines = [line for line in request.splitlines() if " " in line.strip()] or request.splitlines()[:1]
+    text = _WRITTEN_DATE.sub("DATE", _ISO_DATE.sub("DATE", " ".join(lines)))
+    return _NUMBER.sub("N", text)
+
+
+_ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+_WRITTEN_DATE = re.compile(rf"\b(?:\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH},?\s+\d{{4}}"
+                           rf"|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}})\b", re.IGNORECASE)
+_NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w.])")
