@@ -1,11 +1,14 @@
-"""Demonstrations for the call-writing prompt, chosen per request from the requests the tool
-adapter was trained on (`tansuo train tools` writes them beside the adapter).
+"""Demonstrations for the planner's two prompts, chosen per request from the requests the tool
+adapter was trained on (`tansuo train tools` writes them beside the adapter): for the route, the
+nearest ones among the options offered, with the option each took; for the call, the nearest ones
+of the chosen tool, with their calls.
 
 A 135M model writes a tool's arguments by following the demonstrations in front of it. A tool's
 two or three example calls rarely look like the request at hand: "How long is it from 3 May
 until 9 June, in days?" next to the calendar's one business-days example came back with
 `business_days: true`. The trained requests nearest the request in embedding space show the
-operation and the fields that such a request takes.
+operation and the fields that such a request takes; for the route, "Catch me up on the night bus"
+next to "Give me an update on the night bus" -> search, where the fixed demonstrations had it answered.
 """
 
 from __future__ import annotations
@@ -29,32 +32,35 @@ DEMO_K = 3  # demonstrations in the prompt: as many as a tool's example calls in
 class Demo:
     request: str
     calls: tuple[tuple[str, dict[str, Any]], ...]  # (tool name, arguments)
+    option: str = ""  # the route it took: a tool's name, "search" or "answer" ("" when unknown)
 
 
 class DemoBank:
-    """Trained requests with their gold calls, per tool; embedded once, when first asked."""
+    """Trained requests with the option they took and their gold calls; embedded once, when first asked."""
 
     def __init__(self, demos: Sequence[Demo], embedder: Embedder, *, k: int = DEMO_K) -> None:
         self.k = k
-        self._by_tool: dict[str, list[Demo]] = {}
-        for demo in demos:
+        self._demos = list(demos)
+        self._by_tool: dict[str, list[int]] = {}
+        for i, demo in enumerate(self._demos):
             # One call each, like the tool's own example calls: a two-call demonstration next to
             # "9602 + 20 - 839" split it into two sums.
             if len(demo.calls) == 1:
-                self._by_tool.setdefault(demo.calls[0][0], []).append(demo)
+                self._by_tool.setdefault(demo.calls[0][0], []).append(i)
         self._embedder = embedder
-        self._vectors: dict[str, np.ndarray] = {}
-        self._wordings: dict[str, list[str]] = {}
+        self._vectors: np.ndarray | None = None
+        self._wordings = [wording(d.request) for d in self._demos]
         self._lock = threading.Lock()
 
     @classmethod
     def from_jsonl(cls, path: Path, embedder: Embedder, *, k: int = DEMO_K) -> DemoBank:
-        """The rows `tansuo train tools` writes: {"request", "kind", "calls": [{"name", "arguments"}], ...}."""
+        """The rows `tansuo train tools` writes: {"request", "kind", "tool", "calls": [{"name", "arguments"}]}."""
         demos = []
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 row = json.loads(line)
-                demos.append(Demo(row["request"], tuple((c["name"], c["arguments"]) for c in row["calls"])))
+                demos.append(Demo(row["request"], tuple((c["name"], c["arguments"]) for c in row["calls"]),
+                                  _option(row)))
         return cls(demos, embedder, k=k)
 
     def tools(self) -> set[str]:
@@ -64,25 +70,40 @@ class DemoBank:
         """The k demonstrations for `tool` whose wording comes nearest the request's, least similar
         first (the most similar one sits next to the request in the prompt); () for a tool the bank
         does not know."""
-        demos = self._by_tool.get(tool)
-        if not demos or self.k == 0:
-            return ()
+        return tuple(self._demos[i] for i in self._nearest(self._by_tool.get(tool, []), request))
+
+    def routes(self, request: str, choices: Sequence[str]) -> tuple[tuple[str, str], ...]:
+        """The k trained requests nearest the request's wording whose option is among `choices`, with
+        that option, least similar first: "Catch me up on X" next to "Fill me in on Y" -> search."""
+        allowed = set(choices)
+        rows = [i for i, d in enumerate(self._demos) if d.option in allowed]
+        return tuple((self._demos[i].request, self._demos[i].option) for i in self._nearest(rows, request))
+
+    def _nearest(self, rows: Sequence[int], request: str) -> list[int]:
+        if not rows or self.k == 0:
+            return []
         query = self._embedder.embed([wording(request)])[0]
-        scores = np.einsum("ij,j->i", self._vectors_for(tool), query)  # no BLAS threads
-        chosen: dict[str, Demo] = {}  # one per wording: three times the same sentence shows one thing
-        for i in np.argsort(-scores, kind="stable"):
-            chosen.setdefault(self._wordings[tool][i], demos[i])
+        scores = np.einsum("ij,j->i", self._all_vectors()[rows], query)  # no BLAS threads
+        chosen: dict[str, int] = {}  # one per wording: three times the same sentence shows one thing
+        for j in np.argsort(-scores, kind="stable"):
+            chosen.setdefault(self._wordings[rows[j]], rows[j])
             if len(chosen) == self.k:
                 break
-        return tuple(reversed(chosen.values()))
+        return list(reversed(chosen.values()))
 
-    def _vectors_for(self, tool: str) -> np.ndarray:
-        with self._lock:  # two first requests in two threads embed a tool's demos once
-            vectors = self._vectors.get(tool)
-            if vectors is None:
-                self._wordings[tool] = [wording(d.request) for d in self._by_tool[tool]]
-                vectors = self._vectors[tool] = self._embedder.embed(self._wordings[tool])
-            return vectors
+    def _all_vectors(self) -> np.ndarray:
+        with self._lock:  # two first requests in two threads embed the bank once
+            if self._vectors is None:
+                self._vectors = self._embedder.embed(self._wordings)
+            return self._vectors
+
+
+def _option(row: dict[str, Any]) -> str:
+    """The route a trained request took (as agent.sft.formats trains it): its tool, search, or answer
+    (small talk and declines alike)."""
+    if row.get("kind") in ("call", "multi"):
+        return row.get("tool") or ""
+    return {"search": "search", "answer": "answer", "decline": "answer"}.get(row.get("kind", ""), "")
 
 
 def write_demos(rows: Sequence[dict[str, Any]], path: Path) -> None:

@@ -3,7 +3,8 @@
 Two small decisions rather than one large one, because a small model makes each far better:
 1. route: which option to use — answer, search, one of the offered tools, or a plan — as an enum
    built from what retrieval found for this request, with demonstrations: the offered tools' own
-   example requests, and a question about what the index holds;
+   example requests, a question about what the index holds, and the trained requests nearest this
+   one with the option each took (agent.demos);
 2. fill: the arguments of that option — tool calls under the tool's schema (demonstrated by the
    trained requests nearest this one, agent.demos, then the tool's example calls), standalone search
    queries (one per part of the question), or plan steps.
@@ -73,6 +74,7 @@ class Situation:
     can_plan: bool = False
     results: Sequence[str] = ()  # what earlier steps of this turn found
     single_tool: bool = True  # a weak model calls only the tool it chose
+    route_demos: Sequence[tuple[str, str]] = ()  # trained requests nearest this one, with their option
 
 
 # --- route ---------------------------------------------------------------------------------------
@@ -105,7 +107,8 @@ def route_messages(s: Situation, choices: Sequence[str]) -> list[Message]:
 
 def demonstrations(s: Situation, choices: Sequence[str]) -> list[tuple[str, str]]:
     """Example requests with the option they take: small talk first, then each option's examples from
-    the least to the best match for this request, so the most similar ones sit next to the question."""
+    the least to the best match for this request, so the most similar ones sit next to the question;
+    last, when the adapter recorded them, the trained requests nearest this one (agent.demos)."""
     groups: list[tuple[float, list[tuple[str, str]]]] = []
     if SEARCH in choices:
         groups.append((s.search_score, [(_QUERY_DEMOS[-1][0], SEARCH),
@@ -115,7 +118,9 @@ def demonstrations(s: Situation, choices: Sequence[str]) -> list[tuple[str, str]
     if PLAN in choices:
         groups.append((-1.0, [(_PLAN_DEMO[0], PLAN)]))
     ordered = [demo for _, group in sorted(groups, key=lambda g: g[0]) for demo in group]
-    return [(text, ANSWER) for text in _SMALL_TALK] + ordered
+    shown = {text for text, _ in ordered}
+    nearest = [(text, choice) for text, choice in s.route_demos if choice in choices and text not in shown]
+    return [(text, ANSWER) for text in _SMALL_TALK] + ordered + nearest
 
 
 # --- fill ----------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import asyncio
 import dataclasses
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -67,6 +67,8 @@ async def plan(deps: AgentDeps, turn: Turn, offers: Sequence[Offer], preview: Se
                           can_plan=allow_plan and "agent" in turn.modes, results=results,
                           single_tool=turn.profile == "tools")
     choices = planner.options(s)
+    if deps.router.demos is not None and len(choices) > 1:
+        s = replace(s, route_demos=deps.router.demos.routes(s.question, choices))
     if choices == [planner.ANSWER]:  # nothing to choose between: no model call
         decision = planner.to_decision(planner.ANSWER, None)
     else:

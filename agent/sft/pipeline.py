@@ -70,7 +70,7 @@ async def train_tools(settings: Settings, out: Path, *, steps: int, seed: int, p
             "peak_rss_mib": round(trained.peak_rss_mib), "trained": datetime.now().isoformat(timespec="seconds")}
     export_gguf(trained, out, options.alpha, meta)
     # The requests it learnt from, beside it: the planner shows the nearest ones as demonstrations.
-    write_demos([s.to_dict() for s in samples if s.calls], demos_path(out))
+    write_demos([s.to_dict() for s in samples], demos_path(out))
     lines = [f"adapter: {out} ({out.stat().st_size / 2**20:.1f} MiB), rank {options.rank}, {steps} steps in "
              f"{trained.seconds / 60:.1f} min ({trained.tokens / trained.seconds:.0f} tokens/s), peak memory "
              f"{trained.peak_rss_mib / 1024:.1f} GiB; loss over the last steps "

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from agent.demos import Demo, DemoBank, wording, write_demos
-from agent.planner import Situation, calls_messages
+from agent.planner import Situation, calls_messages, options, route_messages
 from agent.router import RouterOptions, ToolRouter
 from agent.service import adapter_demos
 from plugins.builtin import build_toolbox
@@ -17,7 +17,7 @@ from tansuo.llm.adapter import SHIPPED, demos_path
 
 
 def cal(request: str, **arguments) -> Demo:
-    return Demo(request, (("calendar", {"request": arguments}),))
+    return Demo(request, (("calendar", {"request": arguments}),), "calendar")
 
 
 BANK = [
@@ -52,6 +52,19 @@ def test_the_nearest_wordings_come_last_one_per_wording_and_one_call_each(embedd
     assert all(len(d.calls) == 1 for d in shown)  # the two-tool request is nobody's demonstration
     assert bank.nearest("calendar", "Which day of the week was 9 June 2024?")[-1].request.startswith("What weekday")
     assert bank.nearest("units", "5 km in miles") == () and bank.nearest("nope", "x") == ()
+
+
+def test_route_demonstrations_are_the_nearest_trained_requests_among_the_options_offered(embedder):
+    bank = DemoBank.from_jsonl(demos_path(SHIPPED), embedder)  # the shipped adapter's training requests
+    for request, option in (("Catch me up on the harbour tunnel.", "search"), ("Cheers, that sorted it.", "answer")):
+        shown = bank.routes(request, ["search", "calendar", "answer"])
+        assert len(shown) == 3 and shown[-1][1] == option and request not in {text for text, _ in shown}
+    assert all(option != "search" for _, option in bank.routes("Catch me up on the tram.", ["calendar", "answer"]))
+    shown = bank.routes("Catch me up on the harbour tunnel.", ["search", "calendar", "answer"])
+    s = Situation("Catch me up on the harbour tunnel.", "2026-11-28", preview=["'Tunnel' (news)"], can_search=True,
+                  route_demos=shown)
+    messages = route_messages(s, options(s))
+    assert messages[-3]["content"] == shown[-1][0] and json.loads(messages[-2]["content"]) == {"use": "search"}
 
 
 def test_the_call_prompt_shows_the_nearest_trained_requests_before_the_tools_own_examples(tmp_path):
