@@ -67,8 +67,9 @@ async def plan(deps: AgentDeps, turn: Turn, offers: Sequence[Offer], preview: Se
                           can_plan=allow_plan and "agent" in turn.modes, results=results,
                           single_tool=turn.profile == "tools")
     choices = planner.options(s)
-    if deps.router.demos is not None and len(choices) > 1:
-        s = replace(s, route_demos=deps.router.demos.routes(s.question, choices))
+    if deps.router is not None and deps.router.demos is not None and len(choices) > 1:
+        # In a worker thread: the first request embeds the whole bank (seconds), off the event loop.
+        s = replace(s, route_demos=await asyncio.to_thread(deps.router.demos.routes, s.question, choices))
     if choices == [planner.ANSWER]:  # nothing to choose between: no model call
         decision = planner.to_decision(planner.ANSWER, None)
     else:
