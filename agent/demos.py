@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from tansuo.embedding import Embedder
+from tansuo.errors import ConfigError
 
 DEMO_K = 3  # demonstrations in the prompt: as many as a tool's example calls in training
 
@@ -42,7 +43,9 @@ class DemoBank:
         self.k = k
         self._demos = list(demos)
         self._by_tool: dict[str, list[int]] = {}
+        self._by_option: dict[str, list[int]] = {}
         for i, demo in enumerate(self._demos):
+            self._by_option.setdefault(demo.option, []).append(i)
             # One call each, like the tool's own example calls: a two-call demonstration next to
             # "9602 + 20 - 839" split it into two sums.
             if len(demo.calls) == 1:
@@ -56,11 +59,16 @@ class DemoBank:
     def from_jsonl(cls, path: Path, embedder: Embedder, *, k: int = DEMO_K) -> DemoBank:
         """The rows `tansuo train tools` writes: {"request", "kind", "tool", "calls": [{"name", "arguments"}]}."""
         demos = []
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
                 row = json.loads(line)
                 demos.append(Demo(row["request"], tuple((c["name"], c["arguments"]) for c in row["calls"]),
                                   _option(row)))
+            except (ValueError, KeyError, TypeError) as exc:  # a hand-edited file: say where, not a traceback
+                raise ConfigError(f"{path}:{n}: not a trained request ({type(exc).__name__}: {exc}); "
+                                  "retrain with `tansuo train tools` or set TANSUO_TOOL_DEMOS=0") from None
         return cls(demos, embedder, k=k)
 
     def tools(self) -> set[str]:
@@ -75,8 +83,7 @@ class DemoBank:
     def routes(self, request: str, choices: Sequence[str]) -> tuple[tuple[str, str], ...]:
         """The k trained requests nearest the request's wording whose option is among `choices`, with
         that option, least similar first: "Catch me up on X" next to "Fill me in on Y" -> search."""
-        allowed = set(choices)
-        rows = [i for i, d in enumerate(self._demos) if d.option in allowed]
+        rows = sorted(i for option in set(choices) for i in self._by_option.get(option, []))
         return tuple((self._demos[i].request, self._demos[i].option) for i in self._nearest(rows, request))
 
     def _nearest(self, rows: Sequence[int], request: str) -> list[int]:
