@@ -159,7 +159,9 @@ def build() -> list[dict]:
     words = yaml.safe_load((HERE / "test_wordings.yaml").read_text(encoding="utf-8"))
     d = Draw(words, SEED)
     items = math_items(d) + units_items(d) + dates_items(d) + tables_items(d)
-    return [{"id": f"tools-test-{i:03d}", **r} for i, r in enumerate(items, start=1)]
+    seen: set[str] = set()
+    unique = [r for r in items if not (r["question"] in seen or seen.add(r["question"]))]  # a draw can repeat
+    return [{"id": f"tools-test-{i:03d}", **r} for i, r in enumerate(unique, start=1)]
 
 
 if __name__ == "__main__":
