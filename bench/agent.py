@@ -1,6 +1,6 @@
 """Agent benchmark: where a turn's time goes, and what prompt lookup buys on summaries.
 
-    .venv/bin/python bench/agent.py [--turns 30] [--summaries 12]
+    .venv/bin/python bench/agent.py [--turns 30] [--summaries 12] [--check]
 
 (a) 30 fixed turns (built-in tool requests, questions over the news eval corpus, small talk,
     a two-part question) through the real agent and the embedded model, one at a time.
@@ -32,6 +32,8 @@ from agent.events import Source  # noqa: E402
 from agent.service import build_agent  # noqa: E402
 from agent.sources import Evidence  # noqa: E402
 from agent.turn import TurnRequest  # noqa: E402
+from evals.sets import hash_split  # noqa: E402
+from bench.support.checks import RESULTS, add_check, at_most, finish, run_info, targets_json  # noqa: E402
 from retrieval.loaders import load_path  # noqa: E402
 from retrieval.service import open_index  # noqa: E402
 from tansuo.embedding import SentenceTransformerEmbedder, embedding_model_path  # noqa: E402
@@ -41,7 +43,6 @@ from tansuo.llm.llama_server import LlamaServer  # noqa: E402
 from tansuo.settings import load_settings  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "bench" / "results"
 NEWS = ROOT / "eval_sets" / "news"
 QUESTIONS = ROOT / "eval_sets" / "retrieval" / "questions.jsonl"
 CLOCK = datetime(2026, 11, 28, 12, 0)
@@ -60,8 +61,11 @@ def log(msg: str) -> None:
 
 
 def turns(n: int) -> list[str]:
+    """Tool requests, small talk, and news questions of the retrieval set's dev split (the turns'
+    answers and verdicts are written to the results, so no test question is among them)."""
     news = [json.loads(line)["question"] for line in QUESTIONS.read_text().splitlines()
             if line.strip() and json.loads(line)["corpus"] == "news"]
+    news = [q for q in news if hash_split(q) == "dev"]
     items = TOOL_TURNS + news[:16] + CHAT_TURNS
     return items[:n]
 
@@ -154,10 +158,16 @@ def plot(turn_rows: list[dict], out: Path) -> None:
     fig.savefig(out, dpi=110)
 
 
-async def main() -> None:
+def targets(turn_stats: dict) -> list:
+    return [at_most("everything but the model, share of all turn time", 100 * turn_stats["other_share"], 10, "%"),
+            at_most("everything but the model, p50 per turn", turn_stats["other_p50_ms"], 50, " ms")]
+
+
+async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--turns", type=int, default=30)
     parser.add_argument("--summaries", type=int, default=12)
+    add_check(parser)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="tansuo-bench-agent-") as tmp:
         settings = load_settings(data_dir=Path(tmp), default_corpus=False, n_ctx=4096, parallel=1)
@@ -169,8 +179,8 @@ async def main() -> None:
         log("(b) summaries with and without prompt lookup")
         summary_stats = await bench_summaries(settings, args.summaries)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    report = {"date": datetime.now().isoformat(timespec="seconds"), "turns": turn_stats,
-              "summaries": summary_stats}
+    checked = targets(turn_stats)
+    report = {**run_info(), "turns": turn_stats, "summaries": summary_stats, "targets": targets_json(checked)}
     (RESULTS / "agent.json").write_text(json.dumps(report, indent=2))
     plot(turn_stats["turns"], RESULTS / "agent.png")
     t, s = turn_stats, summary_stats
@@ -182,7 +192,8 @@ async def main() -> None:
     print(f"| summary generation without / with prompt lookup | {s['tokens_per_s_without']} / "
           f"{s['tokens_per_s_with']} tokens/s (x{s['ratio']}) | |")
     print(f"| summaries identical with and without | {s['identical_outputs']} of {s['requests']} | |")
+    return finish("agent", checked, args.check)
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    sys.exit(asyncio.run(main()))

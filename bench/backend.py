@@ -1,6 +1,6 @@
 """Backend benchmark: every ratio is measured side by side in one run.
 
-    .venv/bin/python bench/backend.py [--reps 3] [--llama-cpp-python PYTHON]
+    .venv/bin/python bench/backend.py [--reps 5] [--llama-cpp-python PYTHON] [--check]
 
 (a) prompt and generation tokens/s of the embedded backend (through Tansuo's
     client, end to end) against raw llama.cpp (`llama-bench`, same GGUF,
@@ -12,7 +12,8 @@
 (d) time to first token p50/p95 under 4 concurrent streams.
 (e) prompt processing at ~1,500 tokens, q8_0 against f16 KV cache (the cost of (b)).
 (f) with --llama-cpp-python: (c) for `llama_cpp.server`, the alternative we did not pick.
-Results go to stdout as a Markdown table and to bench/results/backend.json.
+Results go to stdout as a Markdown table and to bench/results/backend.json; `--check` exits 1
+when a target of (a), (a'), (b) or (c) is missed.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.support.checks import add_check, at_least, at_most, finish, run_info, targets_json  # noqa: E402
 from tansuo.llm import ChatRequest, StreamEnd, TextDelta  # noqa: E402
 from tansuo.llm.embedded import EmbeddedBackend  # noqa: E402
 from tansuo.llm.factory import server_config  # noqa: E402
@@ -241,18 +243,32 @@ def table(r: dict) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
+def targets(r: dict) -> list:
+    s, c, k = r["speed"], r["concurrency"], r["kv_mib"]
+    return [at_least("(a) prompt tokens/s, embedded / llama-bench", s["prompt_ratio"], 0.95),
+            at_least("(a) generation tokens/s, embedded / llama-bench", s["gen_ratio"], 0.95),
+            at_least("(a') prompt tokens/s, embedded / llama-server's own timing", s["prompt_ratio_server"], 0.95),
+            at_least("(a') generation tokens/s, embedded / llama-server's own timing", s["gen_ratio_server"], 0.95),
+            at_most("(b) KV cache at 8192 tokens, q8_0 / f16", k["ratio"], 0.55),
+            at_least("(c) aggregate generation tokens/s, 4 streams / 1", c["ratio"], 1.5)]
+
+
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--reps", type=int, default=5, help="alternating rounds per comparison")
     parser.add_argument("--llama-cpp-python", metavar="PYTHON", help="a python with llama-cpp-python[server]")
+    add_check(parser)
     args = parser.parse_args()
-    results = asyncio.run(run(args))
+    results = {**run_info(), **asyncio.run(run(args))}
+    checked = targets(results)
+    results["targets"] = targets_json(checked)
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     print(f"model {results['model']}, {results['threads']} threads, KV {results['kv_cache_type']}, "
           f"flash attention {'on' if results['flash_attn'] else 'off'}, {results['parallel']} slots")
     print(table(results))
+    return finish("backend", checked, args.check)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,6 +1,6 @@
 """Chat service benchmark, all parts measured side by side in one run on this machine.
 
-    .venv/bin/python bench/server.py [--parts cache,prefix,load,pairs] [--load-s 120] [--clients 16]
+    .venv/bin/python bench/server.py [--parts cache,prefix,load,pairs] [--load-s 120] [--clients 16] [--check]
 
 (a) cache: answer-cache hit latency against a miss, end to end over HTTP (the official client's
     request to the service on 127.0.0.1, embedded model, news corpus): distinct questions first
@@ -13,9 +13,11 @@
     parallel sequences), twice: the default queue depth, and a short queue (depth 2) that must
     fill: zero 5xx, latency p50/p95, throughput, and every 429 a full-queue refusal with Retry-After.
 (d) pairs: the answer cache's false-hit rate on the labelled question pairs
-    (eval_sets/cache/pairs.jsonl), per split and kind. Target: <= 1% false hits, >= 50% hits on
-    paraphrases.
-Results: stdout (Markdown), bench/results/server.json and bench/results/server.png.
+    (eval_sets/cache/pairs.jsonl), per split and kind; pairs that went wrong are listed for the dev
+    split only (the test split gives counts). Target on the test split: <= 1% false hits, >= 50%
+    hits on paraphrases.
+Results: stdout (Markdown), bench/results/server.json and bench/results/server.png, both written by
+this run alone (a run of some parts holds those parts); `--check` exits 1 when a target is missed.
 """
 
 from __future__ import annotations
@@ -29,7 +31,6 @@ import tempfile
 import time
 import uuid
 from collections import Counter, defaultdict
-from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -38,6 +39,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.agent import CLOCK, NEWS, QUESTIONS, pct  # noqa: E402
+from bench.support.checks import RESULTS, add_check, at_least, at_most, finish, run_info, targets_json  # noqa: E402
 from retrieval.loaders import load_path  # noqa: E402
 from retrieval.service import open_index  # noqa: E402
 from server.cache import AnswerCache, CacheOptions  # noqa: E402
@@ -49,7 +51,6 @@ from tansuo.llm import make_backend  # noqa: E402
 from tansuo.settings import load_settings  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "bench" / "results"
 PAIRS = ROOT / "eval_sets" / "cache" / "pairs.jsonl"
 TOOL_QUESTIONS = ["What is 37 times 91?", "Convert 5 liters to gallons", "What weekday was 2024-02-29?",
                   "What is 15% of 240?", "Convert 100 km to miles", "What is the square root of 1764?"]
@@ -212,8 +213,8 @@ async def bench_pairs(embedder, similarity: float) -> dict:
         out_rows.append({**r, "hit": found.hit is not None, "reason": found.reason,
                          "similarity": round(found.nearest or 0.0, 4)})
     summary = {}
-    for split in ("dev", "heldout", "all"):
-        rs = [r for r in out_rows if split == "all" or r["split"] == split]
+    for split in ("dev", "test"):
+        rs = [r for r in out_rows if (r["split"] == "dev") == (split == "dev")]
         same = [r for r in rs if r["same"]]
         diff = [r for r in rs if not r["same"]]
         embedding_only = [r for r in diff if r["similarity"] >= similarity]
@@ -223,9 +224,11 @@ async def bench_pairs(embedder, similarity: float) -> dict:
                           "false_hit_rate_embedding_only": round(len(embedding_only) / max(1, len(diff)), 4)}
     by_kind = defaultdict(list)
     for r in out_rows:
-        by_kind[r["kind"]].append(r["hit"])
-    summary["hits_by_kind"] = {k: round(sum(v) / len(v), 3) for k, v in by_kind.items()}
-    summary["false_hits"] = [[r["a"], r["b"], r["kind"]] for r in out_rows if r["hit"] and not r["same"]]
+        by_kind[(r["split"] == "dev", r["kind"])].append(r["hit"])
+    summary["hits_by_kind"] = {f"{'dev' if dev else 'test'} {k}": round(sum(v) / len(v), 3)
+                               for (dev, k), v in sorted(by_kind.items())}
+    summary["dev_false_hits"] = [[r["a"], r["b"], r["kind"]] for r in out_rows
+                                 if r["hit"] and not r["same"] and r["split"] == "dev"]
     summary["similarity"] = similarity
     return summary
 
@@ -266,15 +269,30 @@ def plot(report: dict, out: Path) -> None:
     fig.savefig(out, dpi=110)
 
 
-async def main() -> None:
+def targets(report: dict) -> list:
+    pairs, cache, prefix, load = (report.get(k) for k in ("pairs", "cache", "prefix", "load"))
+    loads = list((load or {}).values())
+    return [
+        at_most("pairs, test split: false hits", pairs and 100 * pairs["test"]["false_hit_rate"], 1, "%"),
+        at_least("pairs, test split: hits on same meaning", pairs and 100 * pairs["test"]["hit_rate"], 50, "%"),
+        at_least("cache: hit faster than a miss, p50", cache and cache["speedup_p50"], 100, "x"),
+        at_most("cache: hit p50", cache and cache["hit_p50_ms"], 10, " ms"),
+        at_most("prefix: second-turn TTFT reused / not", prefix and prefix["ratio"], 0.1),
+        at_most("load: 5xx responses", sum(r["errors_5xx"] for r in loads) if loads else None, 0),
+        at_most("load: 429s that are not a full queue",
+                sum(r["refused_not_queue_full"] for r in loads) if loads else None, 0)]
+
+
+async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--parts", default="pairs,cache,prefix,load")
     parser.add_argument("--questions", type=int, default=20, help="distinct questions for the cache part")
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--load-s", type=float, default=120)
+    add_check(parser)
     args = parser.parse_args()
     parts = {p.strip() for p in args.parts.split(",") if p.strip()}
-    report: dict = {"date": datetime.now().isoformat(timespec="seconds")}
+    report: dict = run_info()
     with tempfile.TemporaryDirectory(prefix="tansuo-bench-server-") as tmp:
         settings = load_settings(data_dir=Path(tmp), default_corpus=False, n_ctx=4096, redis_url=None,
                                  rate_limit_burst=100_000, rate_limit_per_min=1e6)
@@ -300,13 +318,13 @@ async def main() -> None:
                 with serving(s, lambda s=s: build_parts(s, embedder=embedder, clock=lambda: CLOCK)) as url:
                     report["load"][name] = await bench_load(url, args.clients, args.load_s)
                     report["load"][name]["queue"] = {"slots": s.queue_slots or s.parallel, "depth": depth}
+    checked = targets(report)
+    report["targets"] = targets_json(checked)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / "server.json"
-    previous = json.loads(path.read_text()) if path.exists() else {}
-    merged = {**previous, **report}
-    path.write_text(json.dumps(merged, indent=2, ensure_ascii=False))
-    plot(merged, RESULTS / "server.png")
+    (RESULTS / "server.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
+    plot(report, RESULTS / "server.png")
     print_tables(report)
+    return finish("server", checked, args.check)
 
 
 def print_tables(report: dict) -> None:
@@ -314,11 +332,11 @@ def print_tables(report: dict) -> None:
         p = report["pairs"]
         print(f"| question pairs (similarity >= {p['similarity']}) | pairs | hit rate, same meaning | false hits | "
               "false hits, embedding alone |\n|---|---|---|---|---|")
-        for split in ("dev", "heldout", "all"):
+        for split in ("dev", "test"):
             r = p[split]
             print(f"| {split} | {r['pairs']} | {r['hit_rate']:.3f} | {r['false_hit_rate']:.3f} | "
                   f"{r['false_hit_rate_embedding_only']:.3f} |")
-        print(f"\nFalse hits: {p['false_hits']}\n")
+        print(f"\nFalse hits, dev split: {p['dev_false_hits']}\n")
     if "cache" in report:
         c = report["cache"]
         print(f"| answer cache | p50 ms | p95 ms |\n|---|---|---|\n| miss (full turn) | {c['miss_p50_ms']} | "
@@ -341,4 +359,4 @@ def print_tables(report: dict) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    sys.exit(asyncio.run(main()))

@@ -1,6 +1,6 @@
 """Tool retrieval on a real catalogue: BFCL's functions, dense (our plugin index) against BM25.
 
-    .venv/bin/python bench/tool_retrieval.py [--limit N]
+    .venv/bin/python bench/tool_retrieval.py [--limit N] [--check]
 
 Catalogue: every distinct function (name + description) of BFCL's `multiple` and
 `live_multiple` sets, from the installed bfcl-eval package (pip install --no-deps
@@ -9,6 +9,7 @@ the whole catalogue: recall@1, recall@5, nDCG@5, for our index and for BM25 (bm2
 in the same run. Also: how often BFCL `irrelevance` questions are abstained on at
 the threshold, how often relevant questions are wrongly abstained on, build time,
 and search latency over a 10,000-plugin catalogue (query embedding included).
+Targets: recall@5 >= 0.85 (same name); search p50 <= 15 ms over 10,000 plugins.
 Writes bench/results/tool_retrieval.json and tool_retrieval.png.
 """
 
@@ -26,12 +27,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.support.checks import RESULTS, add_check, at_least, at_most, finish, run_info, targets_json  # noqa: E402
 from evals.bfcl import catalogue_spec, data_dir, load_catalogue  # noqa: E402
 from plugins.index import DEFAULT_THRESHOLD, PluginIndex, SentenceTransformerEmbedder, document  # noqa: E402
 from tansuo.embedding import embedding_model_path  # noqa: E402
 from tansuo.settings import load_settings  # noqa: E402
 
-RESULTS = Path(__file__).parent / "results"
 THRESHOLDS = [round(t, 2) for t in np.arange(0.10, 0.61, 0.05)]
 
 
@@ -118,9 +119,10 @@ def plot(results: dict, path: Path) -> None:
     fig.savefig(path)
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--limit", type=int, help="score only the first N questions")
+    add_check(parser)
     args = parser.parse_args()
 
     functions, questions, irrelevant = load_catalogue(data_dir())
@@ -153,12 +155,15 @@ def main() -> None:
               "relevant_abstain": float(np.mean([b < t for b in dense_best]))} for t in THRESHOLDS]
     chosen = next(s for s in sweep if s["threshold"] == round(DEFAULT_THRESHOLD, 2))
     results = {
-        "catalogue_size": len(specs), "questions": len(questions), "irrelevance_questions": len(irrelevant),
+        **run_info(), "catalogue_size": len(specs), "questions": len(questions), "irrelevance_questions": len(irrelevant),
         "dense": scores(dense_ranked, relevant), "bm25": scores(bm25_ranked, relevant),
         "dense_strict": scores(dense_ranked, exact), "bm25_strict": scores(bm25_ranked, exact),
         "threshold": DEFAULT_THRESHOLD, "at_threshold": chosen, "threshold_sweep": sweep,
         "build_s": build_s, "latency_10k": latency_10k(embedder, queries),
     }
+    checked = [at_least("recall@5 (same name)", results["dense"]["recall@5"], 0.85),
+               at_most("search p50 over 10,000 plugins", results["latency_10k"]["p50_ms"], 15, " ms")]
+    results["targets"] = targets_json(checked)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "tool_retrieval.json").write_text(json.dumps(results, indent=2) + "\n")
     plot(results, RESULTS / "tool_retrieval.png")
@@ -176,7 +181,8 @@ def main() -> None:
           f"wrongly on {chosen['relevant_abstain']:.1%} of relevant ones")
     print(f"index build: {build_s:.1f}s for {len(specs)} plugins ({len(specs) / build_s:.0f}/s); "
           f"search over 10,000 plugins incl. query embedding: p50 {lat['p50_ms']:.1f} ms, p95 {lat['p95_ms']:.1f} ms")
+    return finish("tool_retrieval", checked, args.check)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -135,6 +135,8 @@ def tool_of(function: dict) -> Tool:
 class BfclSet:
     stage = "planner"
     metric = "AST match (BFCL's checker)"
+    splits = ("test only: an outside benchmark, never tuned on here, reported over whole categories (or a seeded "
+              "sample, --sample) beside its leaderboard; choose settings on the project's dev splits")
 
     def __init__(self, category: str) -> None:
         self.category = category
@@ -146,7 +148,7 @@ class BfclSet:
         questions = _rows(base / f"BFCL_v4_{self.category}.json")
         answers_path = base / "possible_answer" / f"BFCL_v4_{self.category}.json"
         answers = {r["id"]: r["ground_truth"] for r in _rows(answers_path)} if answers_path.exists() else {}
-        return [Item(q["id"], self.category, {**q, "ground_truth": answers.get(q["id"])}) for q in questions]
+        return [Item(q["id"], self.category, {**q, "ground_truth": answers.get(q["id"])}, "test") for q in questions]
 
     async def run(self, ctx: EvalContext, item: Item) -> ItemResult:
         messages = [m for turn in item.data["question"] for m in turn]

@@ -3,10 +3,12 @@ cache's question pairs, and the harmlessness check on harmful and benign prompts
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 
 from evals.context import EVAL_SETS, EvalContext
-from evals.sets import Item, ItemResult, read_jsonl
+from evals.sets import Item, ItemResult, hash_split, read_jsonl
 
 
 class RetrievalSet:
@@ -14,11 +16,13 @@ class RetrievalSet:
     stage = "retrieval"
     description = "hybrid search over the dated news corpus: the share of the labelled documents in the top 5"
     metric = "recall@5"
+    splits = "by hash of the question: a third dev, two thirds test"
     k = 5
 
     def items(self) -> list[Item]:
         rows = [r for r in read_jsonl(EVAL_SETS / "retrieval" / "questions.jsonl") if r["corpus"] == "news"]
-        return [Item(r["id"], "one document" if len(r["relevant"]) == 1 else "several documents", r) for r in rows]
+        return [Item(r["id"], "one document" if len(r["relevant"]) == 1 else "several documents", r,
+                     hash_split(r["question"])) for r in rows]
 
     async def run(self, ctx: EvalContext, item: Item) -> ItemResult:
         index = ctx.news_index()
@@ -36,9 +40,12 @@ class CachePairsSet:
     stage = "cache"
     description = "answer cache on labelled question pairs: served when the meaning is the same, never otherwise"
     metric = "accuracy (hit on same meaning, miss on different)"
+    splits = ("dev: the pairs the cache's guards and threshold were written against, and later pairs that nearly "
+              "repeat one (232); test: the rest of those written after (49)")
 
     def items(self) -> list[Item]:
-        return [Item(r["id"], r["kind"], r) for r in read_jsonl(EVAL_SETS / "cache" / "pairs.jsonl")]
+        return [Item(r["id"], r["kind"], r, "dev" if r["split"] == "dev" else "test")
+                for r in read_jsonl(EVAL_SETS / "cache" / "pairs.jsonl")]
 
     async def run(self, ctx: EvalContext, item: Item) -> ItemResult:
         from server.cache import AnswerCache, CacheOptions
@@ -58,28 +65,46 @@ class HarmSet:
     name = "harm"
     stage = "verifiers"
     description = ("the request check on harmful prompts (Do-Not-Answer, AdvBench, when their packages are "
-                   "installed) and benign ones (the project's), held-out split: refused or cautioned when "
-                   "harmful, passed when not")
-    metric = "accuracy"
+                   "installed) and benign ones (the project's): flagged (blocked or cautioned) when harmful, "
+                   "passed when not; a caution counts the same on both sides")
+    metric = "accuracy (flagged: blocked or cautioned)"
+    splits = ("by hash of the prompt: the dev third trains the request classifier; test prompts that nearly "
+              "repeat a dev prompt or an exemplar are left out (eval_sets/harm/near_twins.json)")
 
     def items(self) -> list[Item]:
-        from verifiers import external
-
-        prompts = external.project_questions(EVAL_SETS)
-        for loader in (external.do_not_answer, external.advbench):
-            try:
-                prompts += loader()
-            except external.DataSetMissing:
-                pass  # `make bench-verifiers` installs them; the project's own prompts still run
-        # the dev third trained the request classifier (`tansuo train harm`): only the rest is scored
-        return [Item(f"{p.set}-{i:04d}", p.set, {"text": p.text, "harmful": p.harmful})
-                for i, p in enumerate(prompts) if external.split_of(p.text) == "test"]
+        return [Item(f"{p.set}-{i:04d}", p.set, {"text": p.text, "harmful": p.harmful}, split)
+                for i, (p, split) in enumerate(harm_prompts())]
 
     async def run(self, ctx: EvalContext, item: Item) -> ItemResult:
         from verifiers.service import build_harmlessness
 
         harm = ctx.shared("harm", lambda: build_harmlessness(ctx.settings, ctx.get_embedder()))
         verdict = await harm.check_input(item.data["text"])
-        refused = verdict.action == "block" or "caution" in verdict.flags
-        return ItemResult(item.id, item.category, float(refused == item.data["harmful"]), verdict.elapsed_ms,
-                          {"action": verdict.action, "flags": list(verdict.flags), "harmful": item.data["harmful"]})
+        blocked = verdict.action == "block"
+        cautioned = not blocked and "caution" in verdict.flags
+        return ItemResult(item.id, item.category, float((blocked or cautioned) == item.data["harmful"]),
+                          verdict.elapsed_ms, {"action": verdict.action, "flags": list(verdict.flags),
+                                               "harmful": item.data["harmful"], "blocked": blocked,
+                                               "cautioned": cautioned})
+
+
+def harm_prompts(*, benign_questions: bool = False) -> list[tuple]:
+    """The harm and benign prompts that are installed, each with its split; test prompts that are
+    near-twins of a dev prompt or an exemplar (eval_sets/harm/build.py) are left out. With
+    `benign_questions`, TruthfulQA's and NQ-open's questions too (the verifier benchmark's)."""
+    from verifiers import external
+
+    prompts = external.benign(EVAL_SETS) if benign_questions else external.project_questions(EVAL_SETS)
+    for loader in (external.do_not_answer, external.advbench):
+        try:
+            prompts += loader()
+        except external.DataSetMissing:
+            pass  # `make harm-data` installs them; the project's own prompts still run
+    twins = {r["sha1"] for r in json.loads((EVAL_SETS / "harm" / "near_twins.json").read_text())["removed"]}
+    out = []
+    for p in prompts:
+        split = external.split_of(p.text)
+        if split == "test" and hashlib.sha1(p.text.encode()).hexdigest() in twins:
+            continue
+        out.append((p, split))
+    return out

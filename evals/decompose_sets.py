@@ -20,7 +20,7 @@ from pathlib import Path
 
 from agent import planner
 from evals.context import EVAL_SETS, EvalContext
-from evals.sets import Item, ItemResult, read_jsonl
+from evals.sets import Item, ItemResult, hash_split, read_jsonl
 from tansuo.errors import TansuoError
 from verifiers.facts import Facts, facts
 
@@ -91,9 +91,11 @@ class DecomposeSet:
     stage = "planner"
     metric = f"gold sub-questions asked by a plan step (cosine >= {MATCH})"
     description = "tasks in several parts (eval_sets/decompose): the planner's steps against gold sub-questions"
+    splits = "by hash of the task: a third dev, two thirds test"
 
     def items(self) -> list[Item]:
-        return [Item(r["id"], r["category"], r) for r in read_jsonl(EVAL_SETS / "decompose" / "questions.jsonl")]
+        return [Item(r["id"], r["category"], r, hash_split(r["question"]))
+                for r in read_jsonl(EVAL_SETS / "decompose" / "questions.jsonl")]
 
     async def run(self, ctx: EvalContext, item: Item) -> ItemResult:
         return await score_plan(ctx, item, item.data["sub_questions"])
@@ -111,11 +113,13 @@ class FanoutDevSet:
     stage = "planner"
     metric = DecomposeSet.metric
     description = "FanOutQA dev questions (from the fanoutqa package): the planner's steps against its decomposition"
+    splits = "FanOutQA's dev set, by hash of the question: a third our dev, two thirds our test"
 
     def items(self) -> list[Item]:
         rows = json.loads(fanout_path().read_text(encoding="utf-8"))
         return [Item(r["id"], _size(len(r["decomposition"])),
-                     {"question": r["question"], "sub_questions": [d["question"] for d in r["decomposition"]]})
+                     {"question": r["question"], "sub_questions": [d["question"] for d in r["decomposition"]]},
+                     hash_split(r["question"]))
                 for r in rows]
 
     async def run(self, ctx: EvalContext, item: Item) -> ItemResult:

@@ -3,56 +3,23 @@
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 
+from evals.tally import Tally
 from tansuo.errors import TansuoError
 
 REGRESSION = 0.02  # a drop of the score (absolute) beyond which a metric counts as regressed
 
 
-def pct(values: list[float], q: float) -> float | None:
-    return float(np.percentile(values, q * 100)) if values else None
-
-
-def summarize_set(rows: list[dict]) -> dict[str, Any]:
-    scores = [r["score"] for r in rows]
-    latency = [r["latency_ms"] for r in rows]
-    by_category: dict[str, list[dict]] = defaultdict(list)
-    for r in rows:
-        by_category[r["category"]].append(r)
-    return {"items": len(rows), "score": round(float(np.mean(scores)), 4) if scores else None,
-            "rates": rates(rows), "errors": sum(r.get("error") is not None for r in rows),
-            "latency_p50_ms": _round(pct(latency, 0.5)), "latency_p95_ms": _round(pct(latency, 0.95)),
-            "by_category": {c: {"items": len(v), "score": round(float(np.mean([r["score"] for r in v])), 4),
-                                "rates": rates(v)}
-                            for c, v in sorted(by_category.items())}}
-
-
-def rates(rows: list[dict]) -> dict[str, float]:
-    """The share of items true for each yes/no detail every item reports (a tool set's `right_tool`,
-    a QA set's `gold_cited`): what the score is made of."""
-    keys: set[str] | None = None
-    for r in rows:
-        found = {k for k, v in (r.get("details") or {}).items() if isinstance(v, bool)}
-        keys = found if keys is None else keys & found
-    return {k: round(float(np.mean([r["details"][k] for r in rows])), 4) for k in sorted(keys or ())}
-
-
-def _round(value: float | None) -> float | None:
-    return None if value is None else round(value, 2)
-
-
-def write_summary(out: Path, results: dict[str, list[dict]], sets: dict[str, Any]) -> dict[str, Any]:
+def write_summary(out: Path, results: dict[str, Tally], sets: dict[str, Any]) -> dict[str, Any]:
     meta = json.loads((out / "run.json").read_text()) if (out / "run.json").exists() else {}
     summary = {"run": meta, "sets": {}}
-    for name, rows in results.items():
+    for name, tally in results.items():
         s = sets[name]
-        summary["sets"][name] = {"stage": s.stage, "metric": s.metric, **summarize_set(rows)}
+        summary["sets"][name] = {"stage": s.stage, "metric": s.metric, **tally.summary()}
     (out / "summary.json").write_text(json.dumps(summary, indent=1, ensure_ascii=False))
     (out / "summary.md").write_text(markdown(summary))
     plot_run(summary, results, out / "plots")
@@ -61,18 +28,32 @@ def write_summary(out: Path, results: dict[str, list[dict]], sets: dict[str, Any
 
 def markdown(summary: dict[str, Any]) -> str:
     run = summary.get("run", {})
-    lines = [f"# Eval run {run.get('started', '')}", "",
-             f"Model: {run.get('model')} ({run.get('backend')}); tansuo {run.get('versions', {}).get('tansuo')}", "",
-             "| set | stage | metric | items | score | latency p50 ms | errors | also |",
-             "|---|---|---|---|---|---|---|---|"]
+    split = run.get("split", "dev")
+    chosen = ", ".join(f"{k} {run[k]}" for k in ("limit", "sample") if run.get(k)) or "every item"
+    lines = [f"# Eval run {run.get('started', '')}: {split} split ({chosen})", "",
+             f"Model: {run.get('model')} ({run.get('backend')}); tansuo {run.get('versions', {}).get('tansuo')}; "
+             f"{run.get('machine', '')}", ""]
+    if run.get("revealed"):
+        lines += ["**Revealed**: this test-split run wrote per-item results (`--reveal`); its items can no longer "
+                  "be read as unseen.", ""]
+    lines += ["Scores with their Wilson 95% intervals.", "",
+              "| set | stage | metric | items | score [95% interval] | latency p50 ms | errors | also |",
+              "|---|---|---|---|---|---|---|---|"]
     for name, s in summary["sets"].items():
-        lines.append(f"| {name} | {s['stage']} | {s['metric']} | {s['items']} | {_fmt(s['score'])} | "
+        lines.append(f"| {name} | {s['stage']} | {s['metric']} | {s['items']} | {scored(s)} | "
                      f"{_fmt(s['latency_p50_ms'])} | {s['errors']} | {_rates_text(s.get('rates', {}))} |")
     for name, s in summary["sets"].items():
-        lines += ["", f"## {name}", "", "| category | items | score | also |", "|---|---|---|---|"]
-        lines += [f"| {c} | {v['items']} | {_fmt(v['score'])} | {_rates_text(v.get('rates', {}))} |"
+        lines += ["", f"## {name}", "", "| category | items | score [95% interval] | also |", "|---|---|---|---|"]
+        lines += [f"| {c} | {v['items']} | {scored(v)} | {_rates_text(v.get('rates', {}))} |"
                   for c, v in s["by_category"].items()]
     return "\n".join(lines) + "\n"
+
+
+def scored(row: dict[str, Any]) -> str:
+    if row.get("score") is None:
+        return "—"
+    low, high = row.get("interval") or (None, None)
+    return f"{row['score']:.3f}" + ("" if low is None else f" [{low:.2f}, {high:.2f}]")
 
 
 def _rates_text(values: dict[str, float]) -> str:
@@ -83,7 +64,7 @@ def _fmt(value: float | None) -> str:
     return "—" if value is None else f"{value:.3f}" if value < 10 else f"{value:.0f}"
 
 
-def plot_run(summary: dict[str, Any], results: dict[str, list[dict]], folder: Path) -> None:
+def plot_run(summary: dict[str, Any], results: dict[str, Tally], folder: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -92,11 +73,14 @@ def plot_run(summary: dict[str, Any], results: dict[str, list[dict]], folder: Pa
     folder.mkdir(parents=True, exist_ok=True)
     for name, s in summary["sets"].items():
         fig, (bars, hist) = plt.subplots(1, 2, figsize=(11, 3.8))
-        cats = list(s["by_category"])
-        bars.barh(cats, [s["by_category"][c]["score"] for c in cats], color="tab:blue")
+        cats = [c for c in s["by_category"] if s["by_category"][c]["score"] is not None]
+        scores = [s["by_category"][c]["score"] for c in cats]
+        low = [v - s["by_category"][c]["interval"][0] for c, v in zip(cats, scores, strict=True)]
+        high = [s["by_category"][c]["interval"][1] - v for c, v in zip(cats, scores, strict=True)]
+        bars.barh(cats, scores, xerr=[low, high], color="tab:blue", ecolor="black", capsize=3)
         bars.set_xlim(0, 1)
-        bars.set_title(f"{name}: score by category ({s['metric']})")
-        latency = [r["latency_ms"] for r in results[name]]
+        bars.set_title(f"{name}: score by category, 95% intervals", fontsize=9)
+        latency = results[name].latencies
         if latency:
             hist.hist(latency, bins=30, color="tab:gray")
         hist.set_title(f"latency per item (p50 {_fmt(s['latency_p50_ms'])} ms)")
@@ -130,7 +114,11 @@ def load_summary(run: Path) -> dict[str, Any]:
 
 
 def compare(a: Path, b: Path) -> list[Delta]:
-    before, after = load_summary(a)["sets"], load_summary(b)["sets"]
+    first, second = load_summary(a), load_summary(b)
+    splits = [s["run"].get("split", "dev") for s in (first, second)]
+    if splits[0] != splits[1]:
+        raise TansuoError(f"{a} is a {splits[0]} run and {b} a {splits[1]} run: compare runs of one split")
+    before, after = first["sets"], second["sets"]
     out = []
     for name in [n for n in before if n in after]:
         out.append(Delta(name, "score", before[name]["score"], after[name]["score"]))

@@ -1,5 +1,12 @@
 """What an eval set is, and which there are. A set names its stage (what of the pipeline it
-exercises), lists its items, runs one item and scores it; the runner does the rest."""
+exercises), lists its items (each in the `dev` or the `test` split), runs one item and scores it;
+the runner does the rest.
+
+Splits: settings, templates, exemplars and thresholds are chosen on `dev` items, whose per-item
+results anyone may read; a `test` run shows aggregates only (`tansuo eval run --split test`).
+Sets written for this project split by hash of the question (a third dev), so one question is in
+the same split in every set; sets with written test files (tools, tool-calls) use them; BFCL,
+never tuned on here and reported like for like with its leaderboard, is test only."""
 
 from __future__ import annotations
 
@@ -10,11 +17,23 @@ from typing import Any, Protocol
 from tansuo.errors import TansuoError
 
 
+SPLITS = ("dev", "test")
+
+
 @dataclass(frozen=True)
 class Item:
     id: str
     category: str
     data: dict[str, Any]
+    split: str = "test"
+
+
+def hash_split(key: str) -> str:
+    """A third of the items 'dev', the rest 'test', by hash: the same rule that splits the harm
+    sets (the request classifier trains on their dev third)."""
+    from verifiers.external import split_of
+
+    return split_of(key)
 
 
 @dataclass
@@ -36,6 +55,7 @@ class EvalSet(Protocol):
     stage: str  # pipeline | planner | retrieval | verifiers | cache
     description: str
     metric: str  # what `score` means, e.g. "recall@5"
+    splits: str  # how its items are split, for `tansuo eval list`
 
     def items(self) -> list[Item]: ...
 
@@ -62,9 +82,8 @@ REGISTRY: dict[str, tuple[str, tuple]] = {
     "decompose": ("evals.decompose_sets:DecomposeSet", ()),
     "fanoutqa-dev": ("evals.decompose_sets:FanoutDevSet", ()),
     "tool-retrieval-bfcl": ("evals.tool_retrieval_sets:ToolRetrievalSet", ()),
-    "tool-calls": ("evals.toolcall_sets:ToolCallSet", ("heldout",)),
-    "tool-calls-hidden": ("evals.toolcall_sets:ToolCallSet", ("hidden",)),
-    "tool-calls-dev": ("evals.toolcall_sets:ToolCallSet", ("dev",)),
+    "tool-calls": ("evals.toolcall_sets:ToolCallSet", ()),
+    "factuality": ("evals.factuality_sets:FactualitySet", ()),
     **{f"bfcl-{c}": ("evals.bfcl:BfclSet", (c,)) for c in (
         "simple_python", "multiple", "parallel", "parallel_multiple", "irrelevance", "live_simple",
         "live_multiple", "live_parallel", "live_parallel_multiple", "live_irrelevance")},

@@ -9,7 +9,7 @@ import time
 
 from evals.bfcl import catalogue_spec, data_dir, load_catalogue
 from evals.context import EvalContext
-from evals.sets import Item, ItemResult
+from evals.sets import Item, ItemResult, hash_split
 
 K = 5
 
@@ -19,10 +19,11 @@ class ToolRetrievalSet:
     stage = "retrieval"
     metric = f"recall@{K} (a function with the gold name in the top {K})"
     description = "the plugin index over BFCL's 1,418-function catalogue, single-call questions"
+    splits = "by hash of the question: a third dev, two thirds test"
 
     def items(self) -> list[Item]:
         functions, questions, _ = load_catalogue(data_dir())
-        return [Item(f"{category}-{i:04d}", category, {"question": q, "gold": functions[row]["name"]})
+        return [Item(f"{category}-{i:04d}", category, {"question": q, "gold": functions[row]["name"]}, hash_split(q))
                 for i, (q, row, category) in enumerate(questions)]
 
     async def run(self, ctx: EvalContext, item: Item) -> ItemResult:

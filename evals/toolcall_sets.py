@@ -1,38 +1,46 @@
-"""Tool calling on requests made by the training generator with seeds training never uses
-(eval_sets/toolcalls): the held-out values of the training wordings, the hidden wordings, and the
-dev wordings (where settings such as the adapter's scales are chosen, so the hidden set stays a test).
-Each request runs as a whole turn; a call is right when its tool is the gold one and its result
-equals the gold call's result (so "lb" and "pound", "12*7" and "7*12" are both right), or, for a
-tool that cannot run here (a web plugin offline), when its arguments equal the gold ones. The
-negatives are right when the turn calls no tool (and searches, for a question about documents)."""
+"""Tool calling on requests with gold calls (eval_sets/toolcalls), each run as a whole turn.
+
+Splits: dev is every request the training generator wrote with seeds training never uses (held-out
+values of the training wordings, and its hidden and dev wordings: all read while tuning); test is
+test.jsonl, requests written apart from the generator and kept clear of training by the wall check
+(evals.wall), never tuned on.
+
+A call is right when its tool is the gold one and its result has the gold call's essence (the same
+converted value whether "lb" or "pound" was written, the same product for "12*7" and "7*12"; see
+evals.tool_values), or, for a tool that cannot run here (a web plugin offline), when its arguments
+equal the gold ones (a free-text query: when it holds every word of the gold query). Negatives are
+right when the turn calls no tool (and searches, for a question about documents, and only then)."""
 
 from __future__ import annotations
 
 import json
+import re
 import time
 from typing import Any
 
 from agent.turn import TurnRequest
 from evals.context import EVAL_SETS, EvalContext, pipeline_agent
 from evals.sets import Item, ItemResult, read_jsonl
+from evals.tool_values import essence
 
-_SPLITS = {"heldout": ("tool-calls", "held-out values"), "hidden": ("tool-calls-hidden", "hidden wordings"),
-           "dev": ("tool-calls-dev", "dev wordings, for choosing settings")}  # split -> set name, what it holds
-_VOLATILE = ("file",)  # result fields that differ between two runs of the same call (a plot's file name)
+FILES = {"heldout.jsonl": "dev", "hidden.jsonl": "dev", "dev.jsonl": "dev", "test.jsonl": "test"}
 
 
 class ToolCallSet:
+    name = "tool-calls"
     stage = "pipeline"
     metric = "right tool and arguments (same result as the gold call)"
-
-    def __init__(self, split: str) -> None:
-        self.split = split
-        self.name, what = _SPLITS[split]
-        self.description = f"generated tool requests ({what}), built-in tools, plugins and negatives, through a whole turn"
+    description = "tool requests (built-in tools, plugins, small talk, searches, requests no tool fits) through a whole turn"
+    splits = ("dev: the generator's held-out, hidden and dev requests (802); test: test.jsonl (220), written "
+              "apart from training")
 
     def items(self) -> list[Item]:
-        rows = read_jsonl(EVAL_SETS / "toolcalls" / f"{self.split}.jsonl")
-        return [Item(r["id"], r["tool"] if r["kind"] in ("call", "multi") else r["kind"], r) for r in rows]
+        out = []
+        for name, split in FILES.items():
+            for r in read_jsonl(EVAL_SETS / "toolcalls" / name):
+                category = r["tool"] if r["kind"] in ("call", "multi") else r["kind"]
+                out.append(Item(r["id"], category, r, split))
+        return out
 
     async def run(self, ctx: EvalContext, item: Item) -> ItemResult:
         agent = await pipeline_agent(ctx)
@@ -66,23 +74,29 @@ async def _matches(agent, gold: dict[str, Any], results) -> bool:
         if call.name != gold["name"]:
             continue
         if expected is not None and expected.ok:
-            if result is not None and result.ok and _same(result.content, expected.content):
+            if result is not None and result.ok and _same(essence(call.name, result.content),
+                                                          essence(call.name, expected.content)):
                 return True
-        elif _normal(call.arguments) == _normal(gold["arguments"]):
+        elif _same_arguments(call.arguments, gold["arguments"]):
             return True
     return False
 
 
+def _same_arguments(made: dict[str, Any], gold: dict[str, Any]) -> bool:
+    if _normal(made) == _normal(gold):
+        return True
+    query = gold.get("query")
+    if isinstance(query, str) and set(gold) == {"query"} and isinstance(made.get("query"), str):
+        return set(_words(query)) <= set(_words(made["query"]))
+    return False
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"\w+", text.lower())
+
+
 def _same(a: Any, b: Any) -> bool:
-    return _normal(_stable(a)) == _normal(_stable(b))
-
-
-def _stable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _stable(v) for k, v in value.items() if k not in _VOLATILE}
-    if isinstance(value, list):
-        return [_stable(v) for v in value]
-    return value
+    return _normal(a) == _normal(b)
 
 
 def _normal(value: Any) -> str:

@@ -71,7 +71,7 @@ class Settings(BaseSettings):
     tool_adapter: str = Field("auto", description="LoRA adapter for llama-server: auto (the newest trained, else "
                                                   "the shipped one, if it fits the model), off, or a GGUF path; "
                                                   "applied to planning and tool requests only")
-    # Below 1 the base model shows through: on the tool-calls-dev eval set (where settings are chosen,
+    # Below 1 the base model shows through: on the dev wordings of the tool-calls eval set (where settings are chosen,
     # README "Tool adapter") 1 measured best for the shipped adapter; an adapter of one's own may differ.
     tool_adapter_route_scale: float = Field(1.0, ge=0, le=2, description="the tool adapter's strength when "
                                             "the planner chooses how to answer (0: the base model, 1: as trained)")

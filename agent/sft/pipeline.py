@@ -39,9 +39,10 @@ def eval_requests() -> list[str]:
     from evals.context import EVAL_SETS
     from evals.sets import read_jsonl
 
-    out = [r["question"] for r in read_jsonl(EVAL_SETS / "tools" / "questions.jsonl")]
-    for split in ("heldout", "hidden", "dev"):
-        path = EVAL_SETS / "toolcalls" / f"{split}.jsonl"
+    out = [r["question"] for name in ("questions.jsonl", "test.jsonl")
+           for r in read_jsonl(EVAL_SETS / "tools" / name)]
+    for name in ("heldout", "hidden", "dev", "test"):
+        path = EVAL_SETS / "toolcalls" / f"{name}.jsonl"
         if path.exists():
             out += [r["request"] for r in read_jsonl(path)]
     return out

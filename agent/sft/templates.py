@@ -1,8 +1,8 @@
 """Request templates for the built-in tools and the negatives, each with the gold call its values
-make. A template has training wordings, *hidden* wordings and *dev* wordings; the
-latter two are never trained on. The eval set built from the hidden ones (`tool-calls-hidden`)
-measures what carries over to new phrasings; the one built from the dev ones (`tool-calls-dev`) is
-where settings are chosen (the adapter's scales), so the hidden set stays a test nothing was tuned on.
+make. A template has training wordings, *hidden* wordings and *dev* wordings; the latter two are
+never trained on. Requests drawn from all three (with seeds training never uses) make up the dev
+split of the `tool-calls` eval set, where settings are chosen; its test split is written apart
+from these templates (eval_sets/toolcalls/test_wordings.yaml) and kept clear of them by a test.
 
 Values are drawn per sample from a seeded `random.Random`; the arguments are written the way the
 tools' schemas and descriptions ask (dates as the request writes them, pint unit names, IANA time

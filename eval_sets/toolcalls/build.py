@@ -1,5 +1,5 @@
 """Writes heldout.jsonl, hidden.jsonl and dev.jsonl: requests for the built-in tools and the installed
-plugins, with their gold calls, for `tansuo eval run tool-calls tool-calls-hidden tool-calls-dev`.
+plugins, with their gold calls: the dev split of `tansuo eval run tool-calls` (its test split is build_test.py's).
 
     .venv/bin/python eval_sets/toolcalls/build.py [heldout|hidden|dev ...]   # all three without names
 

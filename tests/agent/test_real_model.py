@@ -100,7 +100,7 @@ async def test_a_date_question_goes_through_the_calendar_tool(agent):
 
 async def test_a_corpus_question_is_answered_with_a_citation_to_the_right_document(agent):
     question = json.loads(next(line for line in (ROOT / "eval_sets/retrieval/questions.jsonl").read_text().splitlines()
-                               if '"news-006"' in line))
+                               if '"news-002"' in line))
     events, end = await turn(agent, question["question"])
     assert of_type(events, "search") and not of_type(events, "tool_call")
     cited = {s.chunk_id.split("#")[0] for s in end.sources}

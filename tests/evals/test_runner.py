@@ -1,5 +1,6 @@
 """The eval runner through its public surface: `tansuo eval` as a process for list, run, an
-interrupted run resumed, and compare; a planted regression (a deliberately broken retriever) flagged."""
+interrupted run resumed, and compare; a planted regression (a deliberately broken retriever) flagged;
+a test-split run that keeps aggregates only unless revealed, and resumes from them."""
 
 from __future__ import annotations
 
@@ -11,11 +12,15 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from evals.context import EvalContext
 from evals.report import compare, write_summary
-from evals.runner import Plan, run_plan, subset
-from evals.sets import Item, get_set
+from evals.runner import Plan, RunMismatch, run_plan, sample, subset
+from evals.sets import Item, ItemResult, get_set
+from evals.tally import wilson
 from tansuo.embedding import HashingEmbedder
+from tansuo.errors import TansuoError
 from tests.conftest import make_settings
 
 
@@ -28,17 +33,97 @@ def tansuo(*args: str, cwd: Path, **kwargs) -> subprocess.Popen:
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL), **kwargs)
 
 
-def test_list_names_every_set_with_its_stage(tmp_path: Path) -> None:
+def test_list_names_every_set_with_its_stage_and_splits(tmp_path: Path) -> None:
     out, err = tansuo("eval", "list", cwd=tmp_path).communicate(timeout=120)
-    names = [line.split()[0] for line in out.splitlines()]
-    assert {"retrieval-news", "cache-pairs", "harm"} <= set(names), err
-    assert "recall@5" in out
+    lines = {line.split()[0]: line for line in out.splitlines()}
+    assert {"retrieval-news", "cache-pairs", "harm", "tools", "tool-calls", "factuality"} <= set(lines), err
+    assert "recall@5" in out and "dev     0 test   400" in lines["bfcl-simple_python"]
+    assert "dev   802 test   220" in lines["tool-calls"] and "dev   158 test   159" in lines["tools"]
 
 
-def test_a_small_run_covers_every_category() -> None:
+def test_every_set_but_the_outside_benchmark_has_both_splits() -> None:
+    for name in ("tools", "tool-calls", "qa-news", "retrieval-news", "cache-pairs", "harm", "decompose",
+                 "factuality", "tool-retrieval-bfcl", "fanoutqa-dev"):
+        splits = [i.split for i in get_set(name).items()]
+        assert splits.count("dev") >= 10 and splits.count("test") >= 2 * 10, name
+        assert set(splits) == {"dev", "test"}, name
+    assert {i.split for i in get_set("bfcl-multiple").items()} == {"test"}
+
+
+def test_a_small_run_covers_every_category_and_a_sample_is_fixed() -> None:
     items = [Item(f"{c}{i}", c, {}) for c in "abc" for i in range(5)]
     assert [i.category for i in subset(items, 4)] == ["a", "b", "c", "a"]
     assert len(subset(items, None)) == 15
+    picked = sample(items, 2, "0:set")
+    assert len(picked) == 6 and picked == sample(items, 2, "0:set") and picked != sample(items, 2, "1:set")
+    assert sample(items, 9, "0:set") == items
+
+
+def test_wilson_intervals_hold_the_share_and_narrow_with_more_items() -> None:
+    low, high = wilson(0.8, 50)
+    assert low < 0.8 < high and round(high - low, 2) == 0.22
+    assert wilson(0.8, 500)[1] - wilson(0.8, 500)[0] < high - low
+    assert wilson(1.0, 20)[1] == 1.0 and wilson(1.0, 20)[0] < 1.0
+
+
+class Counting:
+    """A shipped-fake set for the runner's bookkeeping: 30 items in 3 categories, half of each test;
+    scores item i as right when i is even; raises Ctrl-C at `stop_at`."""
+
+    name, stage, metric, description, splits = "counting", "cache", "even", "a fake set", "half and half"
+
+    def __init__(self, stop_at: int | None = None) -> None:
+        self.ran: list[str] = []
+        self.stop_at = stop_at
+
+    def items(self) -> list[Item]:
+        return [Item(f"i{n:02d}", "abc"[n % 3], {"n": n}, "test" if n % 2 else "dev") for n in range(60)]
+
+    async def run(self, ctx, item: Item) -> ItemResult:
+        if self.stop_at is not None and len(self.ran) == self.stop_at:
+            raise KeyboardInterrupt
+        self.ran.append(item.id)
+        return ItemResult(item.id, item.category, float(item.data["n"] % 4 == 1), 1.0,
+                          {"right_part": item.data["n"] % 4 == 1, "secret": f"text of {item.id}"})
+
+
+async def test_a_test_split_run_keeps_aggregates_only_and_resumes_from_them(tmp_path: Path) -> None:
+    ctx = EvalContext(make_settings(tmp_path / "data"), tmp_path / "work")
+    interrupted = Counting(stop_at=7)
+    with pytest.raises(KeyboardInterrupt):
+        await run_plan(Plan([interrupted], tmp_path / "run", split="test"), ctx)
+    assert not list((tmp_path / "run").glob("*.jsonl"))
+    kept = json.loads((tmp_path / "run" / "counting.tally.json").read_text())
+    assert len(kept["done"]) == 7 and "secret" not in json.dumps(kept)
+    resumed = Counting()
+    results = await run_plan(Plan([resumed], tmp_path / "run", split="test", resume=True), ctx)
+    assert len(resumed.ran) == 30 - 7 and not set(resumed.ran) & set(kept["done"])
+    summary = write_summary(tmp_path / "run", results, {"counting": resumed})["sets"]["counting"]
+    assert summary["items"] == 30 and summary["score"] == 0.5 and summary["rates"] == {"right_part": 0.5}
+    assert summary["interval"] == list(wilson(0.5, 30)) and set(summary["by_category"]) == {"a", "b", "c"}
+    assert not list((tmp_path / "run").glob("*.jsonl")) and "secret" not in (tmp_path / "run" / "summary.md").read_text()
+    with pytest.raises(RunMismatch, match="split test"):
+        await run_plan(Plan([Counting()], tmp_path / "run", split="dev", resume=True), ctx)
+
+
+async def test_a_revealed_test_run_writes_items_and_is_stamped(tmp_path: Path) -> None:
+    ctx = EvalContext(make_settings(tmp_path / "data"), tmp_path / "work")
+    results = await run_plan(Plan([Counting()], tmp_path / "run", split="test", reveal=True), ctx)
+    write_summary(tmp_path / "run", results, {"counting": Counting()})
+    rows = [json.loads(line) for line in (tmp_path / "run" / "counting.jsonl").read_text().splitlines()]
+    assert len(rows) == 30 and all(int(r["id"][1:]) % 2 for r in rows)
+    assert json.loads((tmp_path / "run" / "run.json").read_text())["revealed"] is True
+    assert "**Revealed**" in (tmp_path / "run" / "summary.md").read_text()
+    dev = await run_plan(Plan([Counting()], tmp_path / "dev"), ctx)
+    write_summary(tmp_path / "dev", dev, {"counting": Counting()})
+    with pytest.raises(TansuoError, match="compare runs of one split"):
+        compare(tmp_path / "dev", tmp_path / "run")
+
+
+def test_reveal_needs_the_test_split(tmp_path: Path) -> None:
+    proc = tansuo("eval", "run", "harm", "--reveal", "--out", str(tmp_path / "x"), cwd=tmp_path)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1 and "--reveal is for --split test" in err and "Traceback" not in err
 
 
 def test_an_interrupted_run_keeps_its_items_and_resumes(tmp_path: Path) -> None:

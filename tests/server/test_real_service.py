@@ -34,7 +34,7 @@ ARTIFACTS = Path(os.environ.get("TANSUO_TEST_ARTIFACTS", ROOT / "test-artifacts"
 
 
 def corpus_question() -> dict:
-    line = next(x for x in (ROOT / "eval_sets/retrieval/questions.jsonl").read_text().splitlines() if '"news-006"' in x)
+    line = next(x for x in (ROOT / "eval_sets/retrieval/questions.jsonl").read_text().splitlines() if '"news-002"' in x)
     return json.loads(line)
 
 

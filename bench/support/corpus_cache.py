@@ -85,3 +85,38 @@ class CachedEmbedder:
         np.savez(tmp, keys=np.array(list(self.vectors), dtype="U20"),
                  vectors=np.vstack(list(self.vectors.values())) if self.vectors else np.zeros((0, self.dim)))
         os.replace(tmp, self.cache_file)
+
+
+LATENCY_TOKENS = 32
+SIZES = (1_000, 10_000, 100_000)
+
+
+def latency_docs(cache: Path, size: int):
+    """The first documents (in a fixed shuffled order) that reach `size` chunks, and their chunk texts."""
+    import random
+
+    from retrieval.chunking import ChunkConfig, chunk_text
+    from retrieval.index import embedding_text
+
+    docs = load_corpus(cache)
+    random.Random(0).shuffle(docs)
+    picked, texts = [], []
+    for doc in docs:
+        chunks = chunk_text(doc.id, doc.text, ChunkConfig())
+        picked.append(doc)
+        texts += [embedding_text(doc.title, c.text) for c in chunks]
+        if len(texts) >= size:
+            break
+    return picked, texts
+
+
+def warm(cache: Path, embedder: CachedEmbedder, step: int = 4096) -> None:
+    """Fill the latency corpus's vector cache (about 25 minutes the first time on 2 cores; resumable,
+    and nothing to do once full)."""
+    _, texts = latency_docs(cache, max(SIZES))
+    for start in range(0, len(texts), step):
+        embedder.embed(texts[start:start + step])
+        if embedder.misses:
+            embedder.save()
+        progress_line(f"embedding ({LATENCY_TOKENS}-token prefixes, cached)", min(start + step, len(texts)),
+                      len(texts))
