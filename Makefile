@@ -70,7 +70,7 @@ bench-retrieval: install
 	$(BIN)/python bench/retrieval.py  # the first run embeds the 100k-chunk latency corpus (cached in the data dir)
 
 # Every benchmark with --check: each runs to the end, and the target exits 1 when any missed a target
-# (about 1.5 hours on 2 cores, 25 minutes more the first time).
+# (40 minutes on 2 cores, README "Benchmarks").
 BENCHES := backend tool_retrieval retrieval agent verifiers server
 bench-check: harm-data redis
 	@failed=""; for b in $(BENCHES); do echo "== bench/$$b.py --check"; \
