@@ -71,7 +71,7 @@ bench-retrieval: install
 
 # Every benchmark with --check: each runs to the end, and the target exits 1 when any missed a target
 # (40 minutes on 2 cores, README "Benchmarks").
-BENCHES := backend tool_retrieval retrieval agent verifiers server
+BENCHES := backend tool_retrieval retrieval queries agent verifiers server
 bench-check: harm-data redis
 	@failed=""; for b in $(BENCHES); do echo "== bench/$$b.py --check"; \
 	  $(BIN)/python bench/$$b.py --check || failed="$$failed $$b"; done; \

@@ -6,12 +6,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
-from agent import steps
+from agent import extract, steps
+from agent.answer import result_lines
 from agent.budget import Budget, BudgetExceeded, RepeatedCall, canonical
 from agent.decompose import run_plan
 from agent.events import Event, TurnEnded, TurnStarted
+from agent.extract import CopyOptions
 from agent.profile import modes_for
+from agent.queries import needed
 from agent.sources import check_citations
 from agent.steps import AgentDeps
 from agent.turn import Turn, TurnRequest
@@ -92,7 +96,7 @@ class Agent:
         if may_answer:
             complete = await self._answer(turn) and complete
         if turn.answer is None:
-            turn.answer = fallback_answer(turn)
+            turn.answer = await asyncio.to_thread(fallback_answer, turn, self.deps)
         elif turn.notice:
             turn.answer = f"{turn.notice}\n\n{turn.answer}"
         self._end(turn, complete=complete)
@@ -113,6 +117,7 @@ class Agent:
         offers = await asyncio.to_thread(steps.offers_for, deps, turn, question)
         hits = await asyncio.to_thread(steps.search_hits, deps, question) if "search" in turn.modes else []
         preview = steps.preview(hits, deps.options.search_threshold)
+        offers = steps.tools_for_weak_model(deps, turn, offers, hits, preview)
         decision = await steps.plan(deps, turn, offers, preview, search_score=steps.best_similarity(hits))
         retried = False
         while decision.action == "call":
@@ -125,8 +130,11 @@ class Agent:
             retried = retried or bool(failed)
             decision = await steps.plan(deps, turn, offers, preview, [o.line() for o in turn.outcomes],
                                         search_score=steps.best_similarity(hits))
+        if decision.action == "answer" and preview and not turn.outcomes and steps.copying(deps, turn):
+            decision = replace(decision, action="search", queries=())  # a weak model does not answer unsourced
         if decision.action == "search":
-            await steps.search(deps, turn, decision.queries, {question: hits})
+            context = " ".join(str(m.get("content", "")) for m in turn.request.history)
+            await steps.search(deps, turn, needed(question, decision.queries, context), {question: hits})
         elif decision.action == "plan":
             await run_plan(deps, turn, decision.steps)
 
@@ -151,6 +159,8 @@ class Agent:
             return True
         except TimeoutError:
             turn.problem("budget", late)
+        except (BudgetExceeded, RepeatedCall) as exc:  # the answer is then built without the model
+            turn.problem("budget", str(exc))
         except BackendUnavailable:
             raise
         except LLMError as exc:
@@ -164,13 +174,18 @@ def cited_sources(turn: Turn) -> list:
     return [s for s in turn.book.sources if s.n in numbers]
 
 
-def fallback_answer(turn: Turn) -> str:
-    """An answer built without the model, from what the turn found, saying what went wrong."""
-    parts = ["I could not complete this request: " + "; ".join(turn.notes) + "."]
-    ok = [o for o in turn.outcomes if o.ok]
-    if ok:
-        parts.append("Results so far: " + " ".join(o.line() for o in ok))
+def fallback_answer(turn: Turn, deps: AgentDeps | None = None) -> str:
+    """An answer built without the model, from what the turn found: the tool results read as
+    sentences and the best source sentences by rank, cited; then what went wrong."""
+    found = result_lines(turn.book)
     documents = [s for s in turn.book.sources if s.kind == "document"]
-    if documents:
-        parts.append("Sources that may help: " + "; ".join(f"[{s.n}] {s.title}" for s in documents[:5]) + ".")
-    return "\n".join(parts)
+    if documents and deps is not None and deps.index is not None:
+        options, current = deps.options.copy or CopyOptions(), turn.recency is not None and turn.recency.current
+        ranked = extract.ranked_sentences(turn.book, [turn.request.question, *turn.found], deps.index.embedder,
+                                          current=current, options=options)
+        if ranked and max(s.dense for s in ranked) >= options.floor:
+            found.append(extract.compose(extract.by_rank(turn.request.question, ranked, options, current=current)))
+    elif documents:
+        found.append("Sources that may help: " + "; ".join(f"[{s.n}] {s.title}" for s in documents[:5]) + ".")
+    problem = "I could not complete this request: " + "; ".join(turn.notes) + "."
+    return " ".join(found) + "\n\n" + problem if found else problem

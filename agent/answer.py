@@ -8,12 +8,12 @@ from matching text already in the prompt and the model verifies them in one batc
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from agent.sources import Evidence, SourceBook
+from plugins import readout
 from tansuo.llm import ChatRequest, ChatResult, LLMBackend, Message, StreamEnd, TextDelta
 
 CHARS_PER_TOKEN = 3.5  # a conservative estimate for English text with this tokenizer family
@@ -55,24 +55,16 @@ def answer_messages(question: str, history: Sequence[Message], book: SourceBook,
 def result_lines(book: SourceBook) -> list[str]:
     """Each tool result as a line of the answer, rendered from the tool's own output, so an exact
     result is never left to a model to copy (small models change numbers when they copy them)."""
-    return [f"{item.source.title.removesuffix(' tool')}: {render_result(item.content)} [{item.source.n}]"
-            for item in book.items if item.source.kind == "tool"]
+    return [_cite(item.reading or readout.generic(item.source.title.removesuffix(" tool"), item.content),
+                  item.source.n) for item in book.items if item.source.kind == "tool"]
 
 
-def render_result(content: Any, limit: int = 400) -> str:
-    if isinstance(content, dict):
-        if isinstance(content.get("text"), str):
-            text = content["text"]
-        else:
-            text = "; ".join(f"{k} {v if isinstance(v, (str, int, float, bool)) else _json(v)}"
-                             for k, v in content.items())
-    else:
-        text = content if isinstance(content, str) else _json(content)
-    return text if len(text) <= limit else text[:limit - 1] + "…"
-
-
-def _json(value: Any) -> str:
-    return json.dumps(value, default=str, ensure_ascii=False)
+def _cite(sentence: str, n: int) -> str:
+    """"37 × 91 = 3,367." -> "37 × 91 = 3,367 [1].": the marker before the full stop, like the model's."""
+    if "\n" in sentence:  # a table or calendar block: the marker on a line of its own
+        return f"{sentence}\n[{n}]"
+    stripped = sentence.rstrip()
+    return f"{stripped[:-1]} [{n}]{stripped[-1]}" if stripped[-1:] in ".!?" else f"{stripped} [{n}]"
 
 
 def too_long(book: SourceBook, writing: Writing) -> bool:

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from agent import steps
 from agent.events import Checked
 from agent.planner import Step
+from agent.queries import needed
 from agent.steps import AgentDeps
 from agent.turn import Turn
 
@@ -53,7 +54,7 @@ async def _run_step(deps: AgentDeps, turn: Turn, task: str) -> list[str]:
     decision = await steps.plan(deps, turn, offers, preview, allow_plan=False, task=task,
                                 search_score=steps.best_similarity(hits))
     if decision.action == "search":
-        return _source_lines(turn, await steps.search(deps, turn, decision.queries, {task: hits}))
+        return _source_lines(turn, await steps.search(deps, turn, needed(task, decision.queries), {task: hits}))
     if decision.action == "call":
         return [o.line() for o in await steps.call_tools(turn, decision.calls, offers, deps)]
     return []

@@ -9,7 +9,6 @@ offered, and the planner may still decline them all.
 from __future__ import annotations
 
 import functools
-
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
@@ -19,6 +18,7 @@ import numpy as np
 from agent.demos import Demo, DemoBank
 from plugins.index import PluginIndex
 from plugins.plugin import Plugin
+from plugins.readout import Reads, template
 from plugins.tool import ToolSpec
 from plugins.toolbox import Toolbox, ToolResult
 from tansuo.embedding import Embedder
@@ -34,6 +34,7 @@ class Offer:
     call: Caller
     examples: tuple[str, ...] = ()  # the tool's example requests, least similar to this request first
     demos: tuple[Demo, ...] = ()  # trained requests nearest this one, least similar first
+    reads: Reads | None = None  # how a result reads to a person (plugins.readout)
 
 
 @dataclass(frozen=True)
@@ -136,8 +137,11 @@ class ToolRouter:
         async def call(arguments: dict[str, Any]) -> ToolResult:
             return await toolbox.call(name, arguments)
 
-        return Offer(spec, "tool", score, call)
+        return Offer(spec, "tool", score, call, reads=toolbox.reader(name))
 
     def _plugin_offer(self, name: str, score: float) -> Offer | None:
         plugin = self.plugins.get(name)
-        return Offer(plugin.spec, "plugin", score, plugin.call) if plugin else None
+        if plugin is None:
+            return None
+        reads = template(plugin.spec.reads) if plugin.spec.reads else None
+        return Offer(plugin.spec, "plugin", score, plugin.call, reads=reads)

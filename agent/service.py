@@ -10,6 +10,7 @@ from agent.agent import Agent
 from agent.answer import Writing
 from agent.budget import Limits
 from agent.demos import DEMO_K, DemoBank
+from agent.extract import CopyOptions
 from agent.router import RouterOptions, ToolRouter
 from agent.steps import AgentDeps, AgentOptions
 from plugins.builtin import toolbox_from_settings
@@ -31,6 +32,7 @@ def agent_options(settings: Settings, clock: Callable[[], datetime] = datetime.n
         search_k=settings.search_k, min_similarity=settings.min_similarity,
         search_threshold=settings.search_threshold,
         writing=Writing(context_tokens=settings.context_tokens, copy_options=copy), clock=clock,
+        copy=CopyOptions(chooser=settings.copy_chooser),
         route_scale=settings.tool_adapter_route_scale, calls_scale=settings.tool_adapter_calls_scale)
 
 

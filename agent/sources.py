@@ -32,6 +32,7 @@ class Evidence:
     text: str
     doc_id: str = ""
     content: Any = None  # a tool's result as it returned it
+    reading: str = ""  # a tool's result as a person reads it (plugins.readout)
 
 
 @dataclass
@@ -46,10 +47,15 @@ class SourceBook:
             n=n, title=hit.title, source=hit.source, chunk_id=hit.chunk_id, date=hit.date,
             date_origin=hit.date_origin), hit.text, hit.doc_id))
 
-    def add_tool_result(self, call_id: str, name: str, arguments: dict[str, Any], content: Any) -> int:
+    def add_tool_result(self, call_id: str, name: str, arguments: dict[str, Any], content: Any,
+                        reading: str = "") -> int:
+        """A tool result; its `reading` (the sentence shown for it, rendered from the result by code)
+        is part of its text, so the reading's rounded numbers are backed by the source itself."""
         text = f"{name}({json.dumps(arguments, default=str)}) returned {json.dumps(content, default=str)}"
+        text = f"{reading} {text}" if reading else text
         return self._add(call_id, lambda n: Evidence(Source(
-            n=n, title=f"{name} tool", source=f"tool:{name}", chunk_id=call_id, kind="tool"), text, content=content))
+            n=n, title=f"{name} tool", source=f"tool:{name}", chunk_id=call_id, kind="tool"), text, content=content,
+            reading=reading))
 
     def _add(self, key: str, make) -> int:
         if key not in self._by_key:

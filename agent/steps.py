@@ -11,14 +11,17 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from agent import planner
+from agent import extract, planner
 from agent.answer import Writing, answer_messages, result_lines, stream_answer, summarise, too_long
-from agent.budget import Budget, Limits
+from agent.budget import Budget, BudgetExceeded, Limits
 from agent.events import AnswerDelta, Planned, Searched, ToolCalled, ToolReturned
+from agent.extract import CopyOptions
 from agent.planner import Call, Decision
+from agent.queries import parts as question_parts
 from agent.router import Offer, ToolRouter
 from agent.sources import SourceBook, check_citations
 from agent.turn import Outcome, Turn
+from plugins import readout
 from retrieval.index import DocumentIndex, Hit
 from tansuo.errors import InvalidOutput
 from tansuo.llm import TOOLS_ADAPTER, ChatRequest, LLMBackend, Message
@@ -36,6 +39,9 @@ class AgentOptions:
     relevance_margin: float = 0.2  # hits this far below the best one's cosine are not used
     judge: bool | None = None  # the model judges relevance too; None: by profile (not for "tools")
     writing: Writing = field(default_factory=Writing)
+    copy: CopyOptions | None = field(default_factory=CopyOptions)  # answer by copy; None: always write prose
+    copy_profiles: tuple[str, ...] = ("tools",)  # the weak models' profile answers by copy
+    tool_margin: float = 0.15  # for them, a built-in tool this far below the documents' best match is not offered
     plan_tokens: int = 256
     answer_tokens: int = 200
     clock: Callable[[], datetime] = datetime.now
@@ -117,6 +123,17 @@ async def _ask(deps: AgentDeps, turn: Turn, messages: list[Message], schema: dic
 
 def offers_for(deps: AgentDeps, turn: Turn, request: str) -> list[Offer]:
     return deps.router.offers(request, turn.modes) if deps.router is not None else []
+
+
+def tools_for_weak_model(deps: AgentDeps, turn: Turn, offers: Sequence[Offer], hits: Sequence[Hit],
+                         preview: Sequence[str]) -> list[Offer]:
+    """A weak model is offered a built-in tool only when the tool matches the request about as well as
+    the documents do: "Is bool a subtype of int?" matches the reference far better than the math
+    tool, and a 135M model offered both sometimes computes something anyway."""
+    if not preview or not copying(deps, turn):
+        return list(offers)
+    floor = best_similarity(hits) - deps.options.tool_margin
+    return [o for o in offers if o.kind != "tool" or o.score >= floor]
 
 
 # --- searching ---------------------------------------------------------------------------------
@@ -269,7 +286,8 @@ async def _call_one(turn: Turn, i: int, call: Call, offer: Offer | None, deps: A
             content = await clean_content(deps, turn, content, f"the {call.name} result")
     turn.emit(ToolReturned, call_id=call_id, name=call.name, ok=ok, content=content, error=error,
               elapsed_ms=round(elapsed, 1))
-    n = turn.book.add_tool_result(call_id, call.name, call.arguments, content) if ok else None
+    reading = readout.read(offer.reads if offer else None, call.name, call.arguments, content) if ok else ""
+    n = turn.book.add_tool_result(call_id, call.name, call.arguments, content, reading) if ok else None
     if not ok:
         turn.problem("tool_error", f"the {call.name} tool failed: {error}")
     return Outcome(call.name, call.arguments, ok, content, error, n)
@@ -278,14 +296,20 @@ async def _call_one(turn: Turn, i: int, call: Call, offer: Offer | None, deps: A
 # --- answering ---------------------------------------------------------------------------------
 
 async def write_answer(deps: AgentDeps, turn: Turn) -> str:
-    """Tool results first, as lines rendered from their output; then, unless a weak model would only
-    restate them, the model's answer from the sources, streamed (per-document summaries first when
-    the sources are longer than the context budget)."""
+    """Tool results first, each a sentence rendered from its output by the tool's reading; then the
+    answer from the documents: by copy for a weak model (its chosen source sentences, cited), else
+    the model's prose, streamed (per-document summaries first when the sources are longer than the
+    context budget). A search that found nothing is said in one sentence with what was searched."""
     lines = result_lines(turn.book)
-    text = "\n".join(lines)
+    text = " ".join(lines) if all("\n" not in line for line in lines) else "\n".join(lines)
     if text:
         turn.emit(AnswerDelta, text=text)
     documents = any(e.source.kind == "document" for e in turn.book.items)
+    if copying(deps, turn) and (documents or (turn.found and not lines)):
+        prose = await copy_answer(deps, turn) if documents else ""
+        prose = prose or nothing_found(turn)
+        turn.emit(AnswerDelta, text=(" " if text else "") + prose)
+        return _with_notes(turn, " ".join(p for p in (text, prose) if p))
     parts = disjoint_parts(turn.found.items())
     if len(parts) > 1 and not lines:  # sub-queries that found different sources: one answer from each set
         for queries, numbers in parts:
@@ -297,11 +321,57 @@ async def write_answer(deps: AgentDeps, turn: Turn) -> str:
     elif not lines or documents or turn.profile != "tools":
         prose = await _model_answer(deps, turn, lead="\n\n" if text else "")
         text = "\n\n".join(p for p in (text, prose) if p)
+    return _with_notes(turn, text)
+
+
+def _with_notes(turn: Turn, text: str) -> str:
     if not turn.notes:
         return text
     note = "\n\nNot done: " + "; ".join(turn.notes) + "."  # said plainly, whatever the model wrote
     turn.emit(AnswerDelta, text=note)
     return text + note
+
+
+def copying(deps: AgentDeps, turn: Turn) -> bool:
+    return deps.options.copy is not None and turn.profile in deps.options.copy_profiles and deps.index is not None
+
+
+async def copy_answer(deps: AgentDeps, turn: Turn) -> str:
+    """The answer by copy (`agent.extract`): the source sentences that answer, chosen by the model
+    among the best ranked, each cited; a yes/no question gets yes or no first. Empty when no
+    sentence is close enough to the question."""
+    options, question = deps.options.copy, turn.request.question
+    questions = list(dict.fromkeys([question, *turn.found]))
+    current = turn.recency is not None and turn.recency.current
+    ranked = await asyncio.to_thread(extract.ranked_sentences, turn.book, questions, deps.index.embedder,
+                                     current=current, options=options)
+    if not ranked or max(s.dense for s in ranked) < options.floor:
+        return ""
+    try:
+        turn.budget.step()
+    except BudgetExceeded:  # no step left for a model choice: the ranking's choice, no lead
+        chosen = extract.by_rank(question, ranked, options, current=current)
+        return extract.compose(chosen)
+    chosen = await extract.choose(deps.backend, turn, question, ranked, options, current=current)
+    chosen = extract.complete(question, chosen, ranked, options)
+    asked = question_parts(question)  # a two-part question: the best sentence of each part, in the question's order
+    if asked:
+        chosen = extract.per_part(chosen, await asyncio.to_thread(extract.rank_parts, ranked, asked,
+                                                                  deps.index.embedder), options)
+    # A question the model searched in parts (queries that found different sources): each part answered.
+    parts = disjoint_parts((q, ns) for q, ns in turn.found.items() if q != question)
+    chosen = extract.cover_parts(chosen, ranked, [numbers for _, numbers in parts], options)
+    lead = await extract.yes_or_no(deps.backend, turn, question, chosen) if extract.is_yes_no(question) else ""
+    turn.copied = True
+    turn.emit(Planned, action="copy", detail={"candidates": len(ranked), "chosen": [s.n for s in chosen],
+                                              "sentences": [s.text for s in chosen], "lead": lead})
+    return extract.compose(chosen, lead)
+
+
+def nothing_found(turn: Turn) -> str:
+    """One sentence: nothing relevant was found, and what was searched."""
+    searched = "; ".join(f"\u201c{q}\u201d" for q in turn.found) or f"\u201c{turn.request.question}\u201d"
+    return f"I found nothing in the documents that answers this (searched for {searched})."
 
 
 def disjoint_parts(found: Iterable[tuple[str, Sequence[int]]]) -> list[tuple[list[str], set[int]]]:
@@ -390,7 +460,7 @@ async def verify_answer(deps: AgentDeps, turn: Turn) -> None:
     verifiers = deps.verifiers
     if verifiers is None or turn.answer is None:
         return
-    revisions = verifiers.policy.revisions
+    revisions = 0 if turn.copied else verifiers.policy.revisions  # copied sentences are not rewritten
     check = await _check(deps, turn, final=revisions == 0)
     while check.revise and not check.blocked and revisions > 0 and _can_revise(turn.budget):
         for verdict in check.verdicts:

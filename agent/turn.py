@@ -55,6 +55,7 @@ class Turn:
     recency: Any = None  # the question's time-sensitivity (verifiers.recency), when checked
     notice: str | None = None  # said before the answer (a caution from the input check)
     feedback: str | None = None  # a verifier's reason to rewrite the answer
+    copied: bool = False  # the answer is source sentences chosen by the model (agent.extract)
     verdicts: list[Any] = field(default_factory=list)  # verifiers.verdict.Verdict, in order
     queue: asyncio.Queue[Event | None] = field(default_factory=asyncio.Queue)
     started: float = field(default_factory=time.perf_counter)

@@ -1,6 +1,6 @@
 """Agent benchmark: where a turn's time goes, and what prompt lookup buys on summaries.
 
-    .venv/bin/python bench/agent.py [--turns 30] [--summaries 12] [--check]
+    .venv/bin/python bench/agent.py [--turns 30] [--summaries 12] [--baseline REF] [--check]
 
 (a) 30 fixed turns (built-in tool requests, questions over the news eval corpus, small talk,
     a two-part question) through the real agent and the embedded model, one at a time.
@@ -158,17 +158,47 @@ def plot(turn_rows: list[dict], out: Path) -> None:
     fig.savefig(out, dpi=110)
 
 
-def targets(turn_stats: dict) -> list:
-    return [at_most("everything but the model, share of all turn time", 100 * turn_stats["other_share"], 10, "%"),
-            at_most("everything but the model, p50 per turn", turn_stats["other_p50_ms"], 50, " ms")]
+def targets(turn_stats: dict, baseline: dict | None = None) -> list:
+    out = [at_most("everything but the model, share of all turn time", 100 * turn_stats["other_share"], 10, "%"),
+           at_most("everything but the model, p50 per turn", turn_stats["other_p50_ms"], 50, " ms")]
+    if baseline is not None:
+        out.append(at_most(f"turn p50, this tree / {baseline['ref']}",
+                           turn_stats["total_p50_ms"] / baseline["total_p50_ms"], 1.2, "x"))
+    return out
+
+
+def run_baseline(ref: str, turns: int) -> dict:
+    """The same turns through another commit's code (a git worktree, this venv), in this run: its
+    bench/agent.py writes its own results in the worktree, read back here."""
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    with tempfile.TemporaryDirectory(prefix="tansuo-baseline-") as tmp:
+        tree = Path(tmp) / "tree"
+        subprocess.run(["git", "-C", str(root), "worktree", "add", "--detach", str(tree), ref], check=True,
+                       capture_output=True)
+        try:
+            subprocess.run([sys.executable, str(tree / "bench" / "agent.py"), "--turns", str(turns),
+                            "--summaries", "1"], cwd=tree, check=True)
+            stats = json.loads((tree / "bench" / "results" / "agent.json").read_text())["turns"]
+        finally:
+            subprocess.run(["git", "-C", str(root), "worktree", "remove", "--force", str(tree)], check=False)
+    return {"ref": ref, "total_p50_ms": stats["total_p50_ms"], "model_p50_ms": stats["model_p50_ms"],
+            "other_share": stats["other_share"]}
 
 
 async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--turns", type=int, default=30)
     parser.add_argument("--summaries", type=int, default=12)
+    parser.add_argument("--baseline", metavar="REF", help="also run the turns on this commit first; target: "
+                                                            "turn p50 within 1.2x of it")
     add_check(parser)
     args = parser.parse_args()
+    baseline = None
+    if args.baseline:
+        log(f"baseline: the same {args.turns} turns on {args.baseline}")
+        baseline = run_baseline(args.baseline, args.turns)
     with tempfile.TemporaryDirectory(prefix="tansuo-bench-agent-") as tmp:
         settings = load_settings(data_dir=Path(tmp), default_corpus=False, n_ctx=4096, parallel=1)
         embedder = SentenceTransformerEmbedder(embedding_model_path(settings))
@@ -179,13 +209,17 @@ async def main() -> int:
         log("(b) summaries with and without prompt lookup")
         summary_stats = await bench_summaries(settings, args.summaries)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    checked = targets(turn_stats)
-    report = {**run_info(), "turns": turn_stats, "summaries": summary_stats, "targets": targets_json(checked)}
+    checked = targets(turn_stats, baseline)
+    report = {**run_info(), "turns": turn_stats, "summaries": summary_stats, "baseline": baseline,
+              "targets": targets_json(checked)}
     (RESULTS / "agent.json").write_text(json.dumps(report, indent=2))
     plot(turn_stats["turns"], RESULTS / "agent.png")
     t, s = turn_stats, summary_stats
     print("| measure | value | target |\n|---|---|---|")
     print(f"| turn p50 / p95 | {t['total_p50_ms']:.0f} / {t['total_p95_ms']:.0f} ms | |")
+    if baseline:
+        print(f"| turn p50 on {baseline['ref']} (same run, before) | {baseline['total_p50_ms']:.0f} ms | "
+              f"this tree within 1.2x: x{t['total_p50_ms'] / baseline['total_p50_ms']:.2f} |")
     print(f"| model p50 | {t['model_p50_ms']:.0f} ms | |")
     print(f"| everything else p50 / p95 | {t['other_p50_ms']:.1f} / {t['other_p95_ms']:.1f} ms | <= 50 ms p50 |")
     print(f"| everything else, share of all turn time | {t['other_share']:.1%} | <= 10% |")

@@ -68,3 +68,16 @@ async def pipeline_agent(ctx: EvalContext):
                                                     "default_corpus": False, "data_dir": ctx.work_dir / "data"})
         ctx._cache["agent"] = await build_agent(settings, backend=ctx.get_backend(), embedder=ctx.get_embedder())
     return ctx._cache["agent"]
+
+
+async def default_corpus_agent(ctx: EvalContext):
+    """The agent on the default corpus, as `tansuo serve` builds it: its index lives where the
+    service keeps it, so a machine that has served (or run this before) does not build it again."""
+    if "default-agent" not in ctx._cache:
+        from agent.service import build_agent
+
+        settings = ctx.settings.model_copy(update={"index_dir": ctx.settings.effective_index_dir,
+                                                    "default_corpus": True, "data_dir": ctx.work_dir / "data"})
+        ctx._cache["default-agent"] = await build_agent(settings, backend=ctx.get_backend(),
+                                                        embedder=ctx.get_embedder())
+    return ctx._cache["default-agent"]

@@ -22,7 +22,8 @@ _DATE_FORMS = (
     (re.compile(rf"\b{_ORD}\s+(?:of\s+)?({_MONTH})\.?,?\s+(\d{{4}})\b", re.I), ("d", "M", "y")),
     (re.compile(rf"\b({_MONTH})\.?\s+{_ORD},?\s+(\d{{4}})\b", re.I), ("M", "d", "y")),
 )
-_TIME = re.compile(r"\b(\d{1,2})[:.](\d{2})\b(?!\.\d)")
+# 06:40 is a time; 20.51 is a number ("20.51 miles") unless a clock word follows ("6.40 pm")
+_TIME = re.compile(r"\b(\d{1,2}):(\d{2})\b(?!\.\d)|\b(\d{1,2})\.(\d{2})(?=\s?(?:am|pm|a\.m\.|p\.m\.|h)\b)", re.I)
 _NUMBER = re.compile(r"(?<![\w.])[-−]?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!\d)|(?<![\w.])[-−]?\d+(?:\.\d+)?(?![\d])")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
 _CAPITAL = re.compile(r"\b[A-Z][a-zA-Z'’-]+(?:\s+[A-Z][a-zA-Z'’-]+)*")
@@ -66,8 +67,12 @@ def dates(text: str) -> list[Found]:
 
 
 def times(text: str) -> list[Found]:
-    return [Found(f"{int(m.group(1)):02d}:{m.group(2)}", m.start(), m.end()) for m in _TIME.finditer(text)
-            if int(m.group(1)) < 24]
+    out = []
+    for m in _TIME.finditer(text):
+        hour, minute = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+        if int(hour) < 24:
+            out.append(Found(f"{int(hour):02d}:{minute}", m.start(), m.end()))
+    return out
 
 
 def numbers(text: str) -> list[Found]:

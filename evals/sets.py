@@ -16,7 +16,6 @@ from typing import Any, Protocol
 
 from tansuo.errors import TansuoError
 
-
 SPLITS = ("dev", "test")
 
 
@@ -76,6 +75,7 @@ class UnknownSet(TansuoError):
 REGISTRY: dict[str, tuple[str, tuple]] = {
     "tools": ("evals.tool_sets:ToolQuestionsSet", ()),
     "qa-news": ("evals.qa_sets:NewsQaSet", ()),
+    "qa-pydocs": ("evals.qa_sets:PydocsQaSet", ()),
     "retrieval-news": ("evals.builtin_sets:RetrievalSet", ()),
     "cache-pairs": ("evals.builtin_sets:CachePairsSet", ()),
     "harm": ("evals.builtin_sets:HarmSet", ()),

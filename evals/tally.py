@@ -32,6 +32,7 @@ class CategoryTally:
     items: int = 0
     score: float = 0.0
     parts: dict[str, list[int]] = field(default_factory=dict)  # part -> [true, reported]
+    values: dict[str, list[float]] = field(default_factory=dict)  # a numeric detail (answer words) -> values
 
     def add(self, score: float, details: dict[str, Any]) -> None:
         self.items += 1
@@ -41,6 +42,11 @@ class CategoryTally:
                 counts = self.parts.setdefault(key, [0, 0])
                 counts[0] += value
                 counts[1] += 1
+            elif isinstance(value, (int, float)):
+                self.values.setdefault(key, []).append(float(value))
+
+    def medians(self) -> dict[str, float]:
+        return {k: round(float(np.median(v)), 2) for k, v in sorted(self.values.items()) if v}
 
     def rates(self) -> dict[str, float]:
         """The share true of each part every item reported."""
@@ -70,7 +76,7 @@ class Tally:
         return tally
 
     def to_json(self) -> dict[str, Any]:
-        return {"categories": {c: {"items": t.items, "score": t.score, "parts": t.parts}
+        return {"categories": {c: {"items": t.items, "score": t.score, "parts": t.parts, "values": t.values}
                                for c, t in self.categories.items()},
                 "latencies": self.latencies, "errors": self.errors, "done": self.done}
 
@@ -79,7 +85,8 @@ class Tally:
         tally = cls(latencies=list(data.get("latencies", [])), errors=dict(data.get("errors", {})),
                     done=list(data.get("done", [])))
         for name, c in data.get("categories", {}).items():
-            tally.categories[name] = CategoryTally(c["items"], c["score"], {k: list(v) for k, v in c["parts"].items()})
+            tally.categories[name] = CategoryTally(c["items"], c["score"], {k: list(v) for k, v in c["parts"].items()},
+                                                   {k: list(v) for k, v in c.get("values", {}).items()})
         return tally
 
     def summary(self) -> dict[str, Any]:
@@ -91,6 +98,8 @@ class Tally:
                 counts = total.parts.setdefault(key, [0, 0])
                 counts[0] += true
                 counts[1] += n
+            for key, values in t.values.items():
+                total.values.setdefault(key, []).extend(values)
         return {**_scored(total), "errors": sum(self.errors.values()), "error_kinds": dict(self.errors),
                 "latency_p50_ms": _pct(self.latencies, 50), "latency_p95_ms": _pct(self.latencies, 95),
                 "by_category": {c: _scored(t) for c, t in sorted(self.categories.items())}}
@@ -99,7 +108,8 @@ class Tally:
 def _scored(t: CategoryTally) -> dict[str, Any]:
     mean = t.score / t.items if t.items else None
     return {"items": t.items, "score": None if mean is None else round(mean, 4),
-            "interval": None if mean is None else list(wilson(mean, t.items)), "rates": t.rates()}
+            "interval": None if mean is None else list(wilson(mean, t.items)), "rates": t.rates(),
+            **({"medians": t.medians()} if t.values else {})}
 
 
 def _pct(values: list[float], q: float) -> float | None:

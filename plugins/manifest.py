@@ -14,6 +14,7 @@ import jsonschema
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
+from plugins.readout import check_template
 from plugins.tool import NAME_PATTERN, ExampleCall, ToolAnnotations, ToolSpec
 
 SCHEMA_ID = "https://tansuo.dev/schemas/plugin-manifest.json"
@@ -65,6 +66,9 @@ class PluginManifest(_Strict):
     example_calls: list[ExampleCall] = Field(
         default_factory=list, description="requests with the arguments they call with, shown to the model")
     returns: str = "a JSON object"
+    reads: str | None = Field(None, max_length=500, description=(
+        'how a result reads to a person: a sentence with {field} placeholders, result fields first, then '
+        'arguments, e.g. "It is {temperature} °C in {city}."'))
     timeout_s: float = Field(10.0, gt=0, le=600)
     annotations: ToolAnnotations = Field(default_factory=ToolAnnotations)
     python: PythonRuntime | None = None
@@ -81,6 +85,13 @@ class PluginManifest(_Strict):
         if schema.get("type") != "object":
             raise ValueError('must describe an object ("type": "object")')
         return schema
+
+    @field_validator("reads")
+    @classmethod
+    def _reads_is_a_template(cls, text: str | None) -> str | None:
+        if text is not None:
+            check_template(text)
+        return text
 
     @field_validator("example_calls")
     @classmethod
@@ -105,7 +116,8 @@ class PluginManifest(_Strict):
         return ToolSpec(name=self.name, description=self.description,
                         model_description=self.model_description or self.description, examples=self.examples,
                         example_calls=self.example_calls,
-                        input_schema=self.input_schema, returns=self.returns, timeout_s=self.timeout_s,
+                        input_schema=self.input_schema, returns=self.returns, reads=self.reads,
+                        timeout_s=self.timeout_s,
                         annotations=self.annotations)
 
 

@@ -49,6 +49,9 @@ class ToolSpec(BaseModel):
     input_schema: dict[str, Any] = Field(description="JSON Schema of the arguments object")
     example_calls: list[ExampleCall] = Field(default_factory=list, description="requests with their arguments")
     returns: str = Field("a JSON object", description="what a call returns")
+    reads: str | None = Field(None, description=(
+        'how a result reads to a person: a sentence with {field} placeholders, result fields first, then '
+        'arguments (e.g. "It is {temperature} °C in {city}.")'))
     timeout_s: float = Field(10.0, gt=0, le=600)
     annotations: ToolAnnotations = Field(default_factory=ToolAnnotations)
 

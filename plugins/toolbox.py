@@ -20,6 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from plugins.readout import Reads
 from plugins.tool import ToolAnnotations, ToolError, ToolSpec, spec_from_function
 from tansuo.llm.types import Tool
 
@@ -45,6 +46,7 @@ class _Entry:
     model: type[BaseModel]
     fn: Callable[..., Any]
     warmup: Callable[[], Any] | None = None
+    reads: Reads | None = None
 
 
 class Toolbox:
@@ -57,11 +59,13 @@ class Toolbox:
              annotations: ToolAnnotations | None = None,
              warmup: Callable[[], Any] | None = None,
              example_calls: dict[str, dict[str, Any]] | None = None,
+             reads: Reads | None = None,
              ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Register a function as a tool; it is returned unchanged.
 
         `warmup` runs once in this process before the first call, so that what it
-        caches (a unit registry, say) is inherited by every isolated call.
+        caches (a unit registry, say) is inherited by every isolated call. `reads` turns a result into
+        the sentence a person sees (`plugins.readout`).
         """
         if fn is not None:
             raise TypeError("use @toolbox.tool() with parentheses")
@@ -71,7 +75,7 @@ class Toolbox:
                                              returns=returns, annotations=annotations, example_calls=example_calls)
             if spec.name in self._entries:
                 raise ValueError(f"a tool named {spec.name!r} is already registered")
-            self._entries[spec.name] = _Entry(spec, model, fn, warmup)
+            self._entries[spec.name] = _Entry(spec, model, fn, warmup, reads)
             return fn
 
         return register
@@ -79,6 +83,10 @@ class Toolbox:
     @property
     def specs(self) -> list[ToolSpec]:
         return [e.spec for e in self._entries.values()]
+
+    def reader(self, name: str) -> Reads | None:
+        entry = self._entries.get(name)
+        return entry.reads if entry is not None else None
 
     def llm_tools(self) -> list[Tool]:
         return [e.spec.to_llm_tool() for e in self._entries.values()]

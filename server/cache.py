@@ -27,7 +27,7 @@ from server.guards import mismatch, signature
 from server.store import Store
 from tansuo.embedding import Embedder
 
-SPACE = "answers"
+SPACE = "answers-v2"  # v2: answers by copy, tool readings; answers stored in the old form are not served
 # Seconds a cached answer lives, per recency kind (verifiers/data/recency.yaml); "timeless" otherwise.
 DEFAULT_TTL_S = {"timeless": 7 * 86400, "news": 3600, "price": 900, "weather": 600, "schedule": 3600,
                  "version": 86400, "office_holder": 86400}

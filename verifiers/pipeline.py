@@ -3,7 +3,7 @@
 Order in a turn: the input's harmlessness before any work; each retrieved passage and tool result
 cleaned of instructions (prompt injection) as it arrives; the question's time-sensitivity before
 the answer is written; then the answer's harmlessness, factuality and recency. A verdict that asks
-for a revision sends its reason back to the model once; what still fails after that is marked or
+for a revision sends its reason back to the model once; what still fails after that is
 removed (factuality) or noted (recency), and a block replaces the answer with a safe message.
 """
 
@@ -20,6 +20,7 @@ from verifiers.harm import Harmlessness
 from verifiers.recency import Recency, TimeSensitivity
 from verifiers.verdict import VERIFIERS, Verdict
 
+NOTHING_BACKED = "I could not find this stated in the sources I found."
 UNVERIFIABLE = ("I could not verify an answer from the sources I found, so I am not giving one. Try rephrasing "
                 "the question or adding documents that cover it.")
 
@@ -35,7 +36,7 @@ class Policy:
 @dataclass
 class AnswerCheck:
     verdicts: list[Verdict] = field(default_factory=list)
-    text: str = ""  # the answer as it should stand (re-pointed, marked, with notes) or the block message
+    text: str = ""  # the answer as it should stand (re-pointed, unsupported removed, a note) or the block message
     blocked: bool = False
 
     @property
@@ -91,7 +92,9 @@ class Verifiers:
                 out.text, out.blocked = UNVERIFIABLE, True
                 return out
             out.verdicts.append(verdict)
-        if self.recency is not None and ts is not None:
+            if final and not out.text.strip():  # every claim was removed: say so rather than show nothing
+                out.text = NOTHING_BACKED
+        if self.recency is not None and ts is not None and out.text != NOTHING_BACKED:
             verdict = await self.recency.check(ts, out.text, book, cited, today, final=final)
             out.verdicts.append(verdict)
             if final and verdict.message:

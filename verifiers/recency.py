@@ -6,8 +6,9 @@ clock (`verifiers.dates`); the kind of question (news, price, office holder, ver
 weather) comes from embedding similarity to exemplars (verifiers/data/recency.yaml), calibrated,
 with the model judging the uncertain ones under a schema. After the answer: the newest source it
 rests on is compared with the kind's freshness window, newer retrieved sources on the same topic
-send the answer back once, sources that disagree over time are named, and the answer states the
-date of its evidence.
+send the answer back once; a stale newest source or sources that disagree over time get one
+sentence after the answer (the first of them), and nothing else is added: the shown sources carry
+their dates.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from agent.sources import Evidence, SourceBook, sentences
+from agent.sources import Evidence, SourceBook
 from tansuo.embedding import Embedder
 from verifiers.dates import DateMention, resolve
 from verifiers.exemplars import CalibratedScorer, VectorCache, load_data
@@ -117,13 +118,11 @@ class Recency:
             age = (today - _day(newest)).days
             if ts.current and age > window:
                 flags.append("stale")
-                notes.append(f"Note: the newest source this rests on is dated {_day(newest).isoformat()} "
-                             f"[{newest.source.n}], {age} days ago, older than the {window} days within which "
-                             f"{_kind_phrase(ts.kind)} counts as current; it may be out of date.")
+                notes.append(f"This may be out of date: the newest source it rests on [{newest.source.n}] is "
+                             f"older than {_kind_phrase(ts.kind)} stays current.")
             period = ts.period
             if period is not None and all(_day(e) < period.start for e in used) and period.start <= today:
                 flags.append("before_period")
-                notes.append(f"Note: the sources are dated before {period.text} ({period.start.isoformat()}).")
             pairs = await asyncio.to_thread(self._same_topic_pairs, dated)
             newer = [b for a, b in pairs if a in used and b not in used and _day(b) > _day(newest)]
             if ts.current and newer and not final:
@@ -135,21 +134,19 @@ class Recency:
             if changes:
                 flags.append("disagreement")
                 a, b = changes[0]
-                notes.append(f"Sources differ over time: as of {_day(a).isoformat()} [{a.source.n}] says "
-                             f"\u201c{_gist(a, b)}\u201d; a {_day(b).isoformat()} source [{b.source.n}] says "
-                             f"\u201c{_gist(b, a)}\u201d.")
+                follows = b.source.n in cited
+                notes.append(f"Older sources say otherwise; this answer follows the newest [{b.source.n}]." if follows
+                             else f"A newer source [{b.source.n}] may say otherwise.")
                 evidence.append({"disagreement": [[x.source.n, y.source.n] for x, y in changes]})
-            if not _states_date(answer, _day(newest)):
-                notes.append(f"Evidence dated {_day(newest).isoformat()} [{newest.source.n}].")
         else:
             flags.append("undated")
-            notes.append("Note: this is a time-sensitive question and no source with a date backs the answer.")
         ms = (time.perf_counter() - started) * 1000
         scores = {"time_sensitive": round(ts.probability, 3)}
         if reason:
             return Verdict(self.name, "revise", reason=reason, flags=tuple(flags + ["newer_source"]), scores=scores,
                            evidence=tuple(evidence), elapsed_ms=ms)
-        return Verdict(self.name, "pass", message=" ".join(notes) or None, flags=tuple(flags), scores=scores,
+        # One sentence at most, and only for a stale source or a conflict: the first of them.
+        return Verdict(self.name, "pass", message=notes[0] if notes else None, flags=tuple(flags), scores=scores,
                        evidence=tuple(evidence), elapsed_ms=ms)
 
     def _same_topic_pairs(self, items: Sequence[Evidence]) -> list[tuple[Evidence, Evidence]]:
@@ -179,18 +176,6 @@ def _day(item: Evidence) -> date:
 def _facts_differ(a: Evidence, b: Evidence) -> bool:
     fa, fb = facts(a.text), facts(b.text)
     return bool(fa.numbers ^ fb.numbers) or bool(fa.names ^ fb.names)
-
-
-def _gist(item: Evidence, other: Evidence, limit: int = 160) -> str:
-    """The first sentence of `item` stating a number or name that `other` lacks (else its first)."""
-    theirs = facts(other.text)
-    parts = sentences(" ".join(item.text.split())) or [item.text]
-    text = next((s for s in parts if (facts(s).numbers - theirs.numbers) or (facts(s).names - theirs.names)), parts[0])
-    return text if len(text) <= limit else text[:limit - 1].rsplit(" ", 1)[0] + "…"
-
-
-def _states_date(answer: str, day: date) -> bool:
-    return day in facts(answer).dates or day.isoformat() in answer
 
 
 def _kind_phrase(kind: str) -> str:

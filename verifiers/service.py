@@ -25,7 +25,7 @@ def build_verifiers(settings: Settings, *, embedder: Embedder, backend: LLMBacke
     cache = settings.data_dir / "verifiers"
     harm = build_harmlessness(settings, embedder, judge=judge)
     facts = Factuality(embedder, judge=judge, options=FactualityOptions(
-        support=settings.support_threshold, floor=settings.support_floor, unsupported=settings.unsupported_claims))
+        support=settings.support_threshold, floor=settings.support_floor))
     windows = default_windows() | settings.freshness_days
     recency = Recency(embedder, judge=judge, options=RecencyOptions(windows=windows), cache_dir=cache)
     policy = Policy(enabled=frozenset(settings.verifiers), may_block=frozenset(settings.verify_block),

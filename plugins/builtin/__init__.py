@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from plugins.builtin import calendar_tool, math_tool, plot_tool, table_tool, units_tool
 from plugins.builtin.calendar_tool import Clock, make_calendar, system_clock
 from plugins.builtin.math_tool import math
 from plugins.builtin.plot_tool import make_plot, warm_matplotlib
@@ -54,17 +55,17 @@ def build_toolbox(*, plots_dir: Path, data_folder: Path | None = None, clock: Cl
     box = Toolbox()
     box.tool(examples=["35 heads and 94 legs: how many chickens and rabbits?", "third derivative of x^5",
                        "integrate x^2 from 0 to 3", "what is 2^100?"], timeout_s=10,
-             example_calls=MATH_CALLS)(math)
+             example_calls=MATH_CALLS, reads=math_tool.reads)(math)
     box.tool(examples=["26.2 miles in km", "100 degF in Celsius", "3 cups in ml"], timeout_s=5,
-             warmup=units_registry, example_calls=UNITS_CALLS)(units)
+             warmup=units_registry, example_calls=UNITS_CALLS, reads=units_tool.reads)(units)
     box.tool(examples=["what weekday is 2025-03-03?", "days between 2024-01-01 and 2024-12-25",
                        "10 business days after 2025-06-27", "9:30 in Paris is what time in Tokyo?"],
-             timeout_s=5, example_calls=CALENDAR_CALLS)(make_calendar(clock))
+             timeout_s=5, example_calls=CALENDAR_CALLS, reads=calendar_tool.reads)(make_calendar(clock))
     box.tool(examples=["average price per city in this CSV", "rows where year >= 2020, sorted by sales"],
-             timeout_s=15, example_calls=TABLE_CALLS)(make_table(data_folder))
+             timeout_s=15, example_calls=TABLE_CALLS, reads=table_tool.reads)(make_table(data_folder))
     box.tool(examples=["plot sin(x)/x from -10 to 10", "graph x^3 - 2x between -2 and 2"], timeout_s=20,
              returns="the PNG's file reference (plots/NAME.png) and the y range",
-             warmup=warm_matplotlib, example_calls=PLOT_CALLS)(make_plot(plots_dir))
+             warmup=warm_matplotlib, example_calls=PLOT_CALLS, reads=plot_tool.reads)(make_plot(plots_dir))
     return box
 
 

@@ -171,3 +171,34 @@ def _zone(name: str) -> ZoneInfo:
 
 _HANDLERS = {Weekday: _weekday, DaysBetween: _days_between, AddTime: _add, MonthView: _month_view,
              IsoWeek: _iso_week, ConvertTime: _convert_time}
+
+
+def reads(arguments: dict, result: dict) -> str | None:
+    """"3 March 2025 is a Monday." / "There are 45 days between ... and ...."."""
+    request = arguments.get("request", {})
+    operation = request.get("operation")
+    if operation == "weekday":
+        return f"{_day(result['date'])} is a {result['weekday']}."
+    if operation == "days_between":
+        count = result.get("business_days", result.get("days"))
+        kind = "business days" if "business_days" in result else "days"
+        return f"There are {count:,} {kind} between {_day(request['start'])} and {_day(request['end'])}."
+    if operation == "add":
+        return f"It is {result['weekday']}, {_day(result['date'])}."
+    if operation == "today":
+        return f"Today is {result['weekday']}, {_day(result['date'])}; the time is {result['time']}."
+    if operation == "iso_week":
+        return f"{_day(request['date'])} is in ISO week {result['week']} of {result['iso_year']}."
+    if operation == "convert_time":
+        when = dt.datetime.fromisoformat(result["datetime"])
+        return f"That is {when:%H:%M} on {_day(when.date().isoformat())} in {result['tz']}."
+    return None
+
+
+def _day(value: str) -> str:
+    """An ISO date as people write it ("3 March 2025"); anything else as given."""
+    try:
+        day = dt.date.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    return f"{day.day} {day:%B %Y}"

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 import sympy
 from pydantic import BaseModel, ConfigDict, Field
 
 from plugins.builtin.expr import parse, parse_equation, symbol
+from plugins.readout import value_text
 from plugins.tool import ToolError
 
 Expression = Annotated[str, Field(min_length=1, max_length=2000, description="e.g. 3x^2 + sin(x)/2")]
@@ -120,3 +122,52 @@ def _value(value: sympy.Expr, digits: int = 15) -> dict:
 
 _HANDLERS = {Evaluate: _evaluate, Solve: _solve, Derivative: _derivative, Integral: _integral,
              Limit: _limit, Simplify: _simplify}
+
+
+def reads(arguments: dict, result: dict) -> str | None:
+    """"37 × 91 = 3,367." / "x = 3 and y = 4." / "The derivative of x^5 is 5*x^4."."""
+    request = arguments.get("request", {})
+    operation = request.get("operation")
+    if operation == "solve":
+        solutions = result.get("solutions", [])
+        if not solutions:
+            return "These equations have no solution."
+        found = [" and ".join(f"{k} = {_shown(v)}" for k, v in s.items()) for s in solutions]
+        return "; or ".join(found) + "."
+    value = _shown(result)
+    expression = _pretty(request.get("expression", ""))
+    if operation == "evaluate":
+        if expression.replace(" ", "") == str(result.get("result", "")).replace(" ", ""):
+            return f"{expression} ≈ {value_text(result['numeric'])}." if result.get("numeric") else None
+        return f"{expression} = {value}."
+    if operation == "derivative":
+        order = request.get("order", 1)
+        which = "derivative" if order == 1 else f"derivative of order {order}"
+        return f"The {which} of {expression} is {value}."
+    if operation == "integral":
+        bounds = f" from {request['lower']} to {request['upper']}" if request.get("lower") is not None else ""
+        constant = " (plus a constant)" if result.get("note") else ""
+        return f"The integral of {expression}{bounds} is {value}{constant}."
+    if operation == "limit":
+        return f"The limit of {expression} as {request.get('variable', 'x')} → {request.get('point')} is {value}."
+    if operation == "simplify":
+        return f"{expression} simplifies to {value}."
+    return None
+
+
+def _shown(value: dict) -> str:
+    """The exact result, with its decimal value where the exact form is not already a plain number."""
+    exact, numeric = value.get("result", ""), value.get("numeric")
+    if numeric is None:
+        return exact
+    try:
+        is_plain = float(exact) == float(numeric)
+    except ValueError:
+        is_plain = False
+    if is_plain or re.fullmatch(r"-?\d+/\d+", exact):  # a fraction reads as its decimal value
+        return value_text(numeric)
+    return f"{exact} ≈ {value_text(numeric)}"
+
+
+def _pretty(expression: str) -> str:
+    return re.sub(r"\s*\*\s*(?!\*)", " × ", expression.replace("**", "^")).strip()

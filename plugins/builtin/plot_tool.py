@@ -12,6 +12,7 @@ import sympy
 from pydantic import Field
 
 from plugins.builtin.expr import parse, symbol
+from plugins.readout import value_text
 from plugins.tool import ToolError
 
 
@@ -79,3 +80,9 @@ def _render(xs: np.ndarray, ys: np.ndarray, title: str, variable: str, path: Pat
     fig.savefig(tmp)
     plt.close(fig)
     tmp.replace(path)
+
+
+def reads(arguments: dict, result: dict) -> str | None:
+    """"The plot of sin(x)/x from -10 to 10 is at plots/….png.": the page shows the image itself."""
+    span = f" from {value_text(arguments['start'])} to {value_text(arguments['end'])}" if "start" in arguments else ""
+    return f"The plot of {arguments.get('expression', 'the function')}{span} is at {result['file']}."

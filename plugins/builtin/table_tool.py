@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from plugins.readout import value_text
 from plugins.tool import ToolError
 
 MAX_INLINE_CHARS = 1_000_000
@@ -168,3 +169,24 @@ def _mask(column: pd.Series, cmp: str, value: Any) -> pd.Series:
                 ">": column.__gt__, ">=": column.__ge__}[cmp](value)
     except TypeError:
         raise ToolError(f"cannot compare column {column.name!r} ({column.dtype}) with {value!r}") from None
+
+
+def _aggregate(arguments: dict) -> dict:
+    """Column -> the aggregate the last group step computed for it ("price" -> "mean")."""
+    groups = [s for s in arguments.get("steps") or [] if isinstance(s, dict) and s.get("op") == "group"]
+    aggregate = groups[-1].get("aggregate") if groups else None
+    return {str(k): str(v) for k, v in aggregate.items()} if isinstance(aggregate, dict) else {}
+
+
+def reads(arguments: dict, result: dict) -> str | None:
+    """One value reads as a sentence ("The mean of price is 12.5."); a table as its rows."""
+    rows = result.get("rows", [])
+    if len(rows) == 1 and len(rows[0]) == 1:
+        (column, value), = rows[0].items()
+        how = _aggregate(arguments).get(column)
+        return f"The {how} of {column} is {value_text(value)}." if how else f"The {column} is {value_text(value)}."
+    if not rows:
+        return "No rows match."
+    shown = "; ".join(", ".join(f"{k} {value_text(v)}" for k, v in row.items()) for row in rows[:10])
+    more = f" ({result.get('row_count', len(rows)) - 10} more rows)" if result.get("row_count", len(rows)) > 10 else ""
+    return f"{shown}{more}."

@@ -6,6 +6,7 @@ import functools
 
 import pint
 
+from plugins.readout import value_text
 from plugins.tool import ToolError
 
 
@@ -37,3 +38,21 @@ def _unit(ureg: pint.UnitRegistry, text: str) -> pint.Unit:
         return ureg.Unit(text.strip())
     except (pint.UndefinedUnitError, pint.errors.DefinitionSyntaxError, AttributeError, ValueError, TypeError):
         raise ToolError(f"unknown unit {text!r}") from None
+
+
+def reads(arguments: dict, result: dict) -> str | None:
+    """"26.2 miles = 42.16 km.": the units as the request wrote them, the value for people."""
+    value = arguments["value"]
+    return (f"{value_text(value)} {_plural(arguments['from_unit'], value)} = "
+            f"{value_text(result['value'])} {_plural(arguments['to_unit'], result['value'])}.")
+
+
+_IRREGULAR = {"foot": "feet", "inch": "inches", "century": "centuries"}
+
+
+def _plural(unit: str, value: float) -> str:
+    """"mile" -> "miles" for values other than 1; abbreviations and symbols stay as written."""
+    word = unit.strip()
+    if value == 1 or not (word.isalpha() and word.islower() and len(word) > 3) or word.endswith("s"):
+        return word
+    return _IRREGULAR.get(word, word + "s")

@@ -11,6 +11,7 @@ from pathlib import Path
 from agent.agent import Agent
 from agent.budget import Limits
 from agent.events import Event
+from agent.extract import CopyOptions
 from agent.router import RouterOptions, ToolRouter
 from agent.steps import AgentDeps, AgentOptions
 from agent.turn import TurnRequest
@@ -27,7 +28,7 @@ NOW = datetime(2026, 11, 28, 12, 0)
 def sample_toolbox() -> Toolbox:
     box = Toolbox()
 
-    @box.tool(timeout_s=5)
+    @box.tool(timeout_s=5, reads=lambda args, result: f"{args['a']:g} + {args['b']:g} = {result['sum']:g}.")
     def add(a: float, b: float) -> dict:
         """Add two numbers."""
         return {"sum": a + b}
@@ -56,7 +57,9 @@ def documents() -> list[Document]:
 
 
 def make_agent(replies: Sequence[Reply], tmp_path: Path | None = None, *, profile: str = "tools",
-               limits: Limits | None = None, backend=None, judge: bool | None = None) -> tuple[Agent, ScriptedBackend]:
+               limits: Limits | None = None, backend=None, judge: bool | None = None,
+               copy: CopyOptions | None = None) -> tuple[Agent, ScriptedBackend]:
+    """An agent on scripted replies; it writes prose unless `copy` (answer by copy) is given."""
     embedder = HashingEmbedder()
     backend = backend or ScriptedBackend(replies)
     router = ToolRouter(sample_toolbox(), embedder, options=RouterOptions(tool_k=3, tool_threshold=-1.0))
@@ -65,7 +68,7 @@ def make_agent(replies: Sequence[Reply], tmp_path: Path | None = None, *, profil
         index = DocumentIndex(tmp_path / "index", embedder)
         index.add(documents())
     options = AgentOptions(limits=limits or Limits(), min_similarity=0.0, search_threshold=-1.0, judge=judge,
-                           relevance_margin=2.0,
+                           relevance_margin=2.0, copy=copy,
                            clock=lambda: NOW)
     return Agent(AgentDeps(backend, router, index, profile, options)), backend
 

@@ -18,7 +18,7 @@ async def test_a_weak_model_answers_a_tool_request_with_the_tools_own_result():
     assert [e.type for e in events][:4] == ["turn_started", "plan", "tool_call", "tool_result"]
     assert of_type(events, "tool_result")[0].content == {"sum": 42.0}
     end = events[-1]
-    assert end.complete and end.answer == "add: sum 42.0 [1]"
+    assert end.complete and end.answer == "2 + 40 = 42 [1]."
     assert [(s.n, s.kind, s.title) for s in end.sources] == [(1, "tool", "add tool")]
     assert len(backend.requests) == 2  # route and fill; the result is not handed to the model to restate
 
@@ -35,7 +35,7 @@ async def test_a_stronger_profile_writes_prose_from_the_results():
     agent, backend = make_agent([*call(("add", {"a": 2, "b": 40})), ANSWER, "The sum is 42 [1]."],
                                 profile="plugins")
     events = await run(agent, "what is 2 + 40?")
-    assert events[-1].answer == "add: sum 42.0 [1]\n\nThe sum is 42 [1]."
+    assert events[-1].answer == "2 + 40 = 42 [1].\n\nThe sum is 42 [1]."
     answer_prompt = backend.requests[-1].messages[-1]["content"]
     assert "[1] add tool" in answer_prompt and '"sum": 42.0' in answer_prompt
     assert "".join(e.text for e in of_type(events, "answer_delta")) == events[-1].answer
@@ -236,7 +236,8 @@ async def test_a_follow_up_is_planned_with_the_conversation_so_far(tmp_path):
     query_prompt = backend.requests[1].messages[-1]["content"]
     assert "Earlier: user: When did the tram line open?" in query_prompt
     assert query_prompt.endswith("Question: and how long is it?")
-    assert of_type(events, "search")[0].query == "Halden tram line length"
+    # the question is searched as asked too; the model's query carries the referent
+    assert [e.query for e in of_type(events, "search")] == ["and how long is it?", "Halden tram line length"]
     assert backend.requests[-1].messages[1:3] == history  # the answer sees the conversation too
 
 

@@ -82,7 +82,8 @@ def calls_to(events, name: str) -> list:
 async def test_a_calculation_goes_through_the_math_tool(agent):
     events, end = await turn(agent, "What is 37 times 91?")
     assert calls_to(events, "math") and of_type(events, "tool_result")[0].ok
-    assert "3367" in end.answer and any(s.kind == "tool" and s.title == "math tool" for s in end.sources)
+    assert "37 × 91 = 3,367 [" in end.answer and any(s.kind == "tool" and s.title == "math tool" for s in end.sources)
+    assert "3367.0" not in end.answer and "result" not in end.answer  # a sentence, not the tool's dict
 
 
 async def test_a_unit_conversion_goes_through_the_units_tool(agent):

@@ -9,7 +9,7 @@ import pytest
 
 from retrieval.documents import Document
 from retrieval.index import DocumentIndex
-from server.cache import AnswerCache, CacheOptions
+from server.cache import SPACE, AnswerCache, CacheOptions
 from server.guards import mismatch, signature
 from server.store import MemoryStore
 from tansuo.embedding import HashingEmbedder
@@ -79,14 +79,14 @@ async def test_a_source_reingested_with_new_content_invalidates_the_answers_citi
     index.add([Document("d1", "Tram", "/news/tram", "The tram opening slips to 2029.")])
     found = await cache.lookup(question)
     assert found.hit is None and found.reason == "its source d1 changed"
-    assert await cache.store.entries("answers") == {}  # and the stale entry is gone
+    assert await cache.store.entries(SPACE) == {}  # and the stale entry is gone
 
 
 async def test_invalidation_by_document_id(cache: AnswerCache) -> None:
     await cache.store_answer("When does the tram open?", PAYLOAD, documents={"d1": "h1"})
     await cache.store_answer("When does the library close?", PAYLOAD, documents={"d2": "h2"})
     assert await cache.invalidate_documents({"d1"}) == 1
-    assert len(await cache.store.entries("answers")) == 1
+    assert len(await cache.store.entries(SPACE)) == 1
 
 
 async def test_the_oldest_entries_make_room(embedder, clock: Clock) -> None:
@@ -95,7 +95,7 @@ async def test_the_oldest_entries_make_room(embedder, clock: Clock) -> None:
     for q in ("What is a tram?", "What is a bus?", "What is a ferry?"):
         await cache.store_answer(q, PAYLOAD)
         clock.now += 1
-    assert {e["question"] for e in (await cache.store.entries("answers")).values()} == {"What is a bus?",
+    assert {e["question"] for e in (await cache.store.entries(SPACE)).values()} == {"What is a bus?",
                                                                                     "What is a ferry?"}
 
 

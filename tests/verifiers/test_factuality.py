@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.verifiers.conftest import book_of, hit
-from verifiers.factuality import MARK, Factuality, FactualityOptions
+from verifiers.factuality import Factuality
 
 TRAM = hit("n57", "Construction of Halden's first tram line, from the railway station to the university, began "
            "on 30 June. The 7 kilometre line will have 12 stops and is planned to open in 2028.", "Tram construction")
@@ -34,19 +34,19 @@ async def test_a_correct_answer_with_correct_citations_passes_unchanged(facts):
     assert verdict.scores["claims"] == 3 and verdict.scores["unsupported"] == 0
 
 
-async def test_a_changed_number_is_caught_and_sent_back_then_marked(facts):
+async def test_a_changed_number_is_caught_and_sent_back_then_removed(facts):
     answer = "The tram line will have 14 stops [1]."
     verdict, _ = await facts.check(answer, book())
     assert verdict.action == "revise" and "number 14" in verdict.reason
     verdict, text = await facts.check(answer, book(), final=True)
     assert verdict.action == "pass" and "unsupported" in verdict.flags
-    assert text == "The tram line will have 14 stops [1]" + MARK + "."
+    assert text == "" and verdict.evidence[0]["status"] == "unsupported"  # the trace keeps the claim
 
 
-async def test_unsupported_claims_can_be_removed_instead(embedder):
-    remover = Factuality(embedder, options=FactualityOptions(unsupported="remove"))
-    _, text = await remover.check("A swim costs 5.20 EUR [2]. The tram opens in 2031 [1].", book(), final=True)
-    assert text == "A swim costs 5.20 EUR [2]."
+async def test_only_the_unsupported_claim_is_removed(facts):
+    verdict, text = await facts.check("A swim costs 5.20 EUR [2]. The tram opens in 2031 [1].", book(), final=True)
+    assert text == "A swim costs 5.20 EUR [2]." and verdict.scores["unsupported"] == 1
+    assert "[not supported" not in text
 
 
 async def test_a_claim_citing_the_wrong_source_is_repointed(facts):

@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 
 from tests.agent.helpers import make_agent, of_type, run, search
-from verifiers.factuality import MARK, Factuality
+from verifiers.factuality import Factuality
 from verifiers.harm import Harmlessness, HarmScorer
-from verifiers.pipeline import Policy, Verifiers
+from verifiers.pipeline import NOTHING_BACKED, Policy, Verifiers
 from verifiers.recency import Recency
 
 
@@ -34,7 +34,7 @@ async def test_a_refused_request_asks_the_model_nothing(verifiers, tmp_path):
     assert "".join(e.text for e in of_type(events, "answer_delta")) == end.answer
 
 
-async def test_an_unsupported_claim_goes_back_once_then_is_marked(verifiers, tmp_path):
+async def test_an_unsupported_claim_goes_back_once_then_is_removed(verifiers, tmp_path):
     wrong = "The tram line runs 15 km [1]."
     agent, backend = agent_with(verifiers, [*search("tram line length"), wrong, wrong], tmp_path)
     events = await run(agent, "How long is the tram line?")
@@ -42,7 +42,7 @@ async def test_an_unsupported_claim_goes_back_once_then_is_marked(verifiers, tmp
     revise = [e for e in of_type(events, "plan") if e.action == "revise"]
     assert len(revise) == 1 and "number 15" in revise[0].detail["reason"]
     assert "number 15" in backend.requests[-1].messages[0]["content"]  # the reason reached the model
-    assert end.answer == "The tram line runs 15 km [1]" + MARK + "."
+    assert end.answer == NOTHING_BACKED  # the only claim was removed; the trace keeps it
     (facts,) = [v for v in end.verdicts if v["verifier"] == "factuality"]
     assert facts["flags"] == ["unsupported"] and facts["scores"]["unsupported"] == 1
 
@@ -55,11 +55,11 @@ async def test_a_revised_answer_that_is_right_stands(verifiers, tmp_path):
     assert [v["action"] for v in end.verdicts if v["verifier"] == "factuality"] == ["pass"]
 
 
-async def test_with_no_revisions_allowed_the_first_answer_is_marked_at_once(embedder, tmp_path):
+async def test_with_no_revisions_allowed_the_first_answer_is_checked_at_once(embedder, tmp_path):
     strict = Verifiers(factuality=Factuality(embedder), policy=Policy(revisions=0))
     agent, backend = agent_with(strict, [*search("tram line length"), "The tram line runs 15 km [1]."], tmp_path)
     end = (await run(agent, "How long is the tram line?"))[-1]
-    assert end.answer.endswith(MARK + ".") and len(backend.requests) == 3
+    assert end.answer == NOTHING_BACKED and len(backend.requests) == 3
 
 
 async def test_instructions_in_a_document_never_reach_the_model(verifiers, tmp_path):
@@ -97,10 +97,10 @@ async def test_a_harmful_answer_is_replaced_by_the_refusal(verifiers, tmp_path):
     assert [v["stage"] for v in end.verdicts if v["action"] == "block"] == ["answer"]
 
 
-async def test_a_spent_step_budget_skips_the_revision_and_marks_the_claim(verifiers, tmp_path):
+async def test_a_spent_step_budget_skips_the_revision_and_removes_the_claim(verifiers, tmp_path):
     from agent.budget import Limits
 
     agent, backend = agent_with(verifiers, [*search("tram line length"), "The tram line runs 15 km [1]."], tmp_path,
                                 limits=Limits(steps=1))
     end = (await run(agent, "How long is the tram line?"))[-1]
-    assert end.answer.endswith(MARK + ".") and len(backend.requests) == 3
+    assert end.answer == NOTHING_BACKED and len(backend.requests) == 3

@@ -81,7 +81,7 @@ async def test_a_stale_source_for_a_current_question_is_flagged(agent):
     events, end = await turn(agent, "How much does a monthly bus pass cost now?")
     (recency,) = verdicts(end, "recency")
     assert recency["evidence"][0]["time_sensitivity"]["sensitive"] and "stale" in recency["flags"], recency
-    assert "it may be out of date" in end.answer, end.answer
+    assert "This may be out of date" in end.answer, end.answer
 
 
 async def test_a_relative_date_in_the_question_is_resolved_against_the_clock(agent):

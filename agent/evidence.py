@@ -1,0 +1,183 @@
+"""Evidence at sentence level: the sentences of the retrieved passages that answer the question.
+
+Each passage is split into sentences; each sentence is ranked against the question (and the search's
+sub-questions) by the embedding model (the sentence alone and read with its document's title, half
+each) and by BM25 over the candidate sentences, and keeps
+its source's number, document and date. For a question about the current state of things, a
+sentence that a newer source on the same thing supersedes is dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+import numpy as np
+
+from agent.sources import SourceBook, sentences
+from retrieval.lexical import Lexical, tokenize
+from tansuo.embedding import Embedder
+
+MIN_WORDS, MAX_WORDS = 4, 90  # shorter says nothing; longer is a listing, not a sentence
+DENSE_WEIGHT = 0.7  # of the embedding cosine against BM25 (normalised to the best sentence)
+SAME_THING = 0.6  # cosine of two sentences above which they speak of the same thing
+SAME_TOPIC = 0.55  # cosine of two passages about the same thing (the recency verifier's default)
+NEAR_THING = 0.45  # two sentences this close, in passages about the same thing, speak of one thing
+# What kind of answer a question word asks for, and how a sentence that gives one reads (the answer
+# type of classic question answering): "When ...?" wants a date or time, "How much ...?" a number.
+_WANTS = (
+    (re.compile(r"^\s*(?:when|since when|until when|what time|what year|which year|what date)\b", re.I),
+     re.compile(r"\b(?:\d{1,2}:\d{2}|\d{4}|\d{1,2}(?:st|nd|rd|th)?\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
+                r"[a-z]*|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\s+\d{1,2})\b", re.I)),
+    (re.compile(r"^\s*(?:how (?:much|many|long|far|often|old|big|high|fast)|what (?:does|did|do) .* cost|"
+                r"what (?:is|was) the (?:price|cost|fee|fare|number))\b", re.I), re.compile(r"\d")),
+    (re.compile(r"^\s*why\b", re.I),
+     re.compile(r"\b(?:because|due to|so that|for (?:a|an|the)|to (?:repair|fix|allow|make|cut|fund|keep)|"
+                r"citing|caused|owing to)\b", re.I)),
+    (re.compile(r"^\s*(?:who|whom|whose)\b", re.I), re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-z]+ [A-Z][a-z]+")),
+)
+ANSWER_TYPE = 0.08  # added to a sentence that gives the kind of answer the question asks for
+_GRAMMAR = re.compile(r"::=|^\s*[>|$]|^\s*\w+\s*:\s*$|-{3,}|={3,}")  # grammar, prompts, labels, rules
+_LETTERS = re.compile(r"[A-Za-z]")
+_PLACEHOLDER = re.compile(r"<\w+>")
+_LEAD_IN = re.compile(r"\b(?:as follows|the following)[.:]?$", re.I)
+_REFERENCE = re.compile(r"\*\*[^*]+\*\*\s+[-–]")  # a "see also" line: "**PEP 343** - The with statement"
+
+
+@dataclass(frozen=True)
+class Sentence:
+    n: int  # the citation number of its source
+    text: str
+    doc_id: str
+    date: datetime | None
+    score: float = 0.0
+    dense: float = 0.0  # its best embedding cosine to the question or a sub-question
+    title: str = ""  # its document's title: "It terminates the nearest enclosing loop" is about `break`
+
+    @property
+    def ranked_text(self) -> str:
+        return f"{self.title}. {self.text}" if self.title else self.text
+
+
+def candidates(book: SourceBook) -> list[Sentence]:
+    """Every readable sentence of the book's documents, in source order, without repeats."""
+    out, seen = [], set()
+    for item in book.items:
+        if item.source.kind != "document":
+            continue
+        for text in split(item.text):
+            key = " ".join(text.lower().split())
+            if key not in seen and readable(text):
+                seen.add(key)
+                out.append(Sentence(item.source.n, text, item.doc_id, item.source.date, title=item.source.title))
+    return out
+
+
+def split(text: str) -> list[str]:
+    """Sentences within paragraphs and lines: a heading or a list item is not joined to the next."""
+    out = []
+    for block in re.split(r"\n\s*\n|\n(?=\s*(?:[-*•]|\d+\.)\s)", text):
+        lines = [line.strip() for line in block.splitlines()]
+        out += [" ".join(s.split()) for s in sentences(" ".join(line for line in lines if line))]
+    # a sentence that introduces a listing ends with a colon; shown alone it ends like a sentence
+    return [s[:-1] + "." if s.endswith(":") and len(s.split()) >= 8 else s for s in out if s]
+
+
+def readable(text: str) -> bool:
+    """A sentence a person can read as an answer: not a grammar rule, a prompt line or a heading rule,
+    mostly letters, and not the short lead-in to a listing ("The syntax for a slicing:")."""
+    words = text.split()
+    if text.endswith(":") or sum(text.count(c) for c in "=|{}") > 3 or _PLACEHOLDER.search(text):
+        return False  # a listing's lead-in, a signature, code, a grammar line ("yield <expr>")
+    if _LEAD_IN.search(text) or _REFERENCE.search(text):
+        return False
+    letters = len(_LETTERS.findall(text))
+    return MIN_WORDS <= len(words) <= MAX_WORDS and letters >= 0.6 * len(text.replace(" ", "")) \
+        and not _GRAMMAR.search(text)
+
+
+def rank(found: Sequence[Sentence], questions: Sequence[str], embedder: Embedder) -> list[Sentence]:
+    """The sentences, best first, each scored by its best match over the questions."""
+    if not found or not questions:
+        return list(found)
+    n, m = len(questions), len(found)
+    vectors = embedder.embed([*questions, *(s.text for s in found), *(s.ranked_text for s in found)])
+    asked = vectors[:n].T
+    # the sentence alone and read with its title, half each: a title lends "It terminates the nearest
+    # enclosing loop" its subject, but alone it lifts any short sentence of a well-titled document
+    dense = 0.5 * (vectors[n:n + m] @ asked) + 0.5 * (vectors[n + m:] @ asked)  # sentences x questions
+    lexical = _bm25(found, questions)
+    scores = DENSE_WEIGHT * dense + (1 - DENSE_WEIGHT) * lexical
+    scores = scores + ANSWER_TYPE * np.array([[_gives(q, s.text) for q in questions] for s in found])
+    best = scores.max(axis=1)
+    ranked = [replace(s, score=float(best[i]), dense=float(dense[i].max())) for i, s in enumerate(found)]
+    return sorted(ranked, key=lambda s: -s.score)
+
+
+def wants(question: str) -> bool:
+    """The question asks for a kind of answer (a date, a number, a reason, a name)."""
+    return any(asks.search(question) for asks, _ in _WANTS)
+
+
+def gives(question: str, sentence: str) -> bool:
+    return bool(_gives(question, sentence))
+
+
+def _gives(question: str, sentence: str) -> float:
+    """1 when the question asks for a kind of answer and the sentence has one of that kind."""
+    for asks, gives in _WANTS:
+        if asks.search(question):
+            return float(bool(gives.search(sentence)))
+    return 0.0
+
+
+def _bm25(found: Sequence[Sentence], questions: Sequence[str]) -> np.ndarray:
+    """BM25 of each sentence for each question, each column scaled to its best sentence (0..1)."""
+    index = Lexical.build([tokenize(s.text) for s in found])
+    columns = []
+    for question in questions:
+        scores = index.scores(question)
+        if scores is None or scores.max() <= 0:
+            columns.append(np.zeros(len(found)))
+        else:
+            columns.append(np.asarray(scores, dtype=float) / float(scores.max()))
+    return np.stack(columns, axis=1)
+
+
+def newest_only(ranked: Sequence[Sentence], embedder: Embedder, margin: float,
+                passages: dict[str, str] | None = None) -> list[Sentence]:
+    """For a question about now: drop each sentence that a sentence from a newer document ranks
+    within `margin` of, where the two sentences, or their passages (`passages`: document id -> its
+    text), speak of the same thing: the older one is superseded ("must boil tap water" by "the
+    advisory was lifted", whose sentences differ but whose notices are about one thing)."""
+    if len(ranked) < 2:
+        return list(ranked)
+    vectors = embedder.embed([s.text for s in ranked])
+    sims = vectors @ vectors.T
+    topic = _topics(ranked, embedder, passages or {})
+    kept = []
+    for i, s in enumerate(ranked):
+        superseded = any(
+            o.doc_id != s.doc_id and _newer(o, s) and o.score >= s.score - margin
+            and (sims[i, j] >= SAME_THING
+                 or (sims[i, j] >= NEAR_THING and topic.get((s.doc_id, o.doc_id), 0.0) >= SAME_TOPIC))
+            for j, o in enumerate(ranked) if j != i)
+        if not superseded:
+            kept.append(s)
+    return kept
+
+
+def _topics(ranked: Sequence[Sentence], embedder: Embedder, passages: dict[str, str]) -> dict[tuple[str, str], float]:
+    """Cosine of each pair of documents' passages."""
+    ids = [d for d in dict.fromkeys(s.doc_id for s in ranked) if d in passages]
+    if len(ids) < 2:
+        return {}
+    vectors = embedder.embed([passages[d] for d in ids])
+    sims = vectors @ vectors.T
+    return {(a, b): float(sims[i, j]) for i, a in enumerate(ids) for j, b in enumerate(ids) if i != j}
+
+
+def _newer(a: Sentence, b: Sentence) -> bool:
+    return a.date is not None and b.date is not None and a.date.date() > b.date.date()

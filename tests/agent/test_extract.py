@@ -1,0 +1,81 @@
+"""Answer by copy: the chosen source sentences, cited; yes or no first; nothing found said plainly."""
+
+from datetime import datetime
+
+from agent.evidence import Sentence, candidates, newest_only, rank
+from agent.extract import CopyOptions, by_rank, compose, cover_parts, is_yes_no
+from agent.sources import SourceBook
+from retrieval.index import Hit
+from tests.agent.helpers import make_agent, of_type, run, search
+
+
+def _hit(n, doc, text, day):
+    return Hit(chunk_id=f"{doc}#0", doc_id=doc, title=f"Notice {n}", source=f"/news/{doc}", text=text, start=0,
+               end=len(text), published=datetime(2025, 1, day), updated=None, date_origin="published", metadata={},
+               score=1.0, similarity=0.9)
+
+
+def test_sentences_rank_against_the_question_and_superseded_ones_drop(embedder):
+    book = SourceBook()
+    book.add_hit(_hit(1, "old", "A single swim cost 4.50 EUR in 2024. The pool has eight lanes.", 1))
+    book.add_hit(_hit(2, "new", "A single swim now costs 5.20 EUR. Children pay 2 EUR.", 20))
+    ranked = rank(candidates(book), ["How much does a single swim cost?"], embedder)
+    assert "swim" in ranked[0].text and {s.n for s in ranked} == {1, 2}
+    current = newest_only(ranked, embedder, margin=0.3)
+    assert not any("4.50" in s.text for s in current) and any("5.20" in s.text for s in current)
+
+
+def test_by_rank_adds_a_close_sentence_only_for_words_the_first_does_not_cover():
+    first = Sentence(1, "The tram opens in 2029.", "d1", None, score=0.8, dense=0.7)
+    same = Sentence(1, "The tram line opens late.", "d1", None, score=0.75, dense=0.6)
+    other = Sentence(2, "The rector is Amira Haddad.", "d2", None, score=0.74, dense=0.6)
+    chosen = by_rank("When does the tram open and who is the rector?", [first, same, other], CopyOptions())
+    assert chosen == [first, other]
+    assert cover_parts([first], [first, same, other], [{1}, {2}], CopyOptions()) == [first, other]
+    assert compose([first, other], "Yes.") == "Yes. The tram opens in 2029 [1]. The rector is Amira Haddad [2]."
+
+
+def test_yes_no_questions_are_told_by_their_form():
+    assert is_yes_no("Can a lambda contain statements?") and is_yes_no("Is the ferry back?")
+    assert not is_yes_no("What does with do?") and not is_yes_no("Is it the ferry or the water taxi?")
+
+
+async def test_a_weak_model_answers_by_choosing_source_sentences(tmp_path):
+    agent, backend = make_agent([*search("tram line length"), {"sentences": [2]}], tmp_path,
+                                copy=CopyOptions(margin=1.0, floor=-1.0, chooser="model"))
+    events = await run(agent, "How long is the Halden tram line?")
+    end = events[-1]
+    chooser = backend.requests[-1]
+    assert chooser.response_schema["properties"]["sentences"]["items"]["enum"][0] == 1
+    second = chooser.messages[-1]["content"].split("(2) ", 1)[1].split("\n", 1)[0]
+    assert end.answer == second.rstrip(".") + f" [{end.sources[0].n}]."  # the chosen sentence, as written, cited
+    assert [e.action for e in of_type(events, "plan")][-1] == "copy"
+
+
+async def test_a_yes_no_question_gets_yes_or_no_first(tmp_path):
+    agent, _ = make_agent([*search("library opening"), {"answer": "yes"}], tmp_path,
+                          copy=CopyOptions(floor=-1.0, chooser="rank"))
+    end = (await run(agent, "Does the Halden library open at 9:00 on weekdays?"))[-1]
+    assert end.answer.startswith("Yes. ") and "[" in end.answer
+
+
+async def test_nothing_relevant_is_said_in_one_sentence_with_what_was_searched(tmp_path):
+    agent, _ = make_agent(search("ferry timetable"), tmp_path, copy=CopyOptions(floor=0.99))
+    end = (await run(agent, "When does the ferry leave?"))[-1]
+    assert end.answer.startswith("I found nothing in the documents that answers this")
+    assert "“When does the ferry leave?”" in end.answer and "“ferry timetable”" in end.answer
+
+
+def test_a_weak_model_is_not_offered_a_tool_far_below_the_documents(tmp_path):
+    from agent import steps
+    from agent.budget import Budget
+    from agent.router import Offer
+    from agent.turn import Turn, TurnRequest
+
+    agent, _ = make_agent([], tmp_path, copy=CopyOptions())
+    spec = agent.deps.router.toolbox.specs[0]
+    near, far = Offer(spec, "tool", 0.8, None), Offer(spec, "tool", 0.7, None)  # the documents match at 0.9
+    hit = _hit(1, "d", "Python statements.", 1)
+    turn = Turn(TurnRequest("Is bool a subtype of int?"), "tools", ("answer", "search", "tools"), Budget(), today="")
+    assert steps.tools_for_weak_model(agent.deps, turn, [near, far], [hit], ["preview"]) == [near]
+    assert steps.tools_for_weak_model(agent.deps, turn, [near, far], [hit], []) == [near, far]  # nothing to read
