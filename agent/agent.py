@@ -180,7 +180,7 @@ def fallback_answer(turn: Turn, deps: AgentDeps | None = None) -> str:
     found = result_lines(turn.book)
     documents = [s for s in turn.book.sources if s.kind == "document"]
     if documents and deps is not None and deps.index is not None:
-        options, current = deps.options.copy or CopyOptions(), turn.recency is not None and turn.recency.current
+        options, current = deps.options.copy or CopyOptions(), turn.about_now
         ranked = extract.ranked_sentences(turn.book, [turn.request.question, *turn.found], deps.index.embedder,
                                           current=current, options=options)
         if ranked and max(s.dense for s in ranked) >= options.floor:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import numpy as np
@@ -55,6 +55,9 @@ class Sentence:
     score: float = 0.0
     dense: float = 0.0  # its best embedding cosine to the question or a sub-question
     title: str = ""  # its document's title: "It terminates the nearest enclosing loop" is about `break`
+    # its embeddings (alone, with its title), kept once computed: ranking again against a question's
+    # parts or checking for superseded sentences embeds nothing twice
+    vectors: tuple[np.ndarray, np.ndarray] | None = field(default=None, compare=False, repr=False)
 
     @property
     def ranked_text(self) -> str:
@@ -102,18 +105,29 @@ def rank(found: Sequence[Sentence], questions: Sequence[str], embedder: Embedder
     """The sentences, best first, each scored by its best match over the questions."""
     if not found or not questions:
         return list(found)
-    n, m = len(questions), len(found)
-    vectors = embedder.embed([*questions, *(s.text for s in found), *(s.ranked_text for s in found)])
-    asked = vectors[:n].T
+    found = _embedded(found, embedder)
+    asked = embedder.embed(list(questions)).T
+    alone = np.stack([s.vectors[0] for s in found])
+    titled = np.stack([s.vectors[1] for s in found])
     # the sentence alone and read with its title, half each: a title lends "It terminates the nearest
     # enclosing loop" its subject, but alone it lifts any short sentence of a well-titled document
-    dense = 0.5 * (vectors[n:n + m] @ asked) + 0.5 * (vectors[n + m:] @ asked)  # sentences x questions
+    dense = 0.5 * (alone @ asked) + 0.5 * (titled @ asked)  # sentences x questions
     lexical = _bm25(found, questions)
     scores = DENSE_WEIGHT * dense + (1 - DENSE_WEIGHT) * lexical
     scores = scores + ANSWER_TYPE * np.array([[_gives(q, s.text) for q in questions] for s in found])
     best = scores.max(axis=1)
     ranked = [replace(s, score=float(best[i]), dense=float(dense[i].max())) for i, s in enumerate(found)]
     return sorted(ranked, key=lambda s: -s.score)
+
+
+def _embedded(found: Sequence[Sentence], embedder: Embedder) -> list[Sentence]:
+    """The sentences with their vectors, embedding only those that have none yet."""
+    missing = [s for s in found if s.vectors is None]
+    if not missing:
+        return list(found)
+    vectors = embedder.embed([*(s.text for s in missing), *(s.ranked_text for s in missing)])
+    made = {id(s): (vectors[i], vectors[len(missing) + i]) for i, s in enumerate(missing)}
+    return [replace(s, vectors=made[id(s)]) if s.vectors is None else s for s in found]
 
 
 def wants(question: str) -> bool:
@@ -154,7 +168,8 @@ def newest_only(ranked: Sequence[Sentence], embedder: Embedder, margin: float,
     advisory was lifted", whose sentences differ but whose notices are about one thing)."""
     if len(ranked) < 2:
         return list(ranked)
-    vectors = embedder.embed([s.text for s in ranked])
+    ranked = _embedded(ranked, embedder)
+    vectors = np.stack([s.vectors[0] for s in ranked])
     sims = vectors @ vectors.T
     topic = _topics(ranked, embedder, passages or {})
     kept = []

@@ -103,7 +103,8 @@ def yes_no_prompt(question: str, chosen: Sequence[Sentence]) -> str:
 
 
 async def ask(backend, turn, prompt: str, schema: dict[str, Any], max_tokens: int) -> dict[str, Any] | None:
-    """A small constrained choice; None when the reply is unusable (the ranking then stands)."""
+    """A small constrained choice or judgement, counted on the turn; None when the reply is unusable
+    (the caller then keeps what it has: here the ranking's choice)."""
     request = ChatRequest(messages=[{"role": "user", "content": prompt}], max_tokens=max_tokens, temperature=0.0,
                           response_schema=schema)
     started = time.perf_counter()

@@ -24,7 +24,7 @@ from agent.turn import Outcome, Turn
 from plugins import readout
 from retrieval.index import DocumentIndex, Hit
 from tansuo.errors import InvalidOutput
-from tansuo.llm import TOOLS_ADAPTER, ChatRequest, LLMBackend, Message
+from tansuo.llm import TOOLS_ADAPTER, LLMBackend, Message
 from verifiers.pipeline import Verifiers
 from verifiers.recency import order_newest_first
 from verifiers.verdict import Verdict
@@ -244,15 +244,7 @@ async def ask_verdict(deps: AgentDeps, turn: Turn, prompt: str, schema: dict[str
                       max_tokens: int) -> dict[str, Any] | None:
     """A small constrained judgement (relevance, a step check); None when the reply is unusable,
     so the caller keeps what it has rather than failing the turn over a judgement."""
-    request = ChatRequest(messages=[{"role": "user", "content": prompt}], max_tokens=max_tokens,
-                          temperature=0.0, response_schema=schema)
-    started = time.perf_counter()
-    try:
-        result = await deps.backend.chat(request)
-    except InvalidOutput:
-        return None
-    turn.spent(result.usage.completion_tokens, (time.perf_counter() - started) * 1000)
-    return result.parsed
+    return await extract.ask(deps.backend, turn, prompt, schema, max_tokens)
 
 
 # --- tools -------------------------------------------------------------------------------------
@@ -342,7 +334,7 @@ async def copy_answer(deps: AgentDeps, turn: Turn) -> str:
     sentence is close enough to the question."""
     options, question = deps.options.copy, turn.request.question
     questions = list(dict.fromkeys([question, *turn.found]))
-    current = turn.recency is not None and turn.recency.current
+    current = turn.about_now
     ranked = await asyncio.to_thread(extract.ranked_sentences, turn.book, questions, deps.index.embedder,
                                      current=current, options=options)
     if not ranked or max(s.dense for s in ranked) < options.floor:
@@ -400,7 +392,7 @@ async def _model_answer(deps: AgentDeps, turn: Turn, lead: str = "", question: s
         book, tokens = await summarise(deps.backend, question, book, writing)
         turn.spent(tokens, (time.perf_counter() - started) * 1000)
         turn.emit(Planned, action="summarise", detail={"documents": len(book.items)})
-    if turn.recency is not None and turn.recency.current:
+    if turn.about_now:
         # newest first, same numbers: no words added to the prompt (a 135M model told to prefer the newest
         # source, or to say its date, answered with a bare date); the check states the evidence's date
         book = order_newest_first(book)

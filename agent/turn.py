@@ -60,6 +60,11 @@ class Turn:
     queue: asyncio.Queue[Event | None] = field(default_factory=asyncio.Queue)
     started: float = field(default_factory=time.perf_counter)
 
+    @property
+    def about_now(self) -> bool:
+        """The question asks about the current state of things (the recency classifier said so)."""
+        return self.recency is not None and self.recency.current
+
     def t_ms(self) -> float:
         return round((time.perf_counter() - self.started) * 1000, 1)
 

@@ -28,12 +28,9 @@ def number(value: float, places: int = 2) -> str:
         return f"{int(value):,}"
     if not math.isfinite(value):
         return "infinity" if value > 0 else "minus infinity" if value < 0 else "undefined"
-    if abs(value) >= 1e15 or abs(value) < 1e-6:
+    if abs(value) >= 1e15 or abs(value) < 1:
         return f"{value:.4g}"
-    if abs(value) < 1:
-        return f"{value:.4g}"
-    text = f"{value:,.{places}f}".rstrip("0").rstrip(".")
-    return text
+    return f"{value:,.{places}f}".rstrip("0").rstrip(".")
 
 
 def value_text(value: Any) -> str:
