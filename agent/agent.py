@@ -182,7 +182,7 @@ def fallback_answer(turn: Turn, deps: AgentDeps | None = None) -> str:
     if documents and deps is not None and deps.index is not None:
         options, current = deps.options.copy or CopyOptions(), turn.about_now
         ranked = extract.ranked_sentences(turn.book, [turn.request.question, *turn.found], deps.index.embedder,
-                                          current=current, options=options)
+                                          current=current, options=options, period=turn.period)
         if ranked and max(s.dense for s in ranked) >= options.floor:
             found.append(extract.compose(extract.by_rank(turn.request.question, ranked, options, current=current)))
     elif documents:

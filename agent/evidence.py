@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 
 import numpy as np
 
@@ -26,19 +26,43 @@ SAME_THING = 0.6  # cosine of two sentences above which they speak of the same t
 SAME_TOPIC = 0.55  # cosine of two passages about the same thing (the recency verifier's default)
 NEAR_THING = 0.45  # two sentences this close, in passages about the same thing, speak of one thing
 # What kind of answer a question word asks for, and how a sentence that gives one reads (the answer
-# type of classic question answering): "When ...?" wants a date or time, "How much ...?" a number.
+# type of classic question answering): "When ...?" wants a date or time, "How much ...?" money.
+_MONTHS = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*"
+_UNITS = (r"(?:k?m|km|kilomet\w*|met\w*|miles?|feet|foot|yards?|seconds?|minutes?|min|hours?|h|days?|weeks?|"
+          r"months?|years?|percent|%|kg|kilo\w*|tonnes?|litres?|liters?)")
+_DATE = rf"\b(?:\d{{1,2}}:\d{{2}}|\d{{4}}|\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTHS}|{_MONTHS}\s+\d{{1,2}})\b"
+_MONEY = r"(?:\d[\d,]*(?:\.\d+)?\s*(?:eur|euros?|usd|dollars?|gbp|pounds?|nok|sek|kr|yen|cents?)\b|[€$£]\s*\d)"
 _WANTS = (
-    (re.compile(r"^\s*(?:when|since when|until when|what time|what year|which year|what date)\b", re.I),
-     re.compile(r"\b(?:\d{1,2}:\d{2}|\d{4}|\d{1,2}(?:st|nd|rd|th)?\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
-                r"[a-z]*|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\s+\d{1,2})\b", re.I)),
-    (re.compile(r"^\s*(?:how (?:much|many|long|far|often|old|big|high|fast)|what (?:does|did|do) .* cost|"
-                r"what (?:is|was) the (?:price|cost|fee|fare|number))\b", re.I), re.compile(r"\d")),
+    (re.compile(r"^\s*(?:when|since when|until when|what time|what year|which year|in (?:which|what) year|"
+                r"what date|by when|from when)\b", re.I),
+     re.compile(_DATE, re.I)),
+    # a price asks for money, a size or a duration for a number with its unit, a count for a number:
+    # "How long is the lane?" is not answered by "It opened on 15 June."
+    (re.compile(r"^\s*(?:how much|what (?:does|did|do|will) .*\b(?:cost|pay|charge)|"
+                r"what (?:is|was|are|were) the (?:price|cost|fee|fare|charge|rent)s?)\b", re.I),
+     re.compile(_MONEY, re.I)),
+    (re.compile(r"^\s*how (?:long|far|big|high|fast|wide|deep|heavy|old|tall)\b", re.I),
+     re.compile(rf"\d[\d.,]*\s*-?\s*{_UNITS}\b", re.I)),
+    (re.compile(r"^\s*(?:(?:with |by |for )?how (?:many|often)|what (?:is|was) the number|"
+                r"(?:(?:below|above|under|over|up to|from|at|to) )?"
+                r"what (?:value|amount|rate|percentage|share|age|speed|limit))\b", re.I),
+     re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twice|once|dozen|hundred|thousand)\b",
+                re.I)),
+    (re.compile(r"^\s*(?:which|what) (?:exception|error|warning)s?\b", re.I),
+     re.compile(r"\b[A-Z]\w*(?:Error|Exception|Warning|Iteration|Interrupt|Exit)\b")),
     (re.compile(r"^\s*why\b", re.I),
      re.compile(r"\b(?:because|due to|so that|for (?:a|an|the)|to (?:repair|fix|allow|make|cut|fund|keep)|"
-                r"citing|caused|owing to)\b", re.I)),
+                r"citing|caused|owing to|after|reasons?)\b", re.I)),
     (re.compile(r"^\s*(?:who|whom|whose)\b", re.I), re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-z]+ [A-Z][a-z]+")),
 )
 ANSWER_TYPE = 0.08  # added to a sentence that gives the kind of answer the question asks for
+# "What does break do?", "What is __call__ for?": a definition, which a reference topic or an article
+# states first; the first sentences of a document's first passage rank above the details after them.
+_DEFINES = re.compile(r"^\s*what\s+(?:does|do)\s+.+?\s(?:do|mean|means|check|checks)\b|"
+                      r"^\s*what\s+(?:is|are)\s+.+?\s(?:for|used for)\b|"
+                      r"^\s*what\s+(?:is|are)\s+(?:an?\s+|the\s+)?\S+(?:\s+\S+)?\s*\??\s*$", re.I)
+LEAD = (0.1, 0.05)  # added to the first and second sentence of a document's first passage
+IN_PERIOD = 0.08  # added to a sentence of a document dated in the period the question asks about
 _GRAMMAR = re.compile(r"::=|^\s*[>|$]|^\s*\w+\s*:\s*$|-{3,}|={3,}")  # grammar, prompts, labels, rules
 _LETTERS = re.compile(r"[A-Za-z]")
 _PLACEHOLDER = re.compile(r"<\w+>")
@@ -55,6 +79,7 @@ class Sentence:
     score: float = 0.0
     dense: float = 0.0  # its best embedding cosine to the question or a sub-question
     title: str = ""  # its document's title: "It terminates the nearest enclosing loop" is about `break`
+    lead: int = -1  # its place among the sentences of its document's first passage (-1: later)
     # its embeddings (alone, with its title), kept once computed: ranking again against a question's
     # parts or checking for superseded sentences embeds nothing twice
     vectors: tuple[np.ndarray, np.ndarray] | None = field(default=None, compare=False, repr=False)
@@ -70,11 +95,15 @@ def candidates(book: SourceBook) -> list[Sentence]:
     for item in book.items:
         if item.source.kind != "document":
             continue
+        first = item.source.chunk_id.rpartition("#")[2] == "0"
+        place = 0
         for text in split(item.text):
             key = " ".join(text.lower().split())
             if key not in seen and readable(text):
                 seen.add(key)
-                out.append(Sentence(item.source.n, text, item.doc_id, item.source.date, title=item.source.title))
+                out.append(Sentence(item.source.n, text, item.doc_id, item.source.date, title=item.source.title,
+                                    lead=place if first else -1))
+                place += 1
     return out
 
 
@@ -101,8 +130,11 @@ def readable(text: str) -> bool:
         and not _GRAMMAR.search(text)
 
 
-def rank(found: Sequence[Sentence], questions: Sequence[str], embedder: Embedder) -> list[Sentence]:
-    """The sentences, best first, each scored by its best match over the questions."""
+def rank(found: Sequence[Sentence], questions: Sequence[str], embedder: Embedder,
+         period: tuple[date, date] | None = None) -> list[Sentence]:
+    """The sentences, best first, each scored by its best match over the questions; a sentence of a
+    document dated within `period` (the past time the question names: "What did a swim cost in
+    2024?") ranks above its undated or later rivals."""
     if not found or not questions:
         return list(found)
     found = _embedded(found, embedder)
@@ -115,9 +147,26 @@ def rank(found: Sequence[Sentence], questions: Sequence[str], embedder: Embedder
     lexical = _bm25(found, questions)
     scores = DENSE_WEIGHT * dense + (1 - DENSE_WEIGHT) * lexical
     scores = scores + ANSWER_TYPE * np.array([[_gives(q, s.text) for q in questions] for s in found])
-    best = scores.max(axis=1)
+    # the question as asked (first) says whether a definition is wanted; its rewrites may not
+    best = scores.max(axis=1) + np.array([_lead(questions[0], s) + IN_PERIOD * _within(s, period)
+                                          for s in found])
     ranked = [replace(s, score=float(best[i]), dense=float(dense[i].max())) for i, s in enumerate(found)]
     return sorted(ranked, key=lambda s: -s.score)
+
+
+def _lead(question: str, s: Sentence) -> float:
+    return LEAD[s.lead] if 0 <= s.lead < len(LEAD) and _DEFINES.search(question) else 0.0
+
+
+def _within(s: Sentence, period: tuple[date, date] | None) -> float:
+    """1 for a sentence of a document dated in the period, or one that names the period's year when
+    the period is a whole year ("the rate for 2026", in a notice of 2025)."""
+    if period is None:
+        return 0.0
+    if s.date is not None and period[0] <= s.date.date() <= period[1]:
+        return 1.0
+    whole_year = (period[0].month, period[0].day, period[1].month, period[1].day) == (1, 1, 12, 31)
+    return float(whole_year and period[0].year == period[1].year and bool(re.search(rf"\b{period[0].year}\b", s.text)))
 
 
 def _embedded(found: Sequence[Sentence], embedder: Embedder) -> list[Sentence]:

@@ -14,6 +14,7 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Literal
 
 from agent.evidence import Sentence, candidates, gives, newest_only, rank, wants
@@ -32,7 +33,7 @@ class CopyOptions:
     shown: int = 5  # candidate sentences the model chooses from
     floor: float = 0.3  # the best sentence's embedding cosine below which nothing found answers
     margin: float = 0.12  # a further sentence ranks within this of the first
-    newest_margin: float = 0.15  # a newer sentence on the same thing this close supersedes an older one
+    newest_margin: float = 0.35  # a newer sentence on the same thing this close supersedes an older one
     most: int = 3  # sentences in an answer at most
     chooser: Literal["model", "rank"] = "model"  # on the dev splits the model, picking one, chose better
 
@@ -49,9 +50,10 @@ def is_yes_no(question: str) -> bool:
 
 
 def ranked_sentences(book, questions: Sequence[str], embedder, *, current: bool,
-                     options: CopyOptions) -> list[Sentence]:
-    """The book's sentences ranked against the questions; for a question about now, superseded ones out."""
-    ranked = rank(candidates(book), questions, embedder)
+                     options: CopyOptions, period: tuple[date, date] | None = None) -> list[Sentence]:
+    """The book's sentences ranked against the questions (those dated in `period`, the past time the
+    question names, first among equals); for a question about now, superseded ones out."""
+    ranked = rank(candidates(book), questions, embedder, period)
     if not current:
         return ranked
     passages = {e.doc_id: f"{e.source.title}. {e.text}" for e in book.items if e.source.kind == "document"}
@@ -154,10 +156,16 @@ def rank_parts(ranked: Sequence[Sentence], asked: Sequence[str], embedder) -> li
 
 def per_part(chosen: Sequence[Sentence], by_part: Sequence[Sequence[Sentence]], options: CopyOptions) -> list[Sentence]:
     """The best sentence of each part (close enough to it), in part order; what was chosen before
-    stays only when no part found one."""
+    stays only when no part found one. When a part's best sentence is already taken, the parts
+    differ in what the ranking cannot see ("before" and "after" the change): the part takes its best
+    sentence from another document."""
     out: list[Sentence] = []
     for ranked in by_part:
-        best = next((s for s in ranked if s.dense >= options.floor), None)
+        fit = [s for s in ranked if s.dense >= options.floor]
+        best = next(iter(fit), None)
+        if best is not None and any(best.text == o.text for o in out):
+            taken = {o.doc_id for o in out}
+            best = next((s for s in fit if s.doc_id not in taken), None)
         if best is not None and all(best.text != o.text for o in out):
             out.append(best)
     return out[:options.most] or list(chosen)

@@ -336,7 +336,7 @@ async def copy_answer(deps: AgentDeps, turn: Turn) -> str:
     questions = list(dict.fromkeys([question, *turn.found]))
     current = turn.about_now
     ranked = await asyncio.to_thread(extract.ranked_sentences, turn.book, questions, deps.index.embedder,
-                                     current=current, options=options)
+                                     current=current, options=options, period=turn.period)
     if not ranked or max(s.dense for s in ranked) < options.floor:
         return ""
     try:

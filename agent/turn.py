@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from agent.budget import Budget
@@ -64,6 +65,12 @@ class Turn:
     def about_now(self) -> bool:
         """The question asks about the current state of things (the recency classifier said so)."""
         return self.recency is not None and self.recency.current
+
+    @property
+    def period(self) -> tuple[date, date] | None:
+        """The past time the question names ("in 2024"), first to last day, if any."""
+        mention = self.recency.period if self.recency is not None and self.recency.sensitive else None
+        return (mention.start, mention.end) if mention is not None else None
 
     def t_ms(self) -> float:
         return round((time.perf_counter() - self.started) * 1000, 1)

@@ -22,7 +22,13 @@ _PATTERNS = (
     ("period", re.compile(r"\b(?P<which>last|next|this|current|past|coming)\s+(?P<unit>week|month|year)\b", re.I)),
     ("ago", re.compile(_NUM + r"\s+(?P<unit>day|week|month|year)s?\s+ago\b", re.I)),
     ("in", re.compile(r"\bin\s+" + _NUM + r"\s+(?P<unit>day|week|month|year)s?\b", re.I)),
+    # "in 2024", "since 2023": the whole year; "in January" without a year: the latest January so far
+    ("year", re.compile(r"\b(?:in|during|since|until|by|before|after|for|of)\s+(?P<year>(?:19|20)\d{2})\b(?![-/.:]\d)",
+                        re.I)),
+    ("month", re.compile(r"\b(?:in|during|since|until|by|before|after|for|of|early|late)\s+(?P<month>"
+                         + "|".join(calendar.month_name[1:]) + r")(?:\s+(?P<year>(?:19|20)\d{2}))?\b(?!\s*,?\s*\d)", re.I)),
 )
+_MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
 
 
 @dataclass(frozen=True)
@@ -46,7 +52,7 @@ def resolve(text: str, today: date) -> list[DateMention]:
                 continue
             span = _RESOLVERS[kind](m, today)
             if span is not None:
-                found.append((m.start(), DateMention(m.group(), span[0], span[1], True)))
+                found.append((m.start(), DateMention(m.group(), span[0], span[1], _relative(kind, m))))
                 spans.append((m.start(), m.end()))
     return [mention for _, mention in sorted(found, key=lambda x: x[0])]
 
@@ -82,6 +88,22 @@ def _period(m: re.Match[str], today: date) -> tuple[date, date]:
     return date(year, 1, 1), date(year, 12, 31)
 
 
+def _relative(kind: str, m: re.Match[str]) -> bool:
+    """Resolved against the clock (not a year the text names)."""
+    return kind not in ("year", "month") or not m.groupdict().get("year")
+
+
+def _year(m: re.Match[str], today: date) -> tuple[date, date]:
+    year = int(m.group("year"))
+    return date(year, 1, 1), date(year, 12, 31)
+
+
+def _month(m: re.Match[str], today: date) -> tuple[date, date]:
+    month = _MONTHS[m.group("month").lower()]
+    year = int(m.group("year")) if m.group("year") else today.year if month <= today.month else today.year - 1
+    return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
+
+
 def _offset(m: re.Match[str], today: date, sign: int) -> tuple[date, date]:
     raw = m.group("n").lower()
     n = sign * (int(raw) if raw.isdigit() else _NUMS[raw])
@@ -97,6 +119,6 @@ def _offset(m: re.Match[str], today: date, sign: int) -> tuple[date, date]:
 
 
 _RESOLVERS = {
-    "simple": _simple, "weekday": _weekday, "period": _period,
+    "simple": _simple, "weekday": _weekday, "period": _period, "year": _year, "month": _month,
     "ago": lambda m, today: _offset(m, today, -1), "in": lambda m, today: _offset(m, today, 1),
 }

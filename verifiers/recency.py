@@ -14,6 +14,7 @@ their dates.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +33,11 @@ from verifiers.verdict import Verdict
 
 TIMELESS = "timeless"
 _CURRENT_WORDS = frozenset({"today", "now", "currently", "right now"})
+# Words that ask about the state of things now, whatever the topic: "Do residents *still* need to boil
+# water?", "Does the bus serve its stops *again*?", "Can I fly there *this summer*?".
+_NOW = re.compile(r"\b(?:still|any ?more|again|yet|these days|at the moment|at present|nowadays|as of now|"
+                  r"latest|currently|now|today|"
+                  r"this (?:summer|winter|spring|autumn|fall|season|week|weekend|month|year))\b", re.I)
 _JUDGE_SYSTEM = ("Decide whether the answer to the question changes over time, and how. Kinds: news (recent events, "
                  "status), price, office_holder (who holds a post), version (software releases), schedule (times, "
                  "dates of coming events), weather; timeless if the answer stays the same. Reply with JSON only.")
@@ -96,8 +102,12 @@ class Recency:
             if choice is not None:
                 judged, p = True, (1.0 if choice != TIMELESS else 0.0)
                 kind = choice if choice != TIMELESS else kind
-        if any(m.text.lower() in _CURRENT_WORDS or (m.relative and m.end >= today) for m in mentions):
-            p = max(p, 1.0)  # "now", "today", "this year": the answer is about the present, whatever the wording
+        if _NOW.search(question) or any(m.text.lower() in _CURRENT_WORDS or (m.relative and m.end >= today)
+                                        for m in mentions):
+            # "now", "still", "this year": about the present, whatever the wording; where the exemplars did
+            # not see a kind of change, it is news (not the weather their nearest exemplar may be)
+            kind = kind if p >= self.options.threshold else "news"
+            p = max(p, 1.0)
         sensitive = p >= self.options.threshold or any(not m.relative or m.end < today for m in mentions)
         return TimeSensitivity(sensitive, kind if sensitive else TIMELESS, p, mentions, judged)
 
@@ -130,7 +140,9 @@ class Recency:
                 reason = (f"source [{best.source.n}] ({_day(best).isoformat()}) is newer than what the answer cites "
                           f"([{newest.source.n}], {_day(newest).isoformat()}) on the same topic: answer from the "
                           "newest source and give its date")
-            changes = [(a, b) for a, b in pairs if _facts_differ(a, b) and (a in used or b in used)]
+            # sources that differ over time conflict only for a question about now: asked about 2024, the
+            # 2024 figure is the answer and a 2025 one no contradiction
+            changes = [(a, b) for a, b in pairs if ts.current and _facts_differ(a, b) and (a in used or b in used)]
             if changes:
                 flags.append("disagreement")
                 a, b = changes[0]

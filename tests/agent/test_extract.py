@@ -1,9 +1,12 @@
 """Answer by copy: the chosen source sentences, cited; yes or no first; nothing found said plainly."""
 
-from datetime import datetime
+from dataclasses import replace
+from datetime import date, datetime
 
-from agent.evidence import Sentence, candidates, newest_only, rank
-from agent.extract import CopyOptions, by_rank, compose, cover_parts, is_yes_no
+import pytest
+
+from agent.evidence import LEAD, Sentence, candidates, gives, newest_only, rank
+from agent.extract import CopyOptions, by_rank, complete, compose, cover_parts, is_yes_no, per_part
 from agent.sources import SourceBook
 from retrieval.index import Hit
 from tests.agent.helpers import make_agent, of_type, run, search
@@ -23,6 +26,56 @@ def test_sentences_rank_against_the_question_and_superseded_ones_drop(embedder):
     assert "swim" in ranked[0].text and {s.n for s in ranked} == {1, 2}
     current = newest_only(ranked, embedder, margin=0.3)
     assert not any("4.50" in s.text for s in current) and any("5.20" in s.text for s in current)
+
+
+def test_the_kind_of_answer_asked_for_is_completed_from_the_chosen_document(embedder):
+    book = SourceBook()
+    book.add_hit(_hit(1, "lane", "A cycle lane along Harbour Road opened on 15 June. The 2.4 kilometre lane links "
+                                 "the station with the ferry terminal.", 1))
+    question = "How long is the Harbour Road cycle lane?"
+    ranked = rank(candidates(book), [question], embedder)
+    chosen = complete(question, [ranked[0]], ranked, CopyOptions())
+    assert any("2.4 kilometre" in s.text for s in chosen)  # a length, not the opening date
+    assert gives("What did a swim cost in 2024?", "An adult swim costs 4.50 EUR.")
+    assert not gives("What did a swim cost in 2024?", "Prices apply from 1 September 2024.")
+    assert gives("Which exception is raised?", 'Then "ValueError" is raised.')
+
+
+def test_a_document_dated_in_the_period_asked_about_ranks_first(embedder):
+    book = SourceBook()
+    book.add_hit(_hit(1, "old", "Street parking downtown costs 2.00 EUR an hour.", 5))
+    book.add_hit(replace(_hit(2, "new", "Street parking downtown costs 2.80 EUR an hour.", 5),
+                         published=datetime(2026, 3, 1)))
+    question = ["What did downtown parking cost in 2025?"]
+    asked = rank(candidates(book), question, embedder, (date(2025, 1, 1), date(2025, 12, 31)))
+    assert "2.00" in asked[0].text
+    assert "2.80" in rank(candidates(book), question, embedder, (date(2026, 1, 1), date(2026, 12, 31)))[0].text
+    notices = SourceBook()  # both from 2025; one names the year asked about
+    notices.add_hit(_hit(1, "a", "The council kept the property tax rate at 0.45 percent for 2025.", 3))
+    notices.add_hit(_hit(2, "b", "The council raised the property tax rate to 0.52 percent for 2026.", 9))
+    tax = rank(candidates(notices), ["What is the property tax rate in 2026?"], embedder,
+               (date(2026, 1, 1), date(2026, 12, 31)))
+    assert "0.52" in tax[0].text
+
+
+def test_a_definition_is_read_from_the_start_of_a_document(embedder):
+    text = "The pass statement is a null operation. When it is executed, nothing happens."
+
+    def first_sentence(question, chunk):
+        book = SourceBook()
+        book.add_hit(replace(_hit(1, "pass", text, 1), chunk_id=f"pass#{chunk}"))
+        return next(s for s in rank(candidates(book), [question], embedder) if s.text.startswith("The pass"))
+
+    defining, detail = "What does the pass statement do?", "When was the pass statement added?"
+    assert first_sentence(defining, 0).score == pytest.approx(first_sentence(defining, 3).score + LEAD[0])
+    assert first_sentence(detail, 0).score == pytest.approx(first_sentence(detail, 3).score)
+
+
+def test_two_parts_that_find_one_sentence_take_the_second_from_another_document():
+    shared = Sentence(1, "The card now costs 46 EUR.", "new", None, score=0.8, dense=0.7)
+    old = Sentence(2, "The card costs 40 EUR.", "old", None, score=0.6, dense=0.5)
+    same_doc = Sentence(1, "The pool has eight lanes.", "new", None, score=0.7, dense=0.6)
+    assert per_part([], [[shared, same_doc, old], [shared, same_doc, old]], CopyOptions()) == [shared, old]
 
 
 def test_by_rank_adds_a_close_sentence_only_for_words_the_first_does_not_cover():

@@ -21,4 +21,13 @@ def test_a_two_part_question_is_searched_in_its_parts_too():
     assert needed(question, ["museum reopening date", "museum ticket price"]) == [
         question, "When did the museum reopen?", "How much is a ticket now?", "museum reopening date",
         "museum ticket price"]
-    assert parts("What did a ticket cost before and after the change?") == []  # one question
+
+
+def test_one_question_asked_of_two_things_or_two_times_is_asked_in_parts():
+    assert parts("Why did the pool close, and with how many votes was the plan passed?") == [
+        "Why did the pool close?", "With how many votes was the plan passed?"]
+    assert parts("What does a ticket cost at the zoo and at the aquarium?") == [
+        "What does a ticket cost at the zoo?", "What does a ticket cost at the aquarium?"]
+    assert parts("What did a ticket cost before and after the change?") == [
+        "What did a ticket cost before the change?", "What did a ticket cost after the change?"]
+    assert parts("What is the difference between a list and a tuple?") == []  # one question

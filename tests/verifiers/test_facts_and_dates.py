@@ -80,10 +80,22 @@ TODAY = date(2026, 11, 28)  # a Saturday
     ("3 days ago", "2026-11-25", "2026-11-25"),
     ("in two weeks", "2026-12-12", "2026-12-12"),
     ("a year ago", "2025-11-28", "2025-11-28"),
+    ("Why was the ferry out of service in January?", "2026-01-01", "2026-01-31"),  # the latest January
+    ("closed in December", "2025-12-01", "2025-12-31"),  # December 2026 has not begun on the 28th of November
 ])
 def test_relative_dates_resolve_against_the_clock(text, start, end):
     (mention,) = resolve(text, TODAY)
     assert (mention.start.isoformat(), mention.end.isoformat(), mention.relative) == (start, end, True)
+
+
+@pytest.mark.parametrize(("text", "start", "end"), [
+    ("What did a swim cost in 2024?", "2024-01-01", "2024-12-31"),
+    ("Who won the race in May 2025?", "2025-05-01", "2025-05-31"),
+])
+def test_a_named_year_or_month_is_that_whole_period(text, start, end):
+    (mention,) = resolve(text, TODAY)
+    assert (mention.start.isoformat(), mention.end.isoformat(), mention.relative) == (start, end, False)
+    assert not resolve("I may go; the 2024-05 data", TODAY)[1:]  # "may" is no month
 
 
 def test_explicit_dates_stay_as_written_and_come_in_order():

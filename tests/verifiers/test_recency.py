@@ -31,6 +31,13 @@ async def test_time_sensitive_questions_are_recognised_with_their_kind(recency, 
     assert ts.sensitive and ts.current and ts.kind == kind, ts
 
 
+@pytest.mark.parametrize("question", ["Is the swimming pool still closed?", "Does the night train run again?",
+                                      "Can I visit the castle this summer?"])
+async def test_words_that_ask_about_now_make_a_question_current(recency, question):
+    ts = await recency.classify(question, TODAY)
+    assert ts.sensitive and ts.current and ts.kind != "weather", ts
+
+
 @pytest.mark.parametrize("question", ["Who painted The Starry Night?", "What is the chemical formula of table salt?"])
 async def test_timeless_questions_are_not(recency, question):
     ts = await recency.classify(question, TODAY)
