@@ -8,6 +8,7 @@ from matching text already in the prompt and the model verifies them in one batc
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -113,9 +114,17 @@ async def stream_answer(backend: LLMBackend, messages: list[Message], max_tokens
             yield event.result
 
 
+_FENCE = re.compile(r"</?\s*sources?\s*>", re.I)
+
+
 def _render(item: Evidence) -> str:
     s = item.source
     meta = [s.source]
     if s.date is not None:
         meta.append(f"dated {s.date.date().isoformat()}")
-    return f"[{s.n}] {s.title} ({', '.join(meta)})\n{item.text.strip()}"
+    return f"[{s.n}] {s.title} ({', '.join(meta)})\n{_unfenced(item.text.strip())}"
+
+
+def _unfenced(text: str) -> str:
+    """A source's text cannot close (or open) the fence the sources sit in."""
+    return _FENCE.sub(lambda m: m.group(0).replace("<", "(").replace(">", ")"), text)

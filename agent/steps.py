@@ -276,13 +276,25 @@ async def _call_one(turn: Turn, i: int, call: Call, offer: Offer | None, deps: A
             ok, content, error, elapsed = False, None, f"no result within {timeout:.0f}s", timeout * 1000
         if ok and deps is not None and offer.kind == "plugin":  # built-in tools compute; plugins relay text
             content = await clean_content(deps, turn, content, f"the {call.name} result")
+        elif not ok and offer.kind == "plugin" and error:  # so does a plugin's error: data, like its results
+            cleaned = await clean_content(deps, turn, error, f"the {call.name} error") if deps is not None else error
+            error = fenced_error(cleaned)
     turn.emit(ToolReturned, call_id=call_id, name=call.name, ok=ok, content=content, error=error,
               elapsed_ms=round(elapsed, 1))
     reading = readout.read(offer.reads if offer else None, call.name, call.arguments, content) if ok else ""
     n = turn.book.add_tool_result(call_id, call.name, call.arguments, content, reading) if ok else None
     if not ok:
-        turn.problem("tool_error", f"the {call.name} tool failed: {error}")
+        outside = offer is not None and offer.kind == "plugin"
+        # the trace keeps what the plugin said; the answer and its prompt get our summary of it
+        turn.problem("tool_error", f"the {call.name} tool failed: {error}",
+                     shown=f"the {call.name} plugin gave no result" if outside else None)
     return Outcome(call.name, call.arguments, ok, content, error, n)
+
+
+def fenced_error(text: str, limit: int = 300) -> str:
+    """A plugin's error text as data for the model: one line, bounded, inside a fence it cannot close."""
+    line = " ".join(str(text).split())[:limit].replace("<", "\u2039").replace(">", "\u203a")
+    return f"<plugin_error>{line}</plugin_error>"
 
 
 # --- answering ---------------------------------------------------------------------------------

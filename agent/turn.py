@@ -80,11 +80,13 @@ class Turn:
         self.queue.put_nowait(event)
         return event
 
-    def problem(self, kind: str, message: str, *, note: bool = True) -> None:
-        """Record what went wrong in the trace and, when `note`, in the answer."""
+    def problem(self, kind: str, message: str, *, note: bool = True, shown: str | None = None) -> None:
+        """Record what went wrong in the trace and, when `note`, in the answer (as `shown`, when the
+        message holds text from outside that the user and the answer prompt must not get verbatim)."""
         self.emit(Problem, kind=kind, message=message)
-        if note and message not in self.notes:
-            self.notes.append(message)
+        said = shown or message
+        if note and said not in self.notes:
+            self.notes.append(said)
 
     def verdict(self, verdict: Any) -> None:
         """Record a verifier's verdict on the trace."""

@@ -31,7 +31,7 @@ async def load_report(settings: Settings, paths: list[Path] | None = None, *, ch
     files = discover(paths if paths is not None else settings.plugin_dirs, builtin=builtin,
                      entry_points=paths is None)
     return await load_plugins(files, policy=host_policy(settings), reserved=BUILTIN_TOOL_NAMES,
-                              check_entries=check_entries)
+                              check_entries=check_entries, system_entries=settings.plugin_system_entries)
 
 
 async def load_catalog(settings: Settings, *, embedder: Embedder | None = None,

@@ -1,30 +1,30 @@
 """`mcp` plugins: an MCP server over stdio whose listed tools become plugins.
 
 Each call opens its own session (the server process starts, answers, exits), so a
-stuck or crashed server never outlives the call that used it.
+stuck or crashed server never outlives the call that used it. Listing is bounded by the manifest's
+`timeout_s` (a server that never answers is a manifest problem, not a service that never starts), and
+the process gets a minimal environment (PATH, HOME, SHELL, TERM) plus what the manifest's `env`
+declares: never the service's secrets or another plugin's tokens.
 """
 
 from __future__ import annotations
 
-import os
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from mcp import ClientSession, StdioServerParameters
-from mcp.client.stdio import stdio_client
+from mcp.client.stdio import get_default_environment, stdio_client
 
 from plugins.manifest import ManifestProblem, McpRuntime, PluginManifest
 from plugins.plugin import Plugin, Runner
 from plugins.tool import ToolError, ToolSpec
 
-LIST_TIMEOUT_S = 20.0
-
-
 @asynccontextmanager
 async def _session(runtime: McpRuntime) -> AsyncIterator[ClientSession]:
     params = StdioServerParameters(command=runtime.command[0], args=runtime.command[1:],
-                                   env={**os.environ, **runtime.env})
+                                   env={**get_default_environment(), **runtime.env})
     async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
         await session.initialize()
         yield session
@@ -34,8 +34,10 @@ async def mcp_plugins(manifest: PluginManifest, source: str) -> list[Plugin]:
     """List the server's tools; each becomes a plugin named `<manifest name>_<tool name>`."""
     runtime: McpRuntime = manifest.mcp  # type: ignore[assignment]
     try:
-        async with _session(runtime) as session:
-            listed = (await session.list_tools()).tools
+        listed = await asyncio.wait_for(_listed(runtime), manifest.timeout_s)
+    except TimeoutError:
+        raise ManifestProblem(source, "mcp.command", f"the server did not list its tools within "
+                                                     f"{manifest.timeout_s:g}s (timeout_s)") from None
     except Exception as exc:
         raise ManifestProblem(source, "mcp.command", f"cannot list the server's tools: {type(exc).__name__}: {exc}") from None
     wanted = set(runtime.tools or [t.name for t in listed])
@@ -50,6 +52,11 @@ async def mcp_plugins(manifest: PluginManifest, source: str) -> list[Plugin]:
                         timeout_s=manifest.timeout_s, annotations=manifest.annotations)
         plugins.append(Plugin(spec, source, "mcp", _runner(runtime, tool.name)))
     return plugins
+
+
+async def _listed(runtime: McpRuntime) -> list[Any]:
+    async with _session(runtime) as session:
+        return (await session.list_tools()).tools
 
 
 def _runner(runtime: McpRuntime, tool_name: str) -> Runner:

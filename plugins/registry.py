@@ -71,11 +71,13 @@ def _entry_point_paths() -> list[Path]:
 
 
 async def load_plugins(files: Iterable[Path], *, policy: HostPolicy, reserved: Iterable[str] = (),
-                       check_entries: bool = False) -> LoadReport:
+                       check_entries: bool = False, system_entries: bool = False) -> LoadReport:
     """Validate every manifest; a bad one is reported and skipped.
 
     `check_entries` also imports python plugins' entry points (the validate command
-    does; the service imports them lazily at first call).
+    does; the service imports them lazily at first call). A python plugin is code that runs in the
+    service's process: its entry may not be a system module (`SYSTEM_MODULES`: `os:system` validated
+    and ran) unless the operator sets `system_entries`.
     """
     report, reserved_names = LoadReport(), set(reserved)
     for path in files:
@@ -84,6 +86,8 @@ async def load_plugins(files: Iterable[Path], *, policy: HostPolicy, reserved: I
         if manifest is None:
             continue
         try:
+            if manifest.kind == "python" and not system_entries:
+                refuse_system_entry(manifest.python.entry, str(path))  # type: ignore[union-attr]
             for plugin in await _plugins_of(manifest, str(path), policy, check_entries):
                 report.add(plugin, reserved_names)
         except ManifestProblem as problem:
@@ -108,6 +112,25 @@ async def _plugins_of(manifest: PluginManifest, source: str, policy: HostPolicy,
 
         return [Plugin(manifest.to_spec(), source, "http", run_http)]
     return await mcp_plugins(manifest, source)
+
+
+# Modules whose functions run programs, open files or sockets, load code or end the process: a
+# manifest that names one is refused (TANSUO_PLUGIN_SYSTEM_ENTRIES=true allows it).
+SYSTEM_MODULES = frozenset({
+    "builtins", "os", "posix", "nt", "sys", "subprocess", "shutil", "importlib", "runpy", "code", "codeop",
+    "pty", "socket", "ssl", "ctypes", "multiprocessing", "concurrent", "threading", "asyncio", "signal", "pickle",
+    "marshal", "shelve", "io", "pathlib", "tempfile", "glob", "fileinput", "webbrowser", "urllib", "http",
+    "ftplib", "smtplib", "telnetlib", "xmlrpc", "socketserver", "sqlite3", "dbm", "gc", "inspect", "types",
+    "pdb", "bdb", "trace", "site", "sysconfig", "zipimport", "pkgutil", "tarfile", "zipfile", "platform",
+})
+
+
+def refuse_system_entry(entry: str, source: str) -> None:
+    top = entry.split(":")[0].split(".")[0]
+    if top in SYSTEM_MODULES or top.startswith("_"):
+        raise ManifestProblem(source, "python.entry", f"{entry!r} is in the system module {top!r}: a python "
+                              "plugin runs in the service's process, so system modules are refused "
+                              "(TANSUO_PLUGIN_SYSTEM_ENTRIES=true allows them)")
 
 
 def resolve_entry(entry: str, source: str) -> Callable[..., Any]:

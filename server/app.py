@@ -7,7 +7,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from server.auth import KeyRing, keys_required
 from server.chat import ChatService, Step, is_delta
+from server.conversations import ANONYMOUS
 from server.protocol import ERRORS, ChatCompletion, ChatRequest, chunk, completion, completion_id, error_body
 from server.service_ready import backend_ready
 from server.store import StoreUnavailable, reachable
@@ -29,7 +32,23 @@ from tansuo.errors import BackendUnavailable, ConfigError, TansuoError
 from tansuo.settings import Settings
 
 STATIC = Path(__file__).parent / "static"
-OPEN_PATHS = ("/", "/healthz", "/readyz", "/metrics", "/static/", "/docs", "/openapi.json", "/favicon.ico")
+# HTTP methods the service answers; any other gets 405 before it reaches a route or a metric label
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+ALLOW = "GET, HEAD, POST, DELETE, OPTIONS"
+log = logging.getLogger(__name__)
+
+
+def incident(exc: BaseException, *, trace: bool = False) -> str:
+    """Log what failed under a new id and return the words a client gets instead: internals (paths,
+    log tails, internal URLs) stay in the service log."""
+    name = uuid.uuid4().hex[:12]
+    log.error("incident %s: %s: %s", name, type(exc).__name__, exc, exc_info=exc if trace else None)
+    return f"incident {name}; the details are in the service log"
+
+
+def owner_of(request: Request) -> str:
+    """Who the request acts for: its API key's name, or ANONYMOUS (keys off, no key sent)."""
+    return request.scope.get("state", {}).get("owner", ANONYMOUS)
 
 
 class ApiError(Exception):
@@ -116,13 +135,20 @@ def _install_errors(app: FastAPI) -> None:
 
     @app.exception_handler(BackendUnavailable)
     async def _backend(_: Request, exc: BackendUnavailable) -> JSONResponse:
-        return JSONResponse(error_body(f"the model backend is unavailable: {exc}", "server_error",
-                                       code="backend_unavailable"), 503, headers={"Retry-After": "5"})
+        # its log path, log tail and URLs are for the operator: in the log, under the incident id
+        return JSONResponse(error_body(f"the model backend is unavailable; retry shortly ({incident(exc)})",
+                                       "server_error", code="backend_unavailable"), 503, headers={"Retry-After": "5"})
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        # what failed stays in the log, under an id the client can quote
+        return JSONResponse(error_body(f"the server failed on this request ({incident(exc, trace=True)})",
+                                       "server_error", code="internal_error"), 500)
 
     @app.exception_handler(StoreUnavailable)
     async def _store(_: Request, exc: StoreUnavailable) -> JSONResponse:
-        return JSONResponse(error_body(str(exc), "server_error", code="store_unavailable"), 503,
-                            headers={"Retry-After": "5"})
+        return JSONResponse(error_body(f"the conversation store does not answer; retry shortly ({incident(exc)})",
+                                       "server_error", code="store_unavailable"), 503, headers={"Retry-After": "5"})
 
 
 def _install_guards(app: FastAPI, settings: Settings, p) -> None:
@@ -140,7 +166,13 @@ def _install_guards(app: FastAPI, settings: Settings, p) -> None:
                 return await self.inner(scope, receive, send)
             started = time.perf_counter()
             request = Request(scope)
-            denied = _too_large(request, settings)
+            denied = _bad_method(scope["method"]) or _too_large(request, settings)
+            if denied is None and scope["method"] in ("POST", "PUT", "PATCH"):
+                # the body is read here, counted as it streams (a chunked body has no Content-Length),
+                # checked for text that cannot be encoded, and handed on to the route as it came
+                body, denied = await _read_body(receive, settings.max_request_bytes)
+                if denied is None:
+                    receive, denied = _replay(body, receive), _bad_text(body)
             if denied is None and scope["path"].startswith("/v1/"):
                 denied = await _admit(request, settings, p(), required)
             status = {}
@@ -156,12 +188,90 @@ def _install_guards(app: FastAPI, settings: Settings, p) -> None:
                 await self.inner(scope, receive, sending)
             route = getattr(scope.get("route"), "path", "other")
             metrics = p().chat.metrics
-            metrics.count("tansuo_http_requests_total", "HTTP requests", route=route, method=scope["method"],
+            method = scope["method"] if scope["method"] in METHODS else "other"
+            metrics.count("tansuo_http_requests_total", "HTTP requests", route=route, method=method,
                           status=str(status.get("code", 0)))
             metrics.observe("tansuo_http_request_seconds", "HTTP request latency (the whole response)",
                             time.perf_counter() - started, route=route)
 
     app.add_middleware(Guard)
+
+
+def _bad_method(method: str) -> JSONResponse | None:
+    if method in METHODS:
+        return None
+    return JSONResponse(error_body(f"the method {method[:32]!r} is not allowed; allowed: {ALLOW}",
+                                   code="method_not_allowed"), 405, headers={"Allow": ALLOW})
+
+
+async def _read_body(receive, limit: int) -> tuple[bytes, JSONResponse | None]:
+    """The whole body, or a 413 as soon as it passes `limit` bytes (the rest is never read)."""
+    chunks, size = [], 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":  # the client went away: the route sees it next
+            return b"".join(chunks), None
+        piece = message.get("body", b"")
+        size += len(piece)
+        if size > limit:
+            # "Connection: close": the server stops reading, rather than drain the rest unread
+            return b"", JSONResponse(error_body(f"the request body is over the limit of {limit} bytes",
+                                                code="request_too_large"), 413, headers={"Connection": "close"})
+        chunks.append(piece)
+        if not message.get("more_body", False):
+            return b"".join(chunks), None
+
+
+def _replay(body: bytes, receive):
+    """A `receive` that gives the body read already, then whatever the client sends next."""
+    given = False
+
+    async def replayed():
+        nonlocal given
+        if not given:
+            given = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+    return replayed
+
+
+def _bad_text(body: bytes) -> JSONResponse | None:
+    """400 for a JSON body whose text cannot be stored or sent back: bytes that are not UTF-8, or a
+    lone UTF-16 surrogate escape ("\\ud800") anywhere in it."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return JSONResponse(error_body(f"the request body is not valid UTF-8 (byte {exc.start})",
+                                       code="invalid_text"), 400)
+    if "\\u" not in text:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None  # not JSON: the route says so
+    where = _lone_surrogate(value, "")
+    if where is None:
+        return None
+    return JSONResponse(error_body(f"{where or 'the body'}: the text holds a lone UTF-16 surrogate, which is not "
+                                   "valid Unicode", param=where or None, code="invalid_text"), 400)
+
+
+def _lone_surrogate(value: Any, where: str) -> str | None:
+    """Where in a JSON value a string cannot be encoded as UTF-8 ("messages.0.content"), or None."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return where
+        return None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        inner = f"{where}.{key}" if where else str(key)
+        found = _lone_surrogate(key, inner) if isinstance(key, str) else None
+        found = found if found is not None else _lone_surrogate(item, inner)
+        if found is not None:
+            return found
+    return None
 
 
 def _too_large(request: Request, settings: Settings) -> JSONResponse | None:
@@ -188,6 +298,8 @@ async def _admit(request: Request, settings: Settings, parts: Parts, required: b
             message = "an API key is required: send 'Authorization: Bearer <key>'" if not key else "unknown API key"
             return JSONResponse(error_body(message, "authentication_error", code="invalid_api_key"), 401)
         who = f"key:{record.name}" if record else who
+        if record is not None:
+            request.state.owner = f"key:{record.name}"
     try:
         wait = await parts.chat.conversations.store.take(f"rate:{who}", rate=settings.rate_limit_per_min / 60,
                                                          burst=settings.rate_limit_burst)
@@ -213,7 +325,7 @@ def _chat_routes(app: FastAPI, p) -> None:
         if len(question) > parts.settings.max_question_chars:
             raise ApiError(400, f"the question is {len(question)} characters; the limit is "
                                 f"{parts.settings.max_question_chars}", param="messages", code="question_too_long")
-        steps = parts.chat.turn(body)
+        steps = parts.chat.turn(body, owner=owner_of(request))
         try:
             first = await _first_step(steps)
         except TansuoError as exc:
@@ -231,8 +343,8 @@ def _chat_routes(app: FastAPI, p) -> None:
 
     @app.get("/v1/conversations/{conversation_id}", tags=["conversations"], summary="A conversation's stored turns",
              responses={404: ERRORS[404], 503: ERRORS[503]})
-    async def get_conversation(conversation_id: str) -> dict[str, Any]:
-        entries = await p().chat.conversations.entries(conversation_id)
+    async def get_conversation(conversation_id: str, request: Request) -> dict[str, Any]:
+        entries = await p().chat.conversations.entries(owner_of(request), conversation_id)
         if not entries:
             raise ApiError(404, f"no conversation {conversation_id!r} (never started, deleted or expired)",
                            "not_found_error", code="conversation_not_found")
@@ -240,8 +352,8 @@ def _chat_routes(app: FastAPI, p) -> None:
 
     @app.delete("/v1/conversations/{conversation_id}", tags=["conversations"], summary="Forget a conversation",
                 responses={404: ERRORS[404], 503: ERRORS[503]})
-    async def delete_conversation(conversation_id: str) -> dict[str, Any]:
-        if not await p().chat.conversations.delete(conversation_id):
+    async def delete_conversation(conversation_id: str, request: Request) -> dict[str, Any]:
+        if not await p().chat.conversations.delete(owner_of(request), conversation_id):
             raise ApiError(404, f"no conversation {conversation_id!r}", "not_found_error",
                            code="conversation_not_found")
         return {"id": conversation_id, "deleted": True}
@@ -398,11 +510,11 @@ def _other_routes(app: FastAPI, p) -> None:
         problems = {}
         try:
             await asyncio.wait_for(backend_ready(parts.backend), 10)
-        except Exception as exc:  # any failure means not ready; the reason is reported
-            problems["backend"] = f"{type(exc).__name__}: {exc}"
+        except Exception as exc:  # any failure means not ready; the details go to the log
+            problems["backend"] = f"does not answer ({incident(exc)})"
         store_problem = await reachable(parts.chat.conversations.store)
         if store_problem:
-            problems["store"] = store_problem
+            problems["store"] = f"does not answer ({incident(RuntimeError(store_problem))})"
         body = {"status": "ready" if not problems else "not ready", "problems": problems,
                 "store": parts.chat.conversations.store.name}
         return JSONResponse(body, 200 if not problems else 503)

@@ -8,7 +8,9 @@ What keeps a stored answer from being served wrongly:
 - it remembers the content hash of every document it cites: re-ingested with new content, or
   removed, the document takes the answer with it (checked when the entry is found, so a document
   re-indexed by another process counts too).
-Entries live in the store, so processes sharing one Redis share the cache.
+Entries live in the store, so processes sharing one Redis share the cache. Each owner (API key, or
+the anonymous owner when keys are off) has its own space: one key is never served another's
+answer, nor shown another's question.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from server.conversations import ANONYMOUS, owner_tag
 from server.guards import mismatch, signature
 from server.store import Store
 from tansuo.embedding import Embedder
@@ -66,9 +69,10 @@ class AnswerCache:
         self.options = options or CacheOptions()
         self._vectors: dict[str, np.ndarray] = {}  # decoded once per entry and process
 
-    async def lookup(self, question: str, vector: np.ndarray | None = None) -> Lookup:
+    async def lookup(self, question: str, vector: np.ndarray | None = None, *, owner: str = ANONYMOUS) -> Lookup:
         started = time.perf_counter()
-        entries = await self.store.entries(SPACE)
+        space = space_of(owner)
+        entries = await self.store.entries(space)
         if not entries:
             return Lookup(None, "empty", elapsed_ms=_ms(started))
         same = entries.get(question_key(question))
@@ -78,8 +82,7 @@ class AnswerCache:
             return Lookup(hit, "hit", 1.0, _ms(started))
         query = await asyncio.to_thread(self._embed, question) if vector is None else vector
         keys = list(entries)
-        matrix = np.vstack([self._vector(k, entries[k]) for k in keys])
-        sims = matrix @ query
+        sims = await asyncio.to_thread(self._similarities, keys, entries, query)  # off the event loop
         mine = signature(question)
         reason, nearest = "no near question", float(sims.max())
         for i in np.argsort(-sims):
@@ -90,7 +93,7 @@ class AnswerCache:
             if why is None:
                 why = self._stale_source(entry)
                 if why is not None:
-                    await self.store.remove(SPACE, keys[i])
+                    await self.store.remove(space, keys[i])
             if why is not None:
                 reason = why
                 continue
@@ -99,29 +102,35 @@ class AnswerCache:
         return Lookup(None, reason, nearest, _ms(started))
 
     async def store_answer(self, question: str, payload: dict[str, Any], *, kind: str = "timeless",
-                           documents: Mapping[str, str] | None = None, vector: np.ndarray | None = None) -> str:
+                           documents: Mapping[str, str] | None = None, vector: np.ndarray | None = None,
+                           owner: str = ANONYMOUS) -> str:
         """Keep an answer for its recency kind's lifetime; `documents` maps each cited doc id to its hash."""
         query = await asyncio.to_thread(self._embed, question) if vector is None else vector
         key = question_key(question)
         ttl = self.options.ttl_s.get(kind, self.options.ttl_s.get("timeless", DEFAULT_TTL_S["timeless"]))
         entry = {"question": question, "vector": _encode(query), "payload": payload, "kind": kind,
                  "documents": dict(documents or {}), "at": time.time()}
-        present = await self.store.entries(SPACE)
+        space = space_of(owner)
+        present = await self.store.entries(space)
         overflow = max(0, len(present) - self.options.max_entries + 1)
         for old in sorted(present, key=lambda k: present[k]["at"])[:overflow]:
-            await self.store.remove(SPACE, old)  # the oldest make room
-        await self.store.put(SPACE, key, entry, ttl_s=int(ttl))
+            await self.store.remove(space, old)  # the oldest make room
+        await self.store.put(space, key, entry, ttl_s=int(ttl))
         self._vectors[key] = query
         return key
 
-    async def invalidate_documents(self, doc_ids: set[str]) -> int:
-        """Drop the answers that cite any of `doc_ids` (the ingest path calls this); how many went."""
-        gone = 0
-        for key, entry in (await self.store.entries(SPACE)).items():
+    async def invalidate_documents(self, doc_ids: set[str], *, owner: str = ANONYMOUS) -> int:
+        """Drop the owner's answers that cite any of `doc_ids`; how many went. (Every lookup also
+        checks its entry's documents, so an answer whose source changed is never served.)"""
+        gone, space = 0, space_of(owner)
+        for key, entry in (await self.store.entries(space)).items():
             if doc_ids & set(entry.get("documents", {})):
-                await self.store.remove(SPACE, key)
+                await self.store.remove(space, key)
                 gone += 1
         return gone
+
+    def _similarities(self, keys: list[str], entries: dict[str, dict[str, Any]], query: np.ndarray) -> np.ndarray:
+        return np.vstack([self._vector(k, entries[k]) for k in keys]) @ query
 
     def embed(self, question: str) -> np.ndarray:
         return self._embed(question)
@@ -142,6 +151,10 @@ class AnswerCache:
             if self.document_hash(doc_id) != digest:
                 return f"its source {doc_id} changed"
         return None
+
+
+def space_of(owner: str) -> str:
+    return f"{SPACE}:{owner_tag(owner)}"
 
 
 def question_key(question: str) -> str:

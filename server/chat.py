@@ -14,7 +14,7 @@ from agent.agent import Agent
 from agent.events import AnswerDelta, Event, TurnEnded
 from agent.turn import TurnRequest
 from server.cache import AnswerCache
-from server.conversations import DEGRADED_NOTICE, Conversations
+from server.conversations import ANONYMOUS, DEGRADED_NOTICE, Conversations
 from server.gate import Gate
 from server.metrics import Metrics
 from server.protocol import ChatRequest
@@ -43,12 +43,14 @@ class ChatService:
     document_hash: Callable[[str], str | None]
     max_question_chars: int = 8000
 
-    async def turn(self, request: ChatRequest) -> AsyncIterator[Step]:
+    async def turn(self, request: ChatRequest, *, owner: str = ANONYMOUS) -> AsyncIterator[Step]:
+        """One turn for `owner` (the caller's key, or ANONYMOUS when keys are off): only the owner's
+        conversation is continued and only the owner's cached answers are served."""
         question = request.messages[-1].text().strip()
         conversation = request.conversation_id or uuid.uuid4().hex
         notice = None
         if request.conversation_id:
-            loaded = await self.conversations.load(conversation)
+            loaded = await self.conversations.load(owner, conversation)
             history, notice = loaded.messages, DEGRADED_NOTICE if loaded.degraded else None
             if loaded.degraded:
                 self.metrics.count("tansuo_store_errors_total", "store calls that failed")
@@ -57,7 +59,7 @@ class ChatService:
                        if m.role in ("user", "assistant")]
         use_cache = self.cache is not None and request.cache and not history and notice is None
         if use_cache:
-            hit = await self._cached(question, conversation)
+            hit = await self._cached(question, conversation, owner)
             if hit is not None:
                 yield hit
                 return
@@ -71,11 +73,11 @@ class ChatService:
                     yield Step("event", event)
             self.gate.observe(time.perf_counter() - started)
         assert end is not None
-        yield await self._finish(question, conversation, end, notice, cacheable=use_cache)
+        yield await self._finish(question, conversation, end, notice, owner, cacheable=use_cache)
 
-    async def _cached(self, question: str, conversation: str) -> Step | None:
+    async def _cached(self, question: str, conversation: str, owner: str) -> Step | None:
         try:
-            lookup = await self.cache.lookup(question)
+            lookup = await self.cache.lookup(question, owner=owner)
         except StoreUnavailable:
             self.metrics.count("tansuo_store_errors_total", "store calls that failed")
             return None
@@ -87,11 +89,11 @@ class ChatService:
         extras = {**payload["extras"], "conversation_id": conversation,
                   "cached": {"question": lookup.hit.question, "similarity": round(lookup.hit.similarity, 4),
                              "age_s": round(lookup.hit.age_s, 1), "lookup_ms": lookup.elapsed_ms}}
-        await self._save(conversation, question, payload["answer"], extras)
+        await self._save(owner, conversation, question, payload["answer"], extras)
         return Step("end", answer=payload["answer"], extras=extras, finish=payload.get("finish", "stop"),
                     usage={"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0})
 
-    async def _finish(self, question: str, conversation: str, end: TurnEnded, notice: str | None, *,
+    async def _finish(self, question: str, conversation: str, end: TurnEnded, notice: str | None, owner: str, *,
                       cacheable: bool) -> Step:
         blocked = any(v["action"] == "block" for v in end.verdicts)
         answer = f"{notice}\n\n{end.answer}" if notice else end.answer
@@ -103,21 +105,21 @@ class ChatService:
                   "verdicts": list(end.verdicts), "complete": end.complete, "timings": end.timings,
                   "budget": end.budget, "notice": notice, "cached": None, "badges": badges(end)}
         step = Step("end", answer=answer, extras=extras, finish="content_filter" if blocked else "stop", usage=usage)
-        saved = await self._save(conversation, question, answer, extras)
+        saved = await self._save(owner, conversation, question, answer, extras)
         if cacheable and saved and end.complete and not blocked:
-            await self._remember(question, step, end)
+            await self._remember(question, step, end, owner)
         return step
 
-    async def _save(self, conversation: str, question: str, answer: str, extras: dict[str, Any]) -> bool:
+    async def _save(self, owner: str, conversation: str, question: str, answer: str, extras: dict[str, Any]) -> bool:
         record = {"content": answer, "sources": extras.get("sources", []), "badges": extras.get("badges", []),
                   "cached": extras.get("cached") is not None}
-        saved = await self.conversations.save(conversation, question, record)
+        saved = await self.conversations.save(owner, conversation, question, record)
         if not saved:
             self.metrics.count("tansuo_store_errors_total", "store calls that failed")
             extras["notice"] = extras.get("notice") or DEGRADED_NOTICE
         return saved
 
-    async def _remember(self, question: str, step: Step, end: TurnEnded) -> None:
+    async def _remember(self, question: str, step: Step, end: TurnEnded, owner: str) -> None:
         documents = {}
         for source in end.sources:
             if source.kind == "document":
@@ -129,7 +131,7 @@ class ChatService:
         extras = {k: v for k, v in step.extras.items() if k not in ("conversation_id", "notice")}
         try:
             await self.cache.store_answer(question, {"answer": step.answer, "extras": extras, "finish": step.finish},
-                                          kind=recency_kind(end), documents=documents)
+                                          kind=recency_kind(end), documents=documents, owner=owner)
         except StoreUnavailable:
             self.metrics.count("tansuo_store_errors_total", "store calls that failed")
 

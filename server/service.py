@@ -39,8 +39,9 @@ def assemble_parts(settings: Settings, agent, embedder: Embedder, store: Store, 
                         options=CacheOptions(similarity=settings.answer_cache_similarity)) \
         if settings.answer_cache else None
     slots, depth = queue or (settings.queue_slots or settings.parallel, settings.queue_depth)
-    chat = ChatService(agent=agent, conversations=Conversations(store, cap=settings.history_messages,
-                                                                ttl_s=settings.history_ttl_s),
+    conversations = Conversations(store, cap=settings.history_messages, ttl_s=settings.history_ttl_s,
+                                  held_file=settings.data_dir / "held-turns.jsonl")
+    chat = ChatService(agent=agent, conversations=conversations,
                        cache=cache, gate=Gate(slots, depth), metrics=Metrics(), document_hash=document_hash,
                        max_question_chars=settings.max_question_chars)
     return Parts(settings=settings, chat=chat, router=agent.deps.router, index=index, backend=agent.deps.backend,

@@ -150,13 +150,8 @@ class RedisStore:
 
     async def entries(self, space: str) -> dict[str, dict[str, Any]]:
         raw = await self._call(self._redis.hgetall(self._key("space", space)))
-        now, out, stale = time.time(), {}, []
-        for key, body in raw.items():
-            item = json.loads(body)
-            if item["expires"] <= now:
-                stale.append(key)
-            else:
-                out[key] = item["value"]
+        # decoded in a thread: thousands of cached answers would hold the event loop for a lookup
+        out, stale = await asyncio.to_thread(_live, raw, time.time())
         if stale:
             await self._call(self._redis.hdel(self._key("space", space), *stale))
         return out
@@ -170,6 +165,18 @@ class RedisStore:
 
     async def aclose(self) -> None:
         await self._redis.aclose()
+
+
+def _live(raw: dict[str, str], now: float) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    """The entries that have not expired, decoded, and the keys of those that have."""
+    out, stale = {}, []
+    for key, body in raw.items():
+        item = json.loads(body)
+        if item["expires"] <= now:
+            stale.append(key)
+        else:
+            out[key] = item["value"]
+    return out, stale
 
 
 def _safe_url(url: str) -> str:

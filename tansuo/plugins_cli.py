@@ -43,7 +43,8 @@ def _validate(args: argparse.Namespace) -> int:
         raise TansuoError(f"no such file or folder: {', '.join(map(str, missing))}")
     report = asyncio.run(load_report(load_settings(), list(args.paths), check_entries=True, builtin=False))
     for name, plugin in sorted(report.plugins.items()):
-        print(f"ok   {name} ({plugin.kind}) {plugin.source}")
+        code = "  (python: its code runs inside the service, with its rights)" if plugin.kind == "python" else ""
+        print(f"ok   {name} ({plugin.kind}) {plugin.source}{code}")
     for problem in report.problems:
         print(f"FAIL {problem}")
     if not report.plugins and not report.problems:

@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     plugin_dirs: Annotated[list[Path], NoDecode] = Field(default_factory=list, description="comma-separated")
     plugin_allow_private_hosts: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="comma-separated hosts, e.g. 127.0.0.1")
+    plugin_system_entries: bool = Field(False, description="python plugins may name a system module (os, subprocess, "
+                                        "builtins, ...) as their entry")
     table_data_dir: Path | None = Field(None, description="the only folder the table tool reads files from")
     plugin_threshold: float = Field(0.35, ge=-1, le=1, description="below this best score: no plugin fits")
 

@@ -13,6 +13,13 @@ function save() {
   localStorage.setItem("tansuo.conversations", JSON.stringify(state.conversations.slice(0, 50)));
 }
 
+// A conversation id nobody can guess: 128 random bits (crypto.getRandomValues works on plain http,
+// where crypto.randomUUID is missing; the server also keeps each key's conversations apart).
+function newId() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
 function headers() {
   const h = { "Content-Type": "application/json" };
   const key = $("api-key").value.trim();
@@ -135,7 +142,7 @@ function finish(box, extras, events) {
 
 async function ask(question) {
   if (!state.current) {
-    state.current = crypto.randomUUID ? crypto.randomUUID() : String(Date.now());
+    state.current = newId();
     state.conversations.unshift({ id: state.current, title: question.slice(0, 60) });
     save();
     renderList();

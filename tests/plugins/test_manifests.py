@@ -74,6 +74,16 @@ async def test_a_plugin_may_not_take_a_builtin_tools_name(tmp_path):
     assert not report.plugins and "built-in tool's name" in str(report.problems[0])
 
 
+@pytest.mark.parametrize("entry", ["os:system", "subprocess:run", "builtins:eval", "os.path:join", "_io:open"])
+async def test_a_python_plugin_naming_a_system_module_is_refused_unless_allowed(tmp_path, entry):
+    (tmp_path / "m.yaml").write_text(f"name: runner\nkind: python\ndescription: d\npython: {{entry: '{entry}'}}\n")
+    report = await load_plugins([tmp_path / "m.yaml"], policy=HostPolicy())
+    assert not report.plugins and "python.entry" in str(report.problems[0]) and "system module" in str(
+        report.problems[0])
+    allowed = await load_plugins([tmp_path / "m.yaml"], policy=HostPolicy(), system_entries=True)
+    assert set(allowed.plugins) == {"runner"}
+
+
 async def test_python_plugin_is_called_with_validated_arguments():
     report = await load_plugins([BUILTIN_DIR / "unicode_info.yaml"], policy=HostPolicy())
     plugin = report.plugins["unicode_info"]

@@ -56,3 +56,31 @@ async def test_a_langchain_tool_becomes_a_plugin():
     result = await plugin.call({"text": "one two three"})
     assert result.ok and result.content == {"text": "3"}
     assert not (await plugin.call({})).ok
+
+
+async def test_an_mcp_server_gets_a_minimal_environment_and_its_declared_variables(tmp_path, monkeypatch):
+    monkeypatch.setenv("TANSUO_OPENAI_API_KEY", "sk-service-secret")
+    monkeypatch.setenv("OTHER_PLUGIN_TOKEN", "t0ken")
+    path = tmp_path / "envprobe.yaml"
+    path.write_text(yaml.safe_dump({
+        "name": "envprobe", "kind": "mcp", "description": "Reports its environment.", "timeout_s": 30,
+        "mcp": {"command": [sys.executable, str(SERVER.parent / "mcp_env_server.py")],
+                "env": {"ENVPROBE_MODE": "test"}}}))
+    report = await load_plugins([path], policy=HostPolicy())
+    result = await report.plugins["envprobe_names"].call({})
+    seen = set(result.content["result"])
+    assert "ENVPROBE_MODE" in seen and "PATH" in seen
+    assert not seen & {"TANSUO_OPENAI_API_KEY", "OTHER_PLUGIN_TOKEN"}
+
+
+async def test_an_mcp_server_that_never_answers_is_a_problem_within_its_timeout(tmp_path):
+    import time
+
+    path = tmp_path / "hang.yaml"
+    path.write_text(yaml.safe_dump({
+        "name": "hang", "kind": "mcp", "description": "Never answers.", "timeout_s": 1,
+        "mcp": {"command": [sys.executable, "-c", "import time; time.sleep(600)"]}}))
+    started = time.monotonic()
+    report = await load_plugins([path], policy=HostPolicy())
+    assert time.monotonic() - started < 10
+    assert not report.plugins and "did not list its tools within 1s" in str(report.problems[0])

@@ -9,10 +9,13 @@ import pytest
 
 from retrieval.documents import Document
 from retrieval.index import DocumentIndex
-from server.cache import SPACE, AnswerCache, CacheOptions
+from server.cache import AnswerCache, CacheOptions, space_of
+from server.conversations import ANONYMOUS
 from server.guards import mismatch, signature
 from server.store import MemoryStore
 from tansuo.embedding import HashingEmbedder
+
+SPACE = space_of(ANONYMOUS)  # where a caller without a key has its answers
 
 PAYLOAD = {"answer": "Paris is larger.", "extras": {"sources": []}}
 

@@ -44,8 +44,8 @@ async def test_a_token_bucket_allows_its_burst_then_says_how_long_to_wait(store)
 async def test_two_processes_sharing_redis_share_conversations(prefix: str) -> None:
     one, two = RedisStore(SHARED_REDIS, prefix=prefix), RedisStore(SHARED_REDIS, prefix=prefix)
     try:
-        await Conversations(one).save("shared", "hello?", {"content": "hi"})
-        assert [m["content"] for m in (await Conversations(two).load("shared")).messages] == ["hello?", "hi"]
+        await Conversations(one).save("alice", "shared", "hello?", {"content": "hi"})
+        assert [m["content"] for m in (await Conversations(two).load("alice", "shared")).messages] == ["hello?", "hi"]
     finally:
         await one.aclose()
         await two.aclose()
@@ -55,15 +55,15 @@ async def test_redis_stopping_mid_conversation_degrades_then_recovers_without_lo
     store = RedisStore(own_redis.url, timeout_s=0.5)
     conversations = Conversations(store)
     try:
-        assert await conversations.save("c", "turn one?", {"content": "answer one"})
+        assert await conversations.save("alice", "c", "turn one?", {"content": "answer one"})
         own_redis.stop()
-        loaded = await conversations.load("c")
+        loaded = await conversations.load("alice", "c")
         assert loaded.degraded and "does not answer" in loaded.degraded and loaded.messages == []
-        assert await conversations.save("c", "turn two?", {"content": "answer two"}) is False  # held back
+        assert await conversations.save("alice", "c", "turn two?", {"content": "answer two"}) is False  # held back
         with pytest.raises(StoreUnavailable):
-            await conversations.entries("c")
+            await conversations.entries("alice", "c")
         own_redis.start()  # the same data (append-only file): what was stored is still there
-        loaded = await conversations.load("c")
+        loaded = await conversations.load("alice", "c")
         assert loaded.degraded is None
         assert [m["content"] for m in loaded.messages] == ["turn one?", "answer one", "turn two?", "answer two"]
         assert conversations.pending == {}

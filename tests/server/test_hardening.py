@@ -1,0 +1,201 @@
+"""Regressions from the hardening probes (issue 25), over real sockets: each key owns its
+conversations and cached answers; bodies are limited as they stream; text that cannot be encoded is
+a 400; unknown methods are a 405 and never a metric label; an unexpected error is JSON."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+from urllib.parse import urlparse
+
+import httpx
+import pytest
+
+from server.auth import KeyRing
+from server.conversations import Conversations
+from server.store import MemoryStore, StoreUnavailable
+from tansuo.embedding import HashingEmbedder
+from tests.agent.helpers import make_agent
+from tests.conftest import make_settings
+from tests.server.helpers import EchoBackend, parts_for, serving
+
+
+def _service(tmp_path: Path, **overrides):
+    agent, _ = make_agent([], tmp_path, backend=EchoBackend())
+    settings = make_settings(tmp_path / "data", rate_limit_per_min=60_000, rate_limit_burst=1000, **overrides)
+    parts = parts_for(settings, agent, HashingEmbedder())
+    return serving(settings, parts), parts
+
+
+@pytest.fixture(scope="module")
+def keyed(tmp_path_factory: pytest.TempPathFactory):
+    """A service with keys on, and two keys: A's and B's."""
+    ctx, parts = _service(tmp_path_factory.mktemp("keyed"), api_keys="on")
+    ring = KeyRing(parts.settings.effective_api_keys_file)
+    a, b = ring.add("alice"), ring.add("bob")
+    with ctx as url:
+        yield url, {"authorization": f"Bearer {a}"}, {"authorization": f"Bearer {b}"}
+
+
+def _ask(url: str, headers: dict, question: str, **extra) -> httpx.Response:
+    body = {"model": "m", "messages": [{"role": "user", "content": question}], **extra}
+    return httpx.post(f"{url}/v1/chat/completions", json=body, headers=headers, timeout=30)
+
+
+def test_another_key_can_neither_read_continue_nor_delete_a_conversation(keyed) -> None:
+    url, a, b = keyed
+    assert _ask(url, a, "alice's secret plan?", conversation_id="chat-1").status_code == 200
+    assert httpx.get(f"{url}/v1/conversations/chat-1", headers=b).status_code == 404
+    assert httpx.delete(f"{url}/v1/conversations/chat-1", headers=b).status_code == 404
+    continued = _ask(url, b, "and then?", conversation_id="chat-1").json()
+    assert continued["choices"][0]["message"]["content"].endswith("(0 earlier messages)")  # B saw nothing of A's
+    mine = httpx.get(f"{url}/v1/conversations/chat-1", headers=a).json()["messages"]
+    assert [m["content"] for m in mine if m["role"] == "user"] == ["alice's secret plan?"]  # B's turn is B's own
+
+
+def test_a_cached_answer_is_served_only_to_the_key_that_asked(keyed) -> None:
+    url, a, b = keyed
+    question = "What does the quarterly report say about Project Falcon?"
+    _ask(url, a, question)
+    assert _ask(url, a, question).json()["tansuo"]["cached"]["question"] == question
+    theirs = _ask(url, b, question).json()["tansuo"]
+    assert theirs["cached"] is None  # computed for B, not A's answer with A's question text
+
+
+def test_a_chunked_body_over_the_limit_is_refused_while_it_streams(tmp_path: Path) -> None:
+    ctx, _ = _service(tmp_path, max_request_bytes=100_000)
+    sent = {"bytes": 0}
+
+    def chunks():
+        for _ in range(200):  # 200 x 100 KB = 20 MB, with no Content-Length
+            sent["bytes"] += 100_000
+            yield b" " * 100_000
+
+    with ctx as url:
+        try:
+            resp = httpx.post(f"{url}/v1/chat/completions", content=chunks(),
+                              headers={"content-type": "application/json"}, timeout=30)
+        except httpx.HTTPError:  # the server answered and closed while the client still sent: refused too
+            resp = None
+        if resp is not None:
+            assert resp.status_code == 413 and resp.json()["error"]["code"] == "request_too_large"
+        assert sent["bytes"] < 20_000_000  # it was never read in full
+        assert _ask(url, {}, "still fine?").status_code == 200
+
+
+@pytest.mark.parametrize("where", ["content", "conversation_id", "extra"])
+def test_a_lone_surrogate_anywhere_is_a_400_with_a_json_reason(tmp_path_factory, where: str) -> None:
+    ctx, _ = _service(tmp_path_factory.mktemp("surrogate"))
+    body = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
+    if where == "content":
+        body["messages"][0]["content"] = "bad \ud800 text"
+    elif where == "conversation_id":
+        body["conversation_id"] = "x\udfff"
+    else:
+        body["user"] = {"name": "\ud83d"}
+    raw = json.dumps(body).encode()  # json escapes the lone surrogate as \ud800
+    with ctx as url:
+        resp = httpx.post(f"{url}/v1/chat/completions", content=raw, headers={"content-type": "application/json"})
+        assert resp.status_code == 400 and resp.json()["error"]["code"] == "invalid_text", resp.text
+        assert "surrogate" in resp.json()["error"]["message"]
+        latin = httpx.post(f"{url}/v1/chat/completions", content=b'{"model": "m", "messages": [{"role": "user", '
+                           b'"content": "caf\xe9"}]}', headers={"content-type": "application/json"})
+        assert latin.status_code == 400 and "UTF-8" in latin.json()["error"]["message"]
+        paired = _ask(url, {}, "an emoji \U0001F600 is fine")
+        assert paired.status_code == 200
+
+
+def _raw(url: str, request: bytes) -> bytes:
+    where = urlparse(url)
+    with socket.create_connection((where.hostname, where.port), timeout=10) as sock:
+        sock.sendall(request)
+        out = b""
+        while chunk := sock.recv(65536):
+            out += chunk
+        return out
+
+
+def test_unknown_methods_get_405_with_allow_and_add_no_metric_series(tmp_path: Path) -> None:
+    ctx, _ = _service(tmp_path)
+    with ctx as url:
+        for method in ("BREW", "XYZZY", "PROPFIND"):
+            reply = _raw(url, f"{method} /v1/models HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+            head, _, body = reply.partition(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 405") and b"allow: get, head, post, delete, options" in head.lower()
+            assert json.loads(body)["error"]["code"] == "method_not_allowed"
+        metrics = httpx.get(f"{url}/metrics").text
+        assert "BREW" not in metrics and "XYZZY" not in metrics and 'method="other"' in metrics
+
+
+def test_an_unexpected_error_leaves_as_json_with_an_incident_id(tmp_path: Path, monkeypatch) -> None:
+    ctx, parts = _service(tmp_path)
+
+    async def broken(*args, **kwargs):
+        raise RuntimeError("internal detail /var/secret/path")
+
+    monkeypatch.setattr(parts.chat.conversations, "entries", broken)
+    with ctx as url:
+        resp = httpx.get(f"{url}/v1/conversations/abc")
+        assert resp.status_code == 500 and resp.json()["error"]["code"] == "internal_error"
+        assert "incident" in resp.json()["error"]["message"] and "/var/secret" not in resp.text
+
+
+class _FlakyStore(MemoryStore):
+    """A store that is down until `up` is set, and slow to append (a flush takes time)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.up = False
+
+    async def append(self, conversation, entries, *, cap, ttl_s):
+        import asyncio
+
+        if not self.up:
+            raise StoreUnavailable("the store does not answer")
+        await asyncio.sleep(0.05)
+        await super().append(conversation, entries, cap=cap, ttl_s=ttl_s)
+
+
+async def test_held_back_turns_are_stored_once_when_two_requests_flush_together(tmp_path: Path) -> None:
+    import asyncio
+
+    store = _FlakyStore()
+    conversations = Conversations(store, held_file=tmp_path / "held.jsonl")
+    assert await conversations.save("alice", "c", "held one?", {"content": "answer one"}) is False
+    store.up = True
+    first, second = await asyncio.gather(conversations.load("alice", "c"), conversations.load("alice", "c"))
+    assert first.degraded is None and second.degraded is None
+    stored = await conversations.entries("alice", "c")
+    assert [e["content"] for e in stored] == ["held one?", "answer one"]  # once, not twice
+    assert not (tmp_path / "held.jsonl").exists()
+
+
+async def test_held_back_turns_survive_a_restart(tmp_path: Path) -> None:
+    store = _FlakyStore()
+    held = tmp_path / "held.jsonl"
+    assert await Conversations(store, held_file=held).save("alice", "c", "during the outage?", {"content": "a"}) \
+        is False
+    restarted = Conversations(store, held_file=held)  # a new process over the same data dir
+    store.up = True
+    loaded = await restarted.load("alice", "c")
+    assert [m["content"] for m in loaded.messages] == ["during the outage?", "a"]
+    assert (await restarted.load("bob", "c")).messages == []  # and still only its owner's
+
+
+class _DeadBackend(EchoBackend):
+    async def chat(self, request):
+        from tansuo.errors import BackendUnavailable
+
+        raise BackendUnavailable("llama-server exited; log /srv/tansuo/llama-server.log ends: at http://10.0.0.7:9000")
+
+
+def test_a_503_tells_the_client_what_and_when_but_no_internals(tmp_path: Path) -> None:
+    agent, _ = make_agent([], tmp_path, backend=_DeadBackend())
+    settings = make_settings(tmp_path / "data")
+    with serving(settings, parts_for(settings, agent, HashingEmbedder())) as url:
+        resp = _ask(url, {}, "anyone there?", cache=False)
+        assert resp.status_code == 503 and resp.headers["retry-after"] == "5"
+        error = resp.json()["error"]
+        assert error["code"] == "backend_unavailable" and "incident" in error["message"]
+        assert "/srv/tansuo" not in resp.text and "10.0.0.7" not in resp.text
