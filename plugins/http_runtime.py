@@ -81,6 +81,7 @@ async def call_http(runtime: HttpRuntime, hosts: list[str], arguments: dict[str,
 async def _send(client: httpx.AsyncClient, runtime: HttpRuntime, url: str, hosts: list[str],
                 headers: dict[str, str], params: dict[str, Any], body: dict[str, Any] | None,
                 policy: HostPolicy) -> Any:
+    origin = urlsplit(url).hostname
     for _ in range(MAX_REDIRECTS + 1):
         await policy.check(url, hosts)
         # Merged, not passed as params=: httpx would drop a query the URL template already has.
@@ -90,6 +91,11 @@ async def _send(client: httpx.AsyncClient, runtime: HttpRuntime, url: str, hosts
         try:
             if response.is_redirect:
                 url = urljoin(str(response.url), response.headers.get("location", ""))
+                if urlsplit(url).hostname != origin:
+                    # another host, even a declared one, gets only the URL it was sent to: not the
+                    # secret (a header, or a query parameter among `params`) and not the arguments
+                    headers = {k: v for k, v in headers.items() if not _carries_secret(k, runtime)}
+                    params, body = {}, None
                 continue
             content = await _read_capped(response, runtime.max_response_bytes)
         finally:
@@ -98,6 +104,12 @@ async def _send(client: httpx.AsyncClient, runtime: HttpRuntime, url: str, hosts
             raise ToolError(f"HTTP {response.status_code} from {urlsplit(url).hostname}: {content[:300]!r}")
         return _decode(response, content)
     raise ToolError(f"more than {MAX_REDIRECTS} redirects")
+
+
+def _carries_secret(header: str, runtime: HttpRuntime) -> bool:
+    auth = runtime.auth
+    return header.lower() == "authorization" or (auth is not None and auth.scheme == "header"
+                                                 and header.lower() == (auth.name or "").lower())
 
 
 async def _read_capped(response: httpx.Response, limit: int) -> bytes:

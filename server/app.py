@@ -288,7 +288,8 @@ def _too_large(request: Request, settings: Settings) -> JSONResponse | None:
 async def _admit(request: Request, settings: Settings, parts: Parts, required: bool) -> JSONResponse | None:
     who = request.client.host if request.client else "unknown"
     header = request.headers.get("authorization", "")
-    key = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
+    scheme, _, credentials = header.partition(" ")
+    key = credentials.strip() if scheme.lower() == "bearer" else ""  # the scheme is case-insensitive (RFC 6750)
     if required or key:
         try:
             record = parts.keys.check(key) if key else None

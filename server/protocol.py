@@ -48,6 +48,9 @@ class ChatRequest(BaseModel):
     profile: Literal["tools", "plugins", "agent"] | None = None
     tansuo_events: bool = False
     cache: bool = True  # False: never served from (or stored in) the answer cache
+    n: int = Field(1, ge=1, le=1, description="one completion per request (the only value served)")
+    max_tokens: int | None = Field(None, ge=1, description="accepted for compatibility; the turn's budget rules")
+    max_completion_tokens: int | None = Field(None, ge=1)
 
     @field_validator("messages")
     @classmethod

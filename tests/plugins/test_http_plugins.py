@@ -27,6 +27,8 @@ class _Handler(JsonHandler):
                         "authorized": self.headers.get("Authorization") == f"Bearer {SECRET}"})
         elif url.path == "/hop":
             self._redirect("/echo/after-redirect")
+        elif url.path == "/elsewhere":  # the same server under another (declared) host name
+            self._redirect(f"http://localhost:{self.server.server_address[1]}/echo/moved")
         elif url.path == "/escape":
             self._redirect("http://169.254.169.254/latest/meta-data")
         elif url.path == "/big":
@@ -97,6 +99,20 @@ async def test_redirect_within_declared_hosts_is_followed(tmp_path, server):
     plugin = await http_plugin(tmp_path, server + "/hop", hosts=["127.0.0.1"])
     result = await plugin.call({"word": "x"})
     assert result.ok and result.content["path"] == "/echo/after-redirect"
+
+
+async def test_a_redirect_to_another_declared_host_gets_neither_the_secret_nor_the_arguments(tmp_path, server,
+                                                                                              monkeypatch):
+    monkeypatch.setenv("PROBE_TOKEN", SECRET)
+    both = HostPolicy(frozenset({"127.0.0.1", "localhost"}))
+    moved = await http_plugin(tmp_path, server + "/elsewhere", hosts=["127.0.0.1", "localhost"], policy=both,
+                              auth=True)
+    result = await moved.call({"word": "private-words"})
+    assert result.ok and result.content["path"] == "/echo/moved", result
+    assert result.content["authorized"] is False and result.content["query"] == {}
+    hop = await http_plugin(tmp_path, server + "/hop", hosts=["127.0.0.1"], auth=True)
+    kept = await hop.call({"word": "x"})
+    assert kept.ok and kept.content["authorized"] is True  # the same host keeps both
 
 
 async def test_redirect_to_an_undeclared_host_is_refused(tmp_path, server):

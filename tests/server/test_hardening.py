@@ -199,3 +199,14 @@ def test_a_503_tells_the_client_what_and_when_but_no_internals(tmp_path: Path) -
         error = resp.json()["error"]
         assert error["code"] == "backend_unavailable" and "incident" in error["message"]
         assert "/srv/tansuo" not in resp.text and "10.0.0.7" not in resp.text
+
+
+def test_n_and_token_limits_are_checked_and_the_bearer_scheme_is_case_insensitive(keyed) -> None:
+    url, a, _ = keyed
+    for extra, field in (({"n": 2}, "n"), ({"max_tokens": -5}, "max_tokens"), ({"max_completion_tokens": 0},
+                                                                                "max_completion_tokens")):
+        resp = _ask(url, a, "hi", **extra)
+        assert resp.status_code == 400 and resp.json()["error"]["param"] == field, resp.text
+    assert _ask(url, a, "one is fine", n=1, max_tokens=64).status_code == 200
+    lower = {"authorization": a["authorization"].replace("Bearer", "bearer")}
+    assert _ask(url, lower, "a lower-case scheme").status_code == 200
