@@ -165,8 +165,9 @@ def _within(s: Sentence, period: tuple[date, date] | None) -> float:
         return 0.0
     if s.date is not None and period[0] <= s.date.date() <= period[1]:
         return 1.0
-    whole_year = (period[0].month, period[0].day, period[1].month, period[1].day) == (1, 1, 12, 31)
-    return float(whole_year and period[0].year == period[1].year and bool(re.search(rf"\b{period[0].year}\b", s.text)))
+    year = period[0].year
+    whole_year = period == (date(year, 1, 1), date(year, 12, 31))
+    return float(whole_year and re.search(rf"\b{year}\b", s.text) is not None)
 
 
 def _embedded(found: Sequence[Sentence], embedder: Embedder) -> list[Sentence]:

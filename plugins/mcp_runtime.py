@@ -21,6 +21,7 @@ from plugins.manifest import ManifestProblem, McpRuntime, PluginManifest
 from plugins.plugin import Plugin, Runner
 from plugins.tool import ToolError, ToolSpec
 
+
 @asynccontextmanager
 async def _session(runtime: McpRuntime) -> AsyncIterator[ClientSession]:
     params = StdioServerParameters(command=runtime.command[0], args=runtime.command[1:],
@@ -39,7 +40,8 @@ async def mcp_plugins(manifest: PluginManifest, source: str) -> list[Plugin]:
         raise ManifestProblem(source, "mcp.command", f"the server did not list its tools within "
                                                      f"{manifest.timeout_s:g}s (timeout_s)") from None
     except Exception as exc:
-        raise ManifestProblem(source, "mcp.command", f"cannot list the server's tools: {type(exc).__name__}: {exc}") from None
+        raise ManifestProblem(source, "mcp.command",
+                              f"cannot list the server's tools: {type(exc).__name__}: {exc}") from None
     wanted = set(runtime.tools or [t.name for t in listed])
     missing = wanted - {t.name for t in listed}
     if missing:

@@ -23,10 +23,11 @@ _PATTERNS = (
     ("ago", re.compile(_NUM + r"\s+(?P<unit>day|week|month|year)s?\s+ago\b", re.I)),
     ("in", re.compile(r"\bin\s+" + _NUM + r"\s+(?P<unit>day|week|month|year)s?\b", re.I)),
     # "in 2024", "since 2023": the whole year; "in January" without a year: the latest January so far
-    ("year", re.compile(r"\b(?:in|during|since|until|by|before|after|for|of)\s+(?P<year>(?:19|20)\d{2})\b(?![-/.:]\d)",
-                        re.I)),
+    ("year", re.compile(r"\b(?:in|during|since|until|by|before|after|for|of)\s+(?P<year>(?:19|20)\d{2})"
+                        r"\b(?![-/.:]\d)", re.I)),
     ("month", re.compile(r"\b(?:in|during|since|until|by|before|after|for|of|early|late)\s+(?P<month>"
-                         + "|".join(calendar.month_name[1:]) + r")(?:\s+(?P<year>(?:19|20)\d{2}))?\b(?!\s*,?\s*\d)", re.I)),
+                         + "|".join(calendar.month_name[1:]) + r")(?:\s+(?P<year>(?:19|20)\d{2}))?\b(?!\s*,?\s*\d)",
+                         re.I)),
 )
 _MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
 
