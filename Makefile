@@ -4,6 +4,7 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip
 JOBS ?= $(shell nproc)
+PYTEST_ARGS ?= --durations=20
 QUESTION ?= In one sentence, what is a search engine?
 # llama.cpp is built for this machine's CPU minus AMX (a native build on CPUs that advertise
 # AMX dies with SIGILL on the first long prompt): AVX2 always, AVX-512 only where the CPU has it.

@@ -25,6 +25,8 @@ from plugins import readout
 from retrieval.index import DocumentIndex, Hit
 from tansuo.errors import InvalidOutput
 from tansuo.llm import TOOLS_ADAPTER, LLMBackend, Message
+from verifiers.fences import defuse
+from verifiers.harm import fenced_only
 from verifiers.pipeline import Verifiers
 from verifiers.recency import order_newest_first
 from verifiers.verdict import Verdict
@@ -151,7 +153,7 @@ def best_similarity(hits: Sequence[Hit]) -> float:
 def preview(hits: Sequence[Hit], threshold: float, limit: int = 3) -> list[str]:
     """Titles of the best hits, shown to the planner so it can tell whether a search would help;
     none when nothing is similar enough (then search is not offered at all)."""
-    titles = dict.fromkeys(f"{h.title!r} ({h.source})" for h in hits
+    titles = dict.fromkeys(f"{defuse(h.title).text.strip()!r} ({h.source})" for h in hits
                            if (h.similarity if h.similarity is not None else 1.0) >= threshold)
     return list(titles)[:limit]
 
@@ -180,33 +182,33 @@ async def search(deps: AgentDeps, turn: Turn, queries: Sequence[str],
 async def clean_hits(deps: AgentDeps, turn: Turn, hits: Sequence[Hit]) -> list[Hit]:
     """Retrieved text is data: sentences in it that read as instructions to the assistant are removed
     before the model sees them (a passage that is nothing but instructions is dropped)."""
-    if deps.verifiers is None:
-        return list(hits)
     out = []
     for hit in hits:
-        text, removed = await _clean(deps, turn, hit.text, f"{hit.title} ({hit.chunk_id})")
+        title = defuse(hit.title).text.strip() or hit.source  # titles reach the prompts too
+        text = await _clean(deps, turn, hit.text, f"{title} ({hit.chunk_id})")
         if text.strip():
-            out.append(hit if not removed else dataclasses.replace(hit, text=text))
+            out.append(hit if (text, title) == (hit.text, hit.title) else dataclasses.replace(hit, text=text,
+                                                                                             title=title))
     return out
 
 
-async def _clean(deps: AgentDeps, turn: Turn, text: str, where: str) -> tuple[str, list[str]]:
+async def _clean(deps: AgentDeps, turn: Turn, text: str, where: str) -> str:
     started = time.perf_counter()
-    cleaned, removed = await deps.verifiers.clean(text)
+    cleaned = await deps.verifiers.clean(text) if deps.verifiers is not None else fenced_only(text)
     turn.verify_ms += (time.perf_counter() - started) * 1000
-    if removed:
-        turn.verdict(Verdict("harmlessness", "pass", reason=f"instructions removed from {where}",
-                             flags=("injection",), evidence=tuple({"removed": s} for s in removed), stage="sources",
-                             elapsed_ms=(time.perf_counter() - started) * 1000))
-    return cleaned, removed
+    if cleaned.removed or cleaned.neutralised:
+        what = "instructions removed from" if cleaned.removed else "chat tokens, tags or citation markers cut from"
+        turn.verdict(Verdict("harmlessness", "pass", reason=f"{what} {where}", flags=("injection",),
+                             evidence=(*({"removed": s} for s in cleaned.removed),
+                                       *({"neutralised": s} for s in cleaned.neutralised)),
+                             stage="sources", elapsed_ms=(time.perf_counter() - started) * 1000))
+    return cleaned.text
 
 
 async def clean_content(deps: AgentDeps, turn: Turn, content: Any, where: str) -> Any:
     """A tool result's strings cleaned the same way (plugins return text from anywhere)."""
-    if deps.verifiers is None:
-        return content
     if isinstance(content, str):
-        return (await _clean(deps, turn, content, where))[0]
+        return await _clean(deps, turn, content, where)
     if isinstance(content, dict):
         return {k: await clean_content(deps, turn, v, where) for k, v in content.items()}
     if isinstance(content, list):

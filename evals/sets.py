@@ -84,6 +84,7 @@ REGISTRY: dict[str, tuple[str, tuple]] = {
     "tool-retrieval-bfcl": ("evals.tool_retrieval_sets:ToolRetrievalSet", ()),
     "tool-calls": ("evals.toolcall_sets:ToolCallSet", ()),
     "factuality": ("evals.factuality_sets:FactualitySet", ()),
+    "injection": ("evals.injection_sets:InjectionSet", ()),
     **{f"bfcl-{c}": ("evals.bfcl:BfclSet", (c,)) for c in (
         "simple_python", "multiple", "parallel", "parallel_multiple", "irrelevance", "live_simple",
         "live_multiple", "live_parallel", "live_parallel_multiple", "live_irrelevance")},

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import json
 import logging
 import time
@@ -20,6 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Route
 
 from server.auth import KeyRing, keys_required
 from server.chat import ChatService, Step, is_delta
@@ -75,9 +77,11 @@ class Parts:
         await self.chat.conversations.store.aclose()
 
 
-def create_app(settings: Settings, parts: Parts | Callable[[], Awaitable[Parts]] | None = None) -> FastAPI:
+def create_app(settings: Settings, parts: Parts | Callable[[], Awaitable[Parts]] | None = None, *,
+               stopping: Callable[[], bool] = lambda: False) -> FastAPI:
     """The app; `parts` ready-made, or a coroutine function that builds them in the app's own event
-    loop at startup (default: from settings)."""
+    loop at startup (default: from settings). `stopping` says a stop was asked for (SIGTERM): a
+    start still building (indexing, listing plugins) is cancelled then, not finished first."""
     holder: dict[str, Parts] = {}
     inflight: set[asyncio.Task] = set()
 
@@ -85,10 +89,12 @@ def create_app(settings: Settings, parts: Parts | Callable[[], Awaitable[Parts]]
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from server.service import build_parts  # heavy imports (torch) only when the app starts
 
-        if parts is None:
-            holder["parts"] = await build_parts(settings)
+        if parts is None or callable(parts):
+            built = await _until_stopped(build_parts(settings) if parts is None else parts(), stopping)
+            if built is not None:
+                holder["parts"] = built
         else:
-            holder["parts"] = await parts() if callable(parts) else parts
+            holder["parts"] = parts
         try:
             yield
         finally:  # graceful stop: in-flight turns get the grace period, then are cancelled
@@ -96,9 +102,12 @@ def create_app(settings: Settings, parts: Parts | Callable[[], Awaitable[Parts]]
                 _, late = await asyncio.wait(inflight, timeout=settings.shutdown_grace_s)
                 for task in late:
                     task.cancel()
-            await holder["parts"].aclose()
+            if "parts" in holder:
+                await holder["parts"].aclose()
 
-    app = FastAPI(title="Tansuo", version=__version__, lifespan=lifespan,
+    # every path may answer with these (keys, rate limit, body checks and the unexpected happen
+    # before any route), so every path documents them
+    app = FastAPI(title="Tansuo", version=__version__, lifespan=lifespan, responses=ERRORS,
                   description="A self-hosted agentic search assistant: an OpenAI-compatible chat API whose "
                               "answers carry citations, the tool trace and the verifiers' verdicts.")
     app.state.inflight = inflight
@@ -112,6 +121,20 @@ def create_app(settings: Settings, parts: Parts | Callable[[], Awaitable[Parts]]
     _other_routes(app, p)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
+
+
+async def _until_stopped(work: Awaitable[Parts], stopping: Callable[[], bool]) -> Parts | None:
+    """`work`'s result, or None when a stop is asked for first (then `work` is cancelled)."""
+    task = asyncio.ensure_future(work)
+    while not task.done():
+        await asyncio.wait({task}, timeout=0.2)
+        if stopping() and not task.done():
+            log.warning("stopped while starting: the start was cancelled")
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            return None
+    return task.result()
 
 
 def _install_errors(app: FastAPI) -> None:
@@ -129,9 +152,12 @@ def _install_errors(app: FastAPI) -> None:
                                        code="invalid_value"), 400)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        headers = exc.headers
+        if exc.status_code == 405:  # Allow names every route on the path, not only the first one tried
+            headers = {**(headers or {}), "Allow": ", ".join(_allowed(request))}
         return JSONResponse(error_body(str(exc.detail), "not_found_error" if exc.status_code == 404
-                                       else "invalid_request_error"), exc.status_code)
+                                       else "invalid_request_error"), exc.status_code, headers=headers)
 
     @app.exception_handler(BackendUnavailable)
     async def _backend(_: Request, exc: BackendUnavailable) -> JSONResponse:
@@ -149,6 +175,13 @@ def _install_errors(app: FastAPI) -> None:
     async def _store(_: Request, exc: StoreUnavailable) -> JSONResponse:
         return JSONResponse(error_body(f"the conversation store does not answer; retry shortly ({incident(exc)})",
                                        "server_error", code="store_unavailable"), 503, headers={"Retry-After": "5"})
+
+
+def _allowed(request: Request) -> list[str]:
+    """The methods of every route whose path matches the request's."""
+    methods = {m for route in request.app.router.routes if isinstance(route, Route)
+               and route.matches(request.scope)[0] != Match.NONE for m in route.methods or ()}
+    return sorted(methods)
 
 
 def _install_guards(app: FastAPI, settings: Settings, p) -> None:
@@ -173,8 +206,8 @@ def _install_guards(app: FastAPI, settings: Settings, p) -> None:
                 body, denied = await _read_body(receive, settings.max_request_bytes)
                 if denied is None:
                     receive, denied = _replay(body, receive), _bad_text(body)
-            if denied is None and scope["path"].startswith("/v1/"):
-                denied = await _admit(request, settings, p(), required)
+            if denied is None:
+                denied = await _gatekeep(request, settings, p(), required)
             status = {}
 
             async def sending(message) -> None:
@@ -249,6 +282,8 @@ def _bad_text(body: bytes) -> JSONResponse | None:
         value = json.loads(text)
     except ValueError:
         return None  # not JSON: the route says so
+    except RecursionError:
+        return JSONResponse(error_body("the request body is nested too deeply", code="invalid_json"), 400)
     where = _lone_surrogate(value, "")
     if where is None:
         return None
@@ -285,6 +320,29 @@ def _too_large(request: Request, settings: Settings) -> JSONResponse | None:
     return None
 
 
+# Paths that answer without a key even when keys are on: the chat page and its files, and the probes
+# an orchestrator polls (their bodies say only ready or not). Plots are named by an unguessable id.
+OPEN = ("/", "/healthz", "/readyz", "/favicon.ico")
+OPEN_PREFIXES = ("/static/", "/plots/")
+DOCS = ("/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json")
+
+
+async def _gatekeep(request: Request, settings: Settings, parts: Parts, required: bool) -> JSONResponse | None:
+    """Which paths need what: the API (and anything unknown) a key when keys are on; /metrics its own
+    token when one is set; the API's docs a key unless TANSUO_PUBLIC_DOCS."""
+    path = request.url.path
+    if path in OPEN or path.startswith(OPEN_PREFIXES) or (path in DOCS and settings.public_docs):
+        return None
+    if path == "/metrics" and settings.metrics_token is not None:
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(),
+                                                              settings.metrics_token.get_secret_value().encode()):
+            return None
+        return JSONResponse(error_body("/metrics needs 'Authorization: Bearer <TANSUO_METRICS_TOKEN>'",
+                                       "authentication_error", code="invalid_metrics_token"), 401)
+    return await _admit(request, settings, parts, required)
+
+
 async def _admit(request: Request, settings: Settings, parts: Parts, required: bool) -> JSONResponse | None:
     who = request.client.host if request.client else "unknown"
     header = request.headers.get("authorization", "")
@@ -301,6 +359,7 @@ async def _admit(request: Request, settings: Settings, parts: Parts, required: b
         who = f"key:{record.name}" if record else who
         if record is not None:
             request.state.owner = f"key:{record.name}"
+            request.state.profiles = record.profiles or tuple(settings.key_profiles)
     try:
         wait = await parts.chat.conversations.store.take(f"rate:{who}", rate=settings.rate_limit_per_min / 60,
                                                          burst=settings.rate_limit_burst)
@@ -319,13 +378,14 @@ def _chat_routes(app: FastAPI, p) -> None:
               description="JSON, or with `stream: true` server-sent events: `chat.completion.chunk` data "
                           "lines ending in `data: [DONE]`, `event: tansuo` chunks with the trace when "
                           "`tansuo_events` is true, Tansuo's extras on the chunk with `finish_reason`.",
-              responses={200: {"model": ChatCompletion, "content": {"text/event-stream": {}}}, **ERRORS})
+              responses={200: {"model": ChatCompletion, "content": {"text/event-stream": {}}}})
     async def chat_completions(body: ChatRequest, request: Request):
         parts = p()
         question = body.messages[-1].text()
         if len(question) > parts.settings.max_question_chars:
             raise ApiError(400, f"the question is {len(question)} characters; the limit is "
                                 f"{parts.settings.max_question_chars}", param="messages", code="question_too_long")
+        body.profile = _profile(body.profile, request, parts.settings)
         steps = parts.chat.turn(body, owner=owner_of(request))
         try:
             first = await _first_step(steps)
@@ -342,8 +402,7 @@ def _chat_routes(app: FastAPI, p) -> None:
         return {"object": "list", "data": [{"id": name or "tansuo", "object": "model", "created": 0,
                                             "owned_by": "tansuo"}]}
 
-    @app.get("/v1/conversations/{conversation_id}", tags=["conversations"], summary="A conversation's stored turns",
-             responses={404: ERRORS[404], 503: ERRORS[503]})
+    @app.get("/v1/conversations/{conversation_id}", tags=["conversations"], summary="A conversation's stored turns")
     async def get_conversation(conversation_id: str, request: Request) -> dict[str, Any]:
         entries = await p().chat.conversations.entries(owner_of(request), conversation_id)
         if not entries:
@@ -351,13 +410,25 @@ def _chat_routes(app: FastAPI, p) -> None:
                            "not_found_error", code="conversation_not_found")
         return {"id": conversation_id, "messages": entries}
 
-    @app.delete("/v1/conversations/{conversation_id}", tags=["conversations"], summary="Forget a conversation",
-                responses={404: ERRORS[404], 503: ERRORS[503]})
+    @app.delete("/v1/conversations/{conversation_id}", tags=["conversations"], summary="Forget a conversation")
     async def delete_conversation(conversation_id: str, request: Request) -> dict[str, Any]:
         if not await p().chat.conversations.delete(owner_of(request), conversation_id):
             raise ApiError(404, f"no conversation {conversation_id!r}", "not_found_error",
                            code="conversation_not_found")
         return {"id": conversation_id, "deleted": True}
+
+
+def _profile(asked: str | None, request: Request, settings: Settings) -> str:
+    """The profile this turn runs under: the one asked for, if the key may use it (403 if not);
+    else the service's default, or the key's first profile when the default is not among its own."""
+    allowed = request.scope.get("state", {}).get("profiles")  # None: keys off, every profile
+    if asked is not None:
+        if allowed is not None and asked not in allowed:
+            raise ApiError(403, f"this key may not use the profile {asked!r}; it may use: {', '.join(allowed)}",
+                           "permission_error", param="profile", code="profile_not_allowed")
+        return asked
+    default = settings.model_profile
+    return default if allowed is None or default in allowed else allowed[0]
 
 
 async def _until_disconnect(request: Request, work: Awaitable[dict[str, Any]]) -> dict[str, Any]:
@@ -505,8 +576,13 @@ def _other_routes(app: FastAPI, p) -> None:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    # the last answer and when: /readyz needs no key, so it must not be a way to load the backend
+    checked: dict[str, Any] = {}
+
     @app.get("/readyz", tags=["operations"], summary="The model backend and the store answer")
     async def readyz() -> JSONResponse:
+        if time.monotonic() - checked.get("at", -1e9) < 2.0:
+            return JSONResponse(checked["body"], checked["status"])
         parts = p()
         problems = {}
         try:
@@ -518,7 +594,8 @@ def _other_routes(app: FastAPI, p) -> None:
             problems["store"] = f"does not answer ({incident(RuntimeError(store_problem))})"
         body = {"status": "ready" if not problems else "not ready", "problems": problems,
                 "store": parts.chat.conversations.store.name}
-        return JSONResponse(body, 200 if not problems else 503)
+        checked.update(at=time.monotonic(), body=body, status=200 if not problems else 503)
+        return JSONResponse(body, checked["status"])
 
     @app.get("/metrics", tags=["operations"], summary="Prometheus metrics", response_class=PlainTextResponse)
     async def metrics() -> Response:

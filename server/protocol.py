@@ -41,7 +41,10 @@ class ChatRequest(BaseModel):
 
     model_config = ConfigDict(extra="allow")
     model: str = Field(..., min_length=1, max_length=200)
-    messages: list[ChatMessage] = Field(..., min_length=1, max_length=MAX_MESSAGES)
+    messages: list[ChatMessage] = Field(..., min_length=1, max_length=MAX_MESSAGES, description=(
+        "the conversation so far; the last message must have role `user` (the question of this turn: "
+        "JSON Schema cannot say so, the server answers 400 otherwise); `tool` and `system` messages "
+        "are not read"))
     stream: bool = False
     stream_options: StreamOptions | None = None
     conversation_id: str | None = Field(None, pattern=r"^[A-Za-z0-9_.:-]{1,128}$")
@@ -151,5 +154,8 @@ class ErrorResponse(BaseModel):
 
 ERRORS = {status: {"model": ErrorResponse, "description": what} for status, what in (
     (400, "an invalid request (the field is named)"), (401, "an API key is missing or unknown"),
-    (404, "not found"), (413, "the request body is too large"),
-    (429, "rate limit or full model queue; see Retry-After"), (503, "the model backend or the store is down"))}
+    (403, "the key may not use what was asked for (a profile)"), (404, "not found"),
+    (405, "a method the service does not answer; see Allow"), (413, "the request body is too large"),
+    (429, "rate limit or full model queue; see Retry-After"),
+    (500, "an unexpected failure; the message has an incident id for the service log"),
+    (503, "the model backend or the store is down"))}

@@ -19,7 +19,12 @@ def add_parsers(sub) -> None:
     keys_sub = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
     add = keys_sub.add_parser("add", help="create a key; it is printed once")
     add.add_argument("name", help="whose key (a person or a client)")
+    add.add_argument("--profiles", help="comma-separated profiles it may ask for: tools, plugins, agent "
+                                        "(default: TANSUO_KEY_PROFILES, tools,plugins)")
     add.set_defaults(handler=_keys_add)
+    remove = keys_sub.add_parser("remove", help="forget a key: requests with it are refused from then on")
+    remove.add_argument("name")
+    remove.set_defaults(handler=_keys_remove)
     listing = keys_sub.add_parser("list", help="the keys' names (never the keys)")
     listing.set_defaults(handler=_keys_list)
 
@@ -48,9 +53,11 @@ def _serve(args: argparse.Namespace) -> int:
                   file=sys.stderr, flush=True)
             return parts
 
-        app = create_app(settings, build)
-        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning",
-                    timeout_graceful_shutdown=int(settings.shutdown_grace_s) or None)
+        # a SIGTERM while the parts are still being built (a first index, a plugin listing) stops the start
+        app = create_app(settings, build, stopping=lambda: server.should_exit)
+        server = uvicorn.Server(uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning",
+                                               timeout_graceful_shutdown=int(settings.shutdown_grace_s) or None))
+        server.run()
     return 0
 
 
@@ -58,16 +65,27 @@ def _keys_add(args: argparse.Namespace) -> int:
     from server.auth import KeyRing
 
     settings = load_settings()
-    key = KeyRing(settings.effective_api_keys_file).add(args.name)
+    profiles = tuple(p.strip() for p in args.profiles.split(",") if p.strip()) if args.profiles else None
+    key = KeyRing(settings.effective_api_keys_file).add(args.name, profiles)
     print(key)
     print(f"tansuo: key {args.name!r} added to {settings.effective_api_keys_file} (only its hash is kept; "
           "this is the one time it is shown)", file=sys.stderr)
     return 0
 
 
+def _keys_remove(args: argparse.Namespace) -> int:
+    from server.auth import KeyRing
+
+    settings = load_settings()
+    KeyRing(settings.effective_api_keys_file).remove(args.name)
+    print(f"tansuo: key {args.name!r} removed from {settings.effective_api_keys_file}", file=sys.stderr)
+    return 0
+
+
 def _keys_list(args: argparse.Namespace) -> int:
     from server.auth import KeyRing
 
-    for record in KeyRing(load_settings().effective_api_keys_file).records():
-        print(record.name)
+    settings = load_settings()
+    for record in KeyRing(settings.effective_api_keys_file).records():
+        print(f"{record.name}\tprofiles: {','.join(record.profiles or settings.key_profiles)}")
     return 0

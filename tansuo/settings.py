@@ -146,6 +146,11 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=0, le=65535)
     api_keys: Literal["auto", "on", "off"] = Field("auto", description="auto: required unless bound to loopback")
     api_keys_file: Path | None = Field(None, description="hashed keys; default: <data_dir>/api_keys.json")
+    key_profiles: Annotated[list[Literal["tools", "plugins", "agent"]], NoDecode] = Field(
+        ["tools", "plugins"],
+        description="profiles a key may ask for unless `tansuo keys add --profiles` says (comma-separated)")
+    metrics_token: SecretStr | None = Field(None, description="bearer token for /metrics; unset: any API key")
+    public_docs: bool = Field(False, description="serve /docs, /redoc and /openapi.json without a key")
     rate_limit_per_min: float = Field(60.0, gt=0, description="requests per minute per key (or client address)")
     rate_limit_burst: int = Field(20, ge=1)
     max_request_bytes: int = Field(1_000_000, ge=1024)
@@ -170,11 +175,23 @@ class Settings(BaseSettings):
         return value
 
     @field_validator("plugin_dirs", "plugin_allow_private_hosts", "corpus_packages", "verifiers", "verify_block",
-                     mode="before")
+                     "key_profiles", mode="before")
     @classmethod
     def _comma_list(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("metrics_token", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("key_profiles")
+    @classmethod
+    def _some_profile(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("name at least one profile (tools, plugins, agent)")
         return value
 
     @field_validator("verify_revisions", mode="before")

@@ -34,3 +34,19 @@ def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+def weather_manifest(url: str, **extra: object) -> dict:
+    """An http plugin manifest for a city-weather endpoint at `url` (GET ?city=...), as the
+    end-to-end tests serve it; `extra` adds or replaces top-level fields."""
+    manifest = {
+        "name": "city_weather", "kind": "http",
+        "description": "Current weather for a city: temperature, conditions and wind.",
+        "examples": ["weather in Paris right now", "is it raining in Tokyo?", "how cold is it in Helsinki today?"],
+        "example_calls": [{"request": "weather in Paris right now", "arguments": {"city": "Paris"}}],
+        "input_schema": {"type": "object", "properties": {"city": {"type": "string", "minLength": 1}},
+                         "required": ["city"], "additionalProperties": False},
+        "annotations": {"hosts": ["127.0.0.1"]},
+        "http": {"method": "GET", "url": f"{url}/weather?city={{city}}", "body": "none"},
+    }
+    return {**manifest, **extra}

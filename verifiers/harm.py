@@ -23,6 +23,7 @@ from pathlib import Path
 from agent.sources import sentences
 from tansuo.embedding import Embedder
 from verifiers.exemplars import CalibratedScorer, load_data
+from verifiers.fences import defuse
 from verifiers.judge import Judge
 from verifiers.request_model import AdapterMismatch, RequestClassifier
 from verifiers.verdict import Verdict
@@ -73,6 +74,13 @@ class HarmScorer:
                                            data["benign"], negative_name=BENIGN, k=k, cache_dir=cache_dir)
         self.classifier = classifier
         self.notice: str | None = None  # why the classifier is not used, when it could not be loaded
+        # Sentences of sources are scored against instructions (the injection exemplars, and
+        # instructions dressed as notes to "AI tools") and ordinary document sentences, instructions to
+        # people included: documents are not requests, so their negatives are not the benign requests.
+        sources = load_data("injection")
+        self.sources = CalibratedScorer(
+            embedder, {INJECTION: [*data["categories"][INJECTION]["exemplars"], *sources["instructions"]]},
+            sources["document_sentences"], negative_name="document", k=k, cache_dir=cache_dir)
 
     def score_many(self, texts: Sequence[str], *, requests: bool = False) -> list[HarmScore]:
         """Answers and source sentences are scored by the exemplars alone: the classifier was trained
@@ -99,6 +107,24 @@ class HarmScorer:
 
     def score(self, text: str, *, requests: bool = False) -> HarmScore:
         return self.score_many([text], requests=requests)[0]
+
+    def instruction_probabilities(self, sentences_: Sequence[str]) -> list[float]:
+        """Per sentence of a source, the probability that it is an instruction to the assistant."""
+        return [p for p, _, _ in self.sources.score_many(sentences_)] if sentences_ else []
+
+
+@dataclass(frozen=True)
+class Cleaned:
+    text: str
+    removed: list[str]  # sentences taken out: instructions, pseudo-turns, forged citations
+    neutralised: list[str]  # sentences kept without a chat token, fence tag or citation marker
+
+
+def fenced_only(text: str) -> Cleaned:
+    """`text` handled by form alone (verifiers.fences): what runs when the harmlessness check is off,
+    since it needs no model and no exemplars."""
+    fenced = defuse(text)
+    return Cleaned(fenced.text, fenced.removed, fenced.neutralised)
 
 
 _JUDGE_SYSTEM = ("You are the safety checker of a search assistant. Decide whether helping with the text would "
@@ -168,16 +194,13 @@ class Harmlessness:
                        message=f"{category.message} (Declined as: {category.label}.)",
                        flags=("blocked", category.name), scores=scores, evidence=evidence, stage=stage, elapsed_ms=ms)
 
-    def clean(self, text: str) -> tuple[str, list[str]]:
-        """`text` without its sentences that read as instructions to the assistant (prompt injection),
-        and the sentences removed. Documents and tool results are data; this keeps them that way."""
-        parts = sentences(text)
-        if not parts:
-            return text, []
-        scores = self.scorer.score_many(parts)
-        removed = [s for s, sc in zip(parts, scores, strict=True)
-                   if sc.category == INJECTION and sc.probability >= self.options.injection_threshold]
-        if not removed:
-            return text, []
-        kept = [s for s in parts if s not in removed]
-        return " ".join(kept), removed
+    def clean(self, text: str) -> Cleaned:
+        """`text` without its sentences that read as instructions to the assistant (prompt injection)
+        or try to leave the sources (verifiers.fences). Documents and tool results are data; this
+        keeps them that way."""
+        fenced = defuse(text)
+        parts = sentences(fenced.text)
+        probabilities = self.scorer.instruction_probabilities(parts)
+        removed = [s for s, p in zip(parts, probabilities, strict=True) if p >= self.options.injection_threshold]
+        cleaned = " ".join(s for s in parts if s not in removed) if removed else fenced.text
+        return Cleaned(cleaned, [*fenced.removed, *removed], fenced.neutralised)

@@ -16,7 +16,7 @@ from datetime import date
 
 from agent.sources import SourceBook
 from verifiers.factuality import Factuality
-from verifiers.harm import Harmlessness
+from verifiers.harm import Cleaned, Harmlessness, fenced_only
 from verifiers.recency import Recency, TimeSensitivity
 from verifiers.verdict import VERIFIERS, Verdict
 
@@ -62,10 +62,12 @@ class Verifiers:
         verdict = await self.harmlessness.check_input(question)
         return verdict if verdict.action != "block" or "harmlessness" in self.policy.may_block else _demote(verdict)
 
-    async def clean(self, text: str) -> tuple[str, list[str]]:
+    async def clean(self, text: str) -> Cleaned:
         """A passage or tool result without instruction-like sentences, and those removed."""
-        if self.harmlessness is None or not text.strip():
-            return text, []
+        if not text.strip():
+            return Cleaned(text, [], [])
+        if self.harmlessness is None:  # fence breaks and forged citations are cut even so
+            return fenced_only(text)
         return await asyncio.to_thread(self.harmlessness.clean, text)
 
     async def classify(self, question: str, today: date) -> TimeSensitivity | None:

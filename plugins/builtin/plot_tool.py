@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
+import re
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
@@ -25,7 +28,13 @@ def warm_matplotlib() -> None:
 
 
 def make_plot(plots_dir: Path) -> Callable[..., dict]:
-    """The plot tool, writing PNGs into `plots_dir`."""
+    """The plot tool, writing PNGs into `plots_dir`. A file's name is 128 bits keyed by a secret of
+    this process, so a plot's address cannot be worked out from what it shows: /plots/ needs no key
+    (an <img> sends none), and only the turn that drew a plot learns its name."""
+    secret = secrets.token_bytes(16)
+    for old in plots_dir.glob("*.png") if plots_dir.is_dir() else ():
+        if re.fullmatch(r"[0-9a-f]{16}\.png", old.name):  # named by the arguments alone: guessable
+            old.unlink(missing_ok=True)
 
     def plot(expression: Annotated[str, Field(min_length=1, max_length=500, description="e.g. sin(x)/x")],
              start: float, end: float,
@@ -44,7 +53,8 @@ def make_plot(plots_dir: Path) -> Callable[..., dict]:
             raise ToolError(f"the expression has other unknowns: {sorted(map(str, extra))}")
         xs = np.linspace(start, end, points)
         ys = _evaluate(expr, var, xs)
-        name = hashlib.sha256(f"{expression}|{variable}|{start}|{end}|{points}|{title}".encode()).hexdigest()[:16]
+        name = hmac.new(secret, f"{expression}|{variable}|{start}|{end}|{points}|{title}".encode(),
+                        hashlib.sha256).hexdigest()[:32]
         path = plots_dir / f"{name}.png"
         _render(xs, ys, title or f"y = {expression}", variable, path)
         finite = ys[np.isfinite(ys)]

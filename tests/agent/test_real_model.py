@@ -21,7 +21,7 @@ from retrieval.service import open_index
 from tansuo.embedding import SentenceTransformerEmbedder, embedding_model_path
 from tests.agent.helpers import of_type
 from tests.conftest import make_settings
-from tests.http_helpers import JsonHandler, serving
+from tests.http_helpers import JsonHandler, serving, weather_manifest
 
 pytestmark = pytest.mark.model
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,16 +49,7 @@ async def agent(tmp_path_factory: pytest.TempPathFactory, weather_url: str):
     tmp = tmp_path_factory.mktemp("agent-e2e")
     plugin_dir = tmp / "plugins"
     plugin_dir.mkdir()
-    (plugin_dir / "weather.yaml").write_text(yaml.safe_dump({
-        "name": "city_weather", "kind": "http",
-        "description": "Current weather for a city: temperature, conditions and wind.",
-        "examples": ["weather in Paris right now", "is it raining in Tokyo?", "how cold is it in Helsinki today?"],
-        "example_calls": [{"request": "weather in Paris right now", "arguments": {"city": "Paris"}}],
-        "input_schema": {"type": "object", "properties": {"city": {"type": "string", "minLength": 1}},
-                         "required": ["city"], "additionalProperties": False},
-        "annotations": {"hosts": ["127.0.0.1"]},
-        "http": {"method": "GET", "url": f"{weather_url}/weather?city={{city}}", "body": "none"},
-    }))
+    (plugin_dir / "weather.yaml").write_text(yaml.safe_dump(weather_manifest(weather_url)))
     settings = make_settings(tmp / "data", n_ctx=4096, parallel=1, default_corpus=False,
                              plugin_dirs=[plugin_dir], plugin_allow_private_hosts=["127.0.0.1"])
     embedder = SentenceTransformerEmbedder(embedding_model_path(settings))

@@ -26,6 +26,13 @@ def written_tests() -> list[str]:
             + [r["request"] for r in read_jsonl(EVAL_SETS / "toolcalls" / "test.jsonl")])
 
 
+def test_no_injection_attack_nearly_repeats_a_detector_exemplar(embedder) -> None:
+    attacks = [r["attack"] for r in read_jsonl(EVAL_SETS / "injection" / "documents.jsonl")]
+    assert len(attacks) >= 100
+    twins = near_twins(embedder, attacks, learned.learned_texts(generated=False))
+    assert not twins, "\n".join(f"{t.cosine} {t.text!r} ~ {t.other!r} ({t.source})" for t in twins[:20])
+
+
 def test_masking_keeps_the_wording_and_drops_the_values() -> None:
     assert mask("What is 12 times 7?") == mask("What is {a} times {b}?") == "what is 0 times 0?"
     assert mask("Which weekday was 3 March 2025?") == mask("Which weekday was 2031-10-09?") == "which weekday was 0?"

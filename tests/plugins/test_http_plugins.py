@@ -25,10 +25,16 @@ class _Handler(JsonHandler):
         if url.path.startswith("/echo/"):
             self._json({"path": url.path, "query": parse_qs(url.query),
                         "authorized": self.headers.get("Authorization") == f"Bearer {SECRET}"})
+        elif url.path == "/whoami":
+            self._json({"host": self.headers.get("Host")})
         elif url.path == "/hop":
             self._redirect("/echo/after-redirect")
         elif url.path == "/elsewhere":  # the same server under another (declared) host name
             self._redirect(f"http://localhost:{self.server.server_address[1]}/echo/moved")
+        elif url.path == "/other-port":
+            self._redirect(f"http://127.0.0.1:{type(self).other_port}/echo/moved")
+        elif url.path == "/broken":
+            self._redirect("http://[::1/oops")
         elif url.path == "/escape":
             self._redirect("http://169.254.169.254/latest/meta-data")
         elif url.path == "/big":
@@ -115,6 +121,37 @@ async def test_a_redirect_to_another_declared_host_gets_neither_the_secret_nor_t
     assert kept.ok and kept.content["authorized"] is True  # the same host keeps both
 
 
+async def test_a_redirect_to_another_port_drops_the_secret_and_a_bad_location_is_a_tool_error(tmp_path, server,
+                                                                                            monkeypatch):
+    monkeypatch.setenv("PROBE_TOKEN", SECRET)
+    with serving(_Handler) as other:
+        _Handler.other_port = urlsplit(other).port
+        plugin = await http_plugin(tmp_path, server + "/other-port", hosts=["127.0.0.1"], auth=True)
+        result = await plugin.call({"word": "private-words"})
+    assert result.ok and result.content["path"] == "/echo/moved"
+    assert result.content["authorized"] is False and result.content["query"] == {}
+    broken = await http_plugin(tmp_path, server + "/broken", hosts=["127.0.0.1"])
+    outcome = await broken.call({"word": "x"})
+    assert not outcome.ok and "request failed" in outcome.error
+
+
+async def test_a_connection_falls_back_to_the_next_checked_address_and_shared_space_is_private(tmp_path, server):
+    async def two(host: str) -> list[str]:
+        return ["127.0.0.3", "127.0.0.1"]  # nothing listens on the first
+
+    port = urlsplit(server).port
+    policy = HostPolicy(frozenset({"multi.test"}), resolve=two)
+    plugin = await http_plugin(tmp_path, f"http://multi.test:{port}/whoami", hosts=["multi.test"], policy=policy)
+    assert (await plugin.call({"word": "x"})).content == {"host": f"multi.test:{port}"}
+
+    async def cgnat(host: str) -> list[str]:
+        return ["100.72.1.9"]
+
+    refused = await http_plugin(tmp_path, "http://vpn.test/whoami", hosts=["vpn.test"],
+                                policy=HostPolicy(resolve=cgnat))
+    assert "private address (100.72.1.9)" in (await refused.call({"word": "x"})).error
+
+
 async def test_redirect_to_an_undeclared_host_is_refused(tmp_path, server):
     plugin = await http_plugin(tmp_path, server + "/escape", hosts=["127.0.0.1"])
     result = await plugin.call({"word": "x"})
@@ -133,6 +170,33 @@ async def test_a_private_host_is_refused_unless_the_operator_allows_it(tmp_path,
     result = await plugin.call({"word": "x"})
     assert not result.ok and "resolves to a private address" in result.error
     assert "TANSUO_PLUGIN_ALLOW_PRIVATE_HOSTS" in result.error
+
+
+async def test_the_connection_goes_to_the_address_that_was_checked(tmp_path, server):
+    # "rebind.test" has no DNS entry: only the policy's own lookup knows it, so the request reaches
+    # the test server only if the connection uses the checked address rather than a second lookup
+    lookups: list[str] = []
+
+    async def resolve(host: str) -> list[str]:
+        lookups.append(host)
+        return ["127.0.0.1"]
+
+    port = urlsplit(server).port
+    policy = HostPolicy(frozenset({"rebind.test"}), resolve=resolve)
+    plugin = await http_plugin(tmp_path, f"http://rebind.test:{port}/whoami", hosts=["rebind.test"], policy=policy)
+    result = await plugin.call({"word": "x"})
+    assert result.ok, result.error
+    assert result.content == {"host": f"rebind.test:{port}"} and lookups == ["rebind.test"]
+
+
+async def test_a_name_that_resolves_to_a_private_address_is_refused_before_any_connection(tmp_path, server):
+    async def rebinding(host: str) -> list[str]:
+        return ["93.184.216.34", "10.0.0.7"]  # one public and one private answer: refused
+
+    policy = HostPolicy(resolve=rebinding)
+    plugin = await http_plugin(tmp_path, "http://rebind.test/whoami", hosts=["rebind.test"], policy=policy)
+    result = await plugin.call({"word": "x"})
+    assert not result.ok and "private address (10.0.0.7)" in result.error
 
 
 async def test_responses_are_capped(tmp_path, server):

@@ -126,6 +126,9 @@ def test_unknown_methods_get_405_with_allow_and_add_no_metric_series(tmp_path: P
             assert json.loads(body)["error"]["code"] == "method_not_allowed"
         metrics = httpx.get(f"{url}/metrics").text
         assert "BREW" not in metrics and "XYZZY" not in metrics and 'method="other"' in metrics
+        known = httpx.put(f"{url}/healthz")  # a method the service knows, on a path without it
+        assert known.status_code == 405 and known.headers["allow"] == "GET" and known.json()["error"]
+        assert httpx.put(f"{url}/v1/conversations/c1").headers["allow"] == "DELETE, GET"
 
 
 def test_an_unexpected_error_leaves_as_json_with_an_incident_id(tmp_path: Path, monkeypatch) -> None:
@@ -210,3 +213,75 @@ def test_n_and_token_limits_are_checked_and_the_bearer_scheme_is_case_insensitiv
     assert _ask(url, a, "one is fine", n=1, max_tokens=64).status_code == 200
     lower = {"authorization": a["authorization"].replace("Bearer", "bearer")}
     assert _ask(url, lower, "a lower-case scheme").status_code == 200
+
+
+def test_with_keys_on_metrics_and_the_api_docs_need_a_key_and_the_probes_do_not(keyed) -> None:
+    url, a, _ = keyed
+    for path in ("/metrics", "/openapi.json", "/docs", "/redoc"):
+        refused = httpx.get(url + path)
+        assert refused.status_code == 401 and refused.json()["error"]["code"] == "invalid_api_key", path
+        assert httpx.get(url + path, headers=a).status_code == 200, path
+    assert httpx.get(f"{url}/v1/nowhere").status_code == 401  # unknown API paths: no key, no hint
+    assert httpx.get(f"{url}/healthz").status_code == 200
+    ready = httpx.get(f"{url}/readyz")
+    assert ready.status_code in (200, 503) and set(ready.json()) == {"status", "problems", "store"}
+    assert httpx.get(f"{url}/").status_code == 200  # the page itself asks for the key
+
+
+def test_a_metrics_token_replaces_keys_for_metrics_only(tmp_path: Path) -> None:
+    ctx, parts = _service(tmp_path, api_keys="on", metrics_token="scrape-me", public_docs=True)
+    key = KeyRing(parts.settings.effective_api_keys_file).add("ops")
+    with ctx as url:
+        assert httpx.get(f"{url}/metrics", headers={"authorization": "Bearer scrape-me"}).status_code == 200
+        wrong = httpx.get(f"{url}/metrics", headers={"authorization": f"Bearer {key}"})
+        assert wrong.status_code == 401 and wrong.json()["error"]["code"] == "invalid_metrics_token"
+        assert httpx.get(f"{url}/openapi.json").status_code == 200  # public docs: the schema, no data
+        assert _ask(url, {"authorization": "Bearer scrape-me"}, "hi").status_code == 401  # not an API key
+
+
+def test_each_key_may_use_only_its_profiles(tmp_path: Path) -> None:
+    ctx, parts = _service(tmp_path, api_keys="on")
+    ring = KeyRing(parts.settings.effective_api_keys_file)
+    plain = {"authorization": f"Bearer {ring.add('plain')}"}
+    lab = {"authorization": f"Bearer {ring.add('lab', ('agent',))}"}
+    with ctx as url:
+        refused = _ask(url, plain, "plan a trip", profile="agent")
+        assert refused.status_code == 403 and refused.json()["error"]["param"] == "profile"
+        assert "tools, plugins" in refused.json()["error"]["message"]
+        assert _ask(url, plain, "plan a trip", profile="plugins").status_code == 200
+        assert _ask(url, lab, "plan a trip", profile="agent").status_code == 200
+        assert _ask(url, lab, "plan a trip").status_code == 200  # the default profile is not its own: agent
+        assert _ask(url, lab, "plan a trip", profile="tools").status_code == 403
+
+
+def test_a_removed_key_is_refused_at_once(tmp_path: Path) -> None:
+    ctx, parts = _service(tmp_path, api_keys="on")
+    ring = KeyRing(parts.settings.effective_api_keys_file)
+    headers = {"authorization": f"Bearer {ring.add('leaver')}"}
+    with ctx as url:
+        assert _ask(url, headers, "hi").status_code == 200
+        ring.remove("leaver")
+        assert _ask(url, headers, "hi").status_code == 401
+
+
+def test_a_deeply_nested_body_is_a_400_before_any_key_check(keyed) -> None:
+    url, _, _ = keyed
+    body = b'{"q": "\\u0041", "m": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    resp = httpx.post(f"{url}/v1/chat/completions", content=body, headers={"content-type": "application/json"})
+    assert resp.status_code == 400 and resp.json()["error"]["code"] == "invalid_json"
+
+
+def test_a_removed_keys_name_is_not_given_to_a_new_key(tmp_path: Path) -> None:
+    from tansuo.errors import ConfigError
+
+    ring = KeyRing(tmp_path / "keys.json")
+    ring.add("ci")
+    ring.remove("ci")
+    with pytest.raises(ConfigError, match="choose another name"):
+        KeyRing(tmp_path / "keys.json").add("ci")
+    with pytest.raises(ConfigError, match="one or more"):
+        ring.add("empty", ())
+
+
+def test_an_empty_metrics_token_is_no_token(tmp_path: Path) -> None:
+    assert make_settings(tmp_path, metrics_token="").metrics_token is None

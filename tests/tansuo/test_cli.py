@@ -81,7 +81,21 @@ def test_serving_off_loopback_without_keys_is_refused_with_the_fix(tmp_path):
     key = added.stdout.strip()
     assert added.returncode == 0 and key.startswith("tsk-")
     assert key not in (tmp_path / "api_keys.json").read_text()
-    assert tansuo("keys", "list", env=env, cwd=tmp_path).stdout.split() == ["ops"]
+    assert tansuo("keys", "list", env=env, cwd=tmp_path).stdout.split() == ["ops", "profiles:", "tools,plugins"]
+
+
+def test_keys_carry_their_profiles_and_can_be_removed(tmp_path):
+    env = {"TANSUO_DATA_DIR": str(tmp_path)}
+    assert tansuo("keys", "add", "lab", "--profiles", "tools,agent", env=env, cwd=tmp_path).returncode == 0
+    assert tansuo("keys", "list", env=env, cwd=tmp_path).stdout.split() == ["lab", "profiles:", "tools,agent"]
+    wrong = tansuo("keys", "add", "x", "--profiles", "root", env=env, cwd=tmp_path)
+    assert wrong.returncode != 0 and "unknown profile 'root'" in wrong.stderr
+    assert_no_traceback(wrong)
+    assert tansuo("keys", "remove", "lab", env=env, cwd=tmp_path).returncode == 0
+    assert tansuo("keys", "list", env=env, cwd=tmp_path).stdout == ""
+    missing = tansuo("keys", "remove", "lab", env=env, cwd=tmp_path)
+    assert missing.returncode != 0 and "no key named 'lab'" in missing.stderr
+    assert_no_traceback(missing)
 
 
 ASK_ENV = {"TANSUO_N_CTX": "4096", "TANSUO_PARALLEL": "1", "TANSUO_DEFAULT_CORPUS": "false"}
@@ -123,3 +137,33 @@ def test_ask_with_a_missing_model_is_one_line(tmp_path):
     proc = tansuo("ask", "hello", env={"TANSUO_MODEL_PATH": "/nowhere/m.gguf"}, cwd=tmp_path)
     assert proc.returncode == 1 and "model file not found: /nowhere/m.gguf" in proc.stderr
     assert_no_traceback(proc)
+
+
+@pytest.mark.model
+def test_sigterm_stops_a_start_that_waits_on_a_hanging_plugin(tmp_path):
+    import signal
+    import time
+
+    import yaml
+
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "hang.yaml").write_text(yaml.safe_dump({
+        "name": "hang", "kind": "mcp", "description": "Never answers.", "timeout_s": 600,
+        "mcp": {"command": [sys.executable, "-c", "import time; time.sleep(900)"]}}))
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("TANSUO_")}, **ASK_ENV,
+           "TANSUO_DATA_DIR": str(tmp_path / "data"), "TANSUO_PLUGIN_DIRS": str(plugins),
+           "TANSUO_PORT": str(free_port())}
+    proc = subprocess.Popen([sys.executable, "-m", "tansuo.cli", "serve"], env=env, cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        started = time.monotonic()
+        assert "tansuo: starting on" in proc.stderr.readline()
+        time.sleep(20)  # the embedder and the model are up by now; the listing waits on the plugin
+        assert proc.poll() is None
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+        assert time.monotonic() - started < 120  # not the plugin's 600 s
+        assert "ready:" not in proc.stderr.read()
+    finally:
+        proc.kill()
