@@ -576,7 +576,7 @@ def _other_routes(app: FastAPI, p) -> None:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    # the last answer and when: /readyz needs no key, so it must not be a way to load the backend
+    # the last "ready" and when: /readyz needs no key, so it must not be a way to load the backend
     checked: dict[str, Any] = {}
 
     @app.get("/readyz", tags=["operations"], summary="The model backend and the store answer")
@@ -594,8 +594,9 @@ def _other_routes(app: FastAPI, p) -> None:
             problems["store"] = f"does not answer ({incident(RuntimeError(store_problem))})"
         body = {"status": "ready" if not problems else "not ready", "problems": problems,
                 "store": parts.chat.conversations.store.name}
-        checked.update(at=time.monotonic(), body=body, status=200 if not problems else 503)
-        return JSONResponse(body, checked["status"])
+        if not problems:  # a success is kept briefly; a failure is checked again on the next poll
+            checked.update(at=time.monotonic(), body=body, status=200)
+        return JSONResponse(body, 200 if not problems else 503)
 
     @app.get("/metrics", tags=["operations"], summary="Prometheus metrics", response_class=PlainTextResponse)
     async def metrics() -> Response:
