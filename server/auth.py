@@ -107,8 +107,11 @@ def _profiles(record: dict) -> tuple[str, ...] | None:
     value = record.get("profiles")
     if value is None:
         return None
-    if not isinstance(value, list) or not value or any(p not in PROFILES for p in value):
+    if not isinstance(value, list) or not value:
         raise ConfigError(f"profiles {value!r}: give one or more of {', '.join(PROFILES)}")
+    unknown = [p for p in value if p not in PROFILES]
+    if unknown:
+        raise ConfigError(f"unknown profile {unknown[0]!r}; choose from {', '.join(PROFILES)}")
     return tuple(value)
 
 

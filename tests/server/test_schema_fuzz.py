@@ -19,7 +19,7 @@ import pytest
 from tests.server.helpers import free_port
 
 pytestmark = pytest.mark.model
-FUZZ_SECONDS = int(os.environ.get("TANSUO_FUZZ_SECONDS", "60"))
+FUZZ_SECONDS = int(os.environ.get("TANSUO_FUZZ_SECONDS", "45"))
 
 
 @pytest.fixture(scope="module")
