@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
 
 from server.app import Parts
 from server.service import assemble_parts
@@ -37,3 +42,16 @@ class EchoBackend(ScriptedBackend):
             return json.dumps({"use": "answer"})
         *earlier, last = [m for m in request.messages if m["role"] in ("user", "assistant")]
         return f"You asked: {last['content']} ({len(earlier)} earlier messages)"
+
+
+def wait_healthy(url: str, proc: subprocess.Popen, log: Path, timeout_s: float = 300) -> None:
+    """Until `tansuo serve` at `url` answers /healthz; fails with its log's tail if it exits or is late."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert proc.poll() is None and time.monotonic() < deadline, log.read_text()[-2000:]
+        time.sleep(0.5)

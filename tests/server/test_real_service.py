@@ -9,7 +9,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -24,7 +23,7 @@ from retrieval.service import open_index
 from server.service import build_parts
 from tests.conftest import make_settings
 from tests.server.conftest import SHARED_REDIS
-from tests.server.helpers import free_port, serving
+from tests.server.helpers import free_port, serving, wait_healthy
 
 pytestmark = pytest.mark.model
 ROOT = Path(__file__).resolve().parents[2]
@@ -188,15 +187,7 @@ def test_a_second_process_on_the_same_redis_continues_the_conversation(env, serv
         proc = subprocess.Popen([tansuo, "serve"], env=environ, stdout=log, stderr=subprocess.STDOUT)
     try:
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, (tmp_path / "serve.log").read_text()[-2000:]
-            time.sleep(0.5)
+        wait_healthy(url, proc, tmp_path / "serve.log", timeout_s=180)
         before = httpx.get(f"{url}/v1/conversations/{conversation}").json()["messages"]
         assert [m["content"] for m in before][0] == "Convert 5 liters to gallons"
         other = openai.OpenAI(base_url=f"{url}/v1", api_key="local", max_retries=0, timeout=300)

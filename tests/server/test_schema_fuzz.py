@@ -10,13 +10,12 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.server.helpers import free_port
+from tests.server.helpers import free_port, wait_healthy
 
 pytestmark = pytest.mark.model
 FUZZ_SECONDS = int(os.environ.get("TANSUO_FUZZ_SECONDS", "45"))
@@ -36,15 +35,7 @@ def service(tmp_path_factory: pytest.TempPathFactory):
     proc = subprocess.Popen([*cli, "serve"], env=env, cwd=tmp, stdout=subprocess.DEVNULL,
                             stderr=open(tmp / "serve.log", "w"))  # noqa: SIM115 (closed with the process)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 300
-    while True:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        assert proc.poll() is None and time.monotonic() < deadline, (tmp / "serve.log").read_text()
-        time.sleep(0.5)
+    wait_healthy(url, proc, tmp / "serve.log")
     yield url, key, tmp
     proc.terminate()
     proc.wait(60)
