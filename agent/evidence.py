@@ -3,8 +3,10 @@
 Each passage is split into sentences; each sentence is ranked against the question (and the search's
 sub-questions) by the embedding model (the sentence alone and read with its document's title, half
 each) and by BM25 over the candidate sentences, and keeps
-its source's number, document and date. For a question about the current state of things, a
-sentence that a newer source on the same thing supersedes is dropped.
+its source's number, document and date. What the question asks for lifts a sentence that gives it:
+the kind of answer (a date, a time of day, money, a number with its unit, a reason, a name) and, for
+a definition question, a sentence whose subject is the thing asked about. For a question about the
+current state of things, a sentence that a newer source on the same thing supersedes is dropped.
 """
 
 from __future__ import annotations
@@ -33,13 +35,18 @@ _UNITS = (r"(?:k?m|km|kilomet\w*|met\w*|miles?|feet|foot|yards?|seconds?|minutes
 _DATE = rf"\b(?:\d{{1,2}}:\d{{2}}|\d{{4}}|\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTHS}|{_MONTHS}\s+\d{{1,2}})\b"
 _MONEY = r"(?:\d[\d,]*(?:\.\d+)?\s*(?:eur|euros?|usd|dollars?|gbp|pounds?|nok|sek|kr|yen|cents?)\b|[€$£]\s*\d)"
 _WANTS = (
+    # a time of day: "What time ...?", or "When does the first ferry leave?" (a timetable, asked in the
+    # present), which a date alone ("returned to the route on 10 February") does not answer
+    (re.compile(r"^\s*(?:(?:at )?what time|when (?:does|do) (?:the )?(?:first|last|next|early|late)\b)", re.I),
+     re.compile(r"\b\d{1,2}[:.]\d{2}\b|\b\d{1,2}\s*(?:am|pm|a\.m\.|p\.m\.)|\b(?:noon|midnight)\b", re.I)),
     (re.compile(r"^\s*(?:when|since when|until when|what time|what year|which year|in (?:which|what) year|"
                 r"what date|by when|from when)\b", re.I),
      re.compile(_DATE, re.I)),
     # a price asks for money, a size or a duration for a number with its unit, a count for a number:
     # "How long is the lane?" is not answered by "It opened on 15 June."
     (re.compile(r"^\s*(?:how much|what (?:does|did|do|will) .*\b(?:cost|pay|charge)|"
-                r"what (?:is|was|are|were) the (?:price|cost|fee|fare|charge|rent)s?)\b", re.I),
+                r"what (?:is|was|are|were) the (?:price|cost|fee|fare|charge|rent)s?|"
+                r"(?:what|which) (?:\w+ )?(?:price|cost|fee|fare|charge|rent)s?)\b", re.I),
      re.compile(_MONEY, re.I)),
     (re.compile(r"^\s*how (?:long|far|big|high|fast|wide|deep|heavy|old|tall)\b", re.I),
      re.compile(rf"\d[\d.,]*\s*-?\s*{_UNITS}\b", re.I)),
@@ -62,6 +69,16 @@ _DEFINES = re.compile(r"^\s*what\s+(?:does|do)\s+.+?\s(?:do|mean|means|check|che
                       r"^\s*what\s+(?:is|are)\s+.+?\s(?:for|used for)\b|"
                       r"^\s*what\s+(?:is|are)\s+(?:an?\s+|the\s+)?\S+(?:\s+\S+)?\s*\??\s*$", re.I)
 LEAD = (0.1, 0.05)  # added to the first and second sentence of a document's first passage
+# A definition is a sentence whose subject is the thing asked about ("The "async for" statement allows
+# ...", or "It terminates ..." early in that thing's own document), not a rule about where it may
+# appear ("... may only occur nested in a loop"): the definitional pattern of definition questions.
+DEFINING = 0.3
+_TERM = re.compile(r"^\s*what\s+(?:does|do|is|are)\s+(?:the\s+|an?\s+)?(?:python(?:'s)?\s+)?(.+?)"
+                   r"(?:\s+(?:statement|keyword|expression|operator|function|special method|method|built-?in))?"
+                   r"(?:\s+(?:do|mean|means|check|checks|for|used for)\b.*|\s*\?\s*)$", re.I)
+_QUOTED = re.compile(r"['\"\u2018\u201c`]([^'\"\u2019\u201d`]{1,40})['\"\u2019\u201d`]")
+_PRONOUN = re.compile(r"^(?:it|this|they|these)\b", re.I)
+_RULE = re.compile(r"\b(?:may|can|must|cannot|should)\s+(?:only|not|never|also)\b|\bonly\b", re.I)
 IN_PERIOD = 0.08  # added to a sentence of a document dated in the period the question asks about
 _GRAMMAR = re.compile(r"::=|^\s*[>|$]|^\s*\w+\s*:\s*$|-{3,}|={3,}")  # grammar, prompts, labels, rules
 _LETTERS = re.compile(r"[A-Za-z]")
@@ -148,14 +165,40 @@ def rank(found: Sequence[Sentence], questions: Sequence[str], embedder: Embedder
     scores = DENSE_WEIGHT * dense + (1 - DENSE_WEIGHT) * lexical
     scores = scores + ANSWER_TYPE * np.array([[_gives(q, s.text) for q in questions] for s in found])
     # the question as asked (first) says whether a definition is wanted; its rewrites may not
+    term = asked_term(questions[0])
     best = scores.max(axis=1) + np.array([_lead(questions[0], s) + IN_PERIOD * _within(s, period)
-                                          for s in found])
+                                          + DEFINING * _defines(term, s) for s in found])
     ranked = [replace(s, score=float(best[i]), dense=float(dense[i].max())) for i, s in enumerate(found)]
     return sorted(ranked, key=lambda s: -s.score)
 
 
 def _lead(question: str, s: Sentence) -> float:
     return LEAD[s.lead] if 0 <= s.lead < len(LEAD) and _DEFINES.search(question) else 0.0
+
+
+def asked_term(question: str) -> str:
+    """What a definition question asks about, lower-cased without quotes ("what does 'async for' do?"
+    -> "async for"); empty for other questions."""
+    if not _DEFINES.search(question):
+        return ""
+    quoted = _QUOTED.search(question)
+    match = _TERM.match(question)
+    term = quoted.group(1) if quoted else match.group(1) if match else ""
+    return _plain(term)
+
+
+def _plain(text: str) -> str:
+    return " ".join(re.sub(r"[\"'\u2018\u2019\u201c\u201d`()]", " ", text.lower()).split())
+
+
+def _defines(term: str, s: Sentence) -> float:
+    """1 when the sentence's subject is the term asked about (its first words, or a pronoun early
+    in the term's own document) and it is not a rule about where the term may be used."""
+    if not term:
+        return 0.0
+    about = re.match(rf"(?:the |an? )?{re.escape(term)}(?![\w])", _plain(s.text)) is not None \
+        or (bool(_PRONOUN.match(s.text)) and 0 <= s.lead <= 3 and term in _plain(s.title))
+    return float(about and not _RULE.search(" ".join(s.text.split()[:12])))
 
 
 def _within(s: Sentence, period: tuple[date, date] | None) -> float:

@@ -28,6 +28,10 @@ _YES_NO = re.compile(r"^\s*(?:is|are|was|were|am|do|does|did|can|could|will|woul
                      r"may|might|must|isn't|aren't|doesn't|don't|didn't|can't|won't)\b", re.IGNORECASE)
 
 
+_PRONOUN = re.compile(r"\b(?:they|them|their|it|its|she|her|he|his|this|these)\b", re.I)
+_NOW_WORDS = frozenset({"today", "now", "currently", "right now"})
+
+
 @dataclass(frozen=True)
 class CopyOptions:
     shown: int = 5  # candidate sentences the model chooses from
@@ -149,42 +153,59 @@ def complete(question: str, chosen: Sequence[Sentence], ranked: Sequence[Sentenc
     return out + [extra] if extra is not None else out
 
 
-def rank_parts(ranked: Sequence[Sentence], asked: Sequence[str], embedder) -> list[list[Sentence]]:
-    """The same sentences ranked against each part of the question."""
-    return [rank(list(ranked), [part], embedder) for part in asked]
+def rank_parts(ranked: Sequence[Sentence], asked: Sequence[str], embedder,
+               periods: Sequence[tuple[date, date] | None] = ()) -> list[list[Sentence]]:
+    """The same sentences ranked against each part of the question, each with the past period it
+    names ("what did they pay in 2024, and what do they pay in 2025?": a year each)."""
+    periods = list(periods) or [None] * len(asked)
+    whole = " ".join(asked)
+    return [rank(list(ranked), [_resolved(part, whole)], embedder, period)
+            for part, period in zip(asked, periods, strict=True)]
+
+
+def _resolved(part: str, whole: str) -> str:
+    """A part that refers back with a pronoun ("... and what do they pay in 2025?") is read with the
+    whole question, which names what the pronoun stands for (without the other part's numbers)."""
+    if not _PRONOUN.search(part):
+        return part
+    return f"{part} {_NUMBER.sub('', whole)}"  # the other part's subject, not its year or figures
+
+
+def part_periods(asked: Sequence[str], mentions: Sequence[Any], today: date) -> list[tuple[date, date] | None]:
+    """The past period each part names, from the question's resolved date mentions (their text found
+    in the part, not as a bound: "before March 2025"); a part that names none has none, and a period
+    after today is not past."""
+    out = []
+    for part in asked:
+        low = part.lower()
+        named = next((m for m in mentions if m.text.lower() in low and m.start <= today
+                      and m.text.lower() not in _NOW_WORDS and not _bounded(low, m.text.lower())), None)
+        out.append((named.start, named.end) if named is not None else None)
+    return out
+
+
+def _bounded(part: str, mention: str) -> bool:
+    """"before the March 2025 change" bounds a time; it does not name the period asked about."""
+    return re.search(rf"\b(?:before|after|since|until|till|by)\s+(?:the\s+)?{re.escape(mention)}", part) is not None
 
 
 def per_part(chosen: Sequence[Sentence], by_part: Sequence[Sequence[Sentence]], options: CopyOptions) -> list[Sentence]:
     """The best sentence of each part (close enough to it), in part order; what was chosen before
     stays only when no part found one. When a part's best sentence is already taken, the parts
     differ in what the ranking cannot see ("before" and "after" the change): the part takes its best
-    sentence from another document."""
+    sentence from another document, if one ranks close to it."""
     out: list[Sentence] = []
     for ranked in by_part:
         fit = [s for s in ranked if s.dense >= options.floor]
         best = next(iter(fit), None)
         if best is not None and any(best.text == o.text for o in out):
-            taken = {o.doc_id for o in out}
-            best = next((s for s in fit if s.doc_id not in taken), None)
+            # another document's sentence only when it ranks close to the part's best: else the
+            # taken sentence answers both parts, and a far one is off the subject
+            taken, floor = {o.doc_id for o in out}, best.score - 2 * options.margin
+            best = next((s for s in fit if s.doc_id not in taken and s.score >= floor), None)
         if best is not None and all(best.text != o.text for o in out):
             out.append(best)
     return out[:options.most] or list(chosen)
-
-
-def cover_parts(chosen: Sequence[Sentence], ranked: Sequence[Sentence], parts: Sequence[set[int]],
-                options: CopyOptions) -> list[Sentence]:
-    """With two or more parts (each a set of source numbers), the best sentence of each part not yet
-    answered joins the chosen, in part order, up to `options.most`."""
-    out = list(chosen)
-    if len(parts) < 2:
-        return out
-    for numbers in parts:
-        if len(out) >= options.most or any(s.n in numbers for s in out):
-            continue
-        best = next((s for s in ranked if s.n in numbers and s.dense >= options.floor), None)
-        if best is not None:
-            out.append(best)
-    return out
 
 
 async def yes_or_no(backend, turn, question: str, chosen: Sequence[Sentence]) -> str:

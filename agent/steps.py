@@ -8,13 +8,14 @@ import dataclasses
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from agent import extract, planner
 from agent.answer import Writing, answer_messages, result_lines, stream_answer, summarise, too_long
 from agent.budget import Budget, BudgetExceeded, Limits
 from agent.events import AnswerDelta, Planned, Searched, ToolCalled, ToolReturned
+from agent.evidence import Sentence
 from agent.extract import CopyOptions
 from agent.planner import Call, Decision
 from agent.queries import parts as question_parts
@@ -359,19 +360,27 @@ async def copy_answer(deps: AgentDeps, turn: Turn) -> str:
         chosen = extract.by_rank(question, ranked, options, current=current)
         return extract.compose(chosen)
     chosen = await extract.choose(deps.backend, turn, question, ranked, options, current=current)
-    chosen = extract.complete(question, chosen, ranked, options)
-    asked = question_parts(question)  # a two-part question: the best sentence of each part, in the question's order
-    if asked:
-        chosen = extract.per_part(chosen, await asyncio.to_thread(extract.rank_parts, ranked, asked,
-                                                                  deps.index.embedder), options)
-    # A question the model searched in parts (queries that found different sources): each part answered.
-    parts = disjoint_parts((q, ns) for q, ns in turn.found.items() if q != question)
-    chosen = extract.cover_parts(chosen, ranked, [numbers for _, numbers in parts], options)
+    chosen = await answer_parts(deps, turn, extract.complete(question, chosen, ranked, options), ranked)
     lead = await extract.yes_or_no(deps.backend, turn, question, chosen) if extract.is_yes_no(question) else ""
     turn.copied = True
     turn.emit(Planned, action="copy", detail={"candidates": len(ranked), "chosen": [s.n for s in chosen],
                                               "sentences": [s.text for s in chosen], "lead": lead})
     return extract.compose(chosen, lead)
+
+
+async def answer_parts(deps: AgentDeps, turn: Turn, chosen: list[Sentence],
+                       ranked: list[Sentence]) -> list[Sentence]:
+    """A two-part question gets the best sentence of each part, in the question's order, each part
+    ranked with the past period it names. (Sub-queries are not parts: on the dev splits, adding the
+    best sentence of each sub-query's sources added off-topic sentences and won nothing.)"""
+    question, options = turn.request.question, deps.options.copy
+    asked = question_parts(question)
+    if asked:
+        mentions = turn.recency.mentions if turn.recency is not None else ()
+        periods = extract.part_periods(asked, mentions, date.fromisoformat(turn.today))
+        by_part = await asyncio.to_thread(extract.rank_parts, ranked, asked, deps.index.embedder, periods)
+        return extract.per_part(chosen, by_part, options)
+    return chosen
 
 
 def nothing_found(turn: Turn) -> str:

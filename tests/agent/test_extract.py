@@ -1,15 +1,22 @@
 """Answer by copy: the chosen source sentences, cited; yes or no first; nothing found said plainly."""
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 import pytest
 
-from agent.evidence import LEAD, Sentence, candidates, gives, newest_only, rank
-from agent.extract import CopyOptions, by_rank, complete, compose, cover_parts, is_yes_no, per_part
+from agent.evidence import DEFINING, LEAD, Sentence, asked_term, candidates, gives, newest_only, rank
+from agent.extract import CopyOptions, by_rank, complete, compose, is_yes_no, part_periods, per_part
 from agent.sources import SourceBook
 from retrieval.index import Hit
 from tests.agent.helpers import make_agent, of_type, run, search
+
+
+@dataclass(frozen=True)
+class _Mention:  # the fields of verifiers.dates.DateMention that parts read
+    text: str
+    start: date
+    end: date
 
 
 def _hit(n, doc, text, day):
@@ -71,6 +78,46 @@ def test_a_definition_is_read_from_the_start_of_a_document(embedder):
     assert first_sentence(detail, 0).score == pytest.approx(first_sentence(detail, 3).score)
 
 
+def test_a_definition_is_the_sentence_whose_subject_is_the_thing_asked_about(embedder):
+    text = 'The "skip" command may only occur inside a batch file. It moves the reader past the next record.'
+
+    def scores(chunk):
+        book = SourceBook()
+        book.add_hit(replace(_hit(1, "skip", text, 1), chunk_id=f"skip#{chunk}", title="The skip command"))
+        return {s.text[:6]: s.score for s in rank(candidates(book), ["What does the skip command do?"], embedder)}
+
+    first, later = scores(0), scores(3)  # the document's first passage, and a later one
+    # "It moves ..." early in the skip command's own document defines it; a rule about where it may occur does not
+    assert first["It mov"] == pytest.approx(later["It mov"] + LEAD[1] + DEFINING)
+    assert first['The "s'] == pytest.approx(later['The "s'] + LEAD[0])
+    assert asked_term("What does 'async for' do?") == "async for" and asked_term("When did it open?") == ""
+    assert asked_term("What is the __call__ special method for?") == "__call__"
+
+
+def test_a_timetable_question_asks_for_a_time_of_day_and_a_fare_for_money():
+    assert gives("When does the first ferry leave?", "The first departure is at 06:40.")
+    assert not gives("When does the first ferry leave?", "The ferry returned to the route on 10 February.")
+    assert gives("When did the ferry return?", "The ferry returned to the route on 10 February.")
+    assert gives("What fares were announced?", "Fares start at 89 EUR one way.")
+    assert not gives("What fares were announced?", "The route starts on 5 June.")
+
+
+def test_each_part_of_a_question_has_the_period_it_names():
+    mentions = [_Mention("2024", date(2024, 1, 1), date(2024, 12, 31)),
+                _Mention("2025", date(2025, 1, 1), date(2025, 12, 31))]
+    asked = ["What did students pay in 2024?", "What do they pay in 2025?", "Who is the rector?"]
+    assert part_periods(asked, mentions, date(2026, 1, 1)) == [
+        (date(2024, 1, 1), date(2024, 12, 31)), (date(2025, 1, 1), date(2025, 12, 31)), None]
+    assert part_periods(asked[1:2], mentions, date(2024, 6, 1)) == [None]  # not past yet
+    assert part_periods(["What did it cost before the 2025 change?"], mentions, date(2026, 1, 1)) == [None]
+
+
+def test_a_part_whose_best_sentence_is_taken_does_not_reach_for_a_far_one():
+    shared = Sentence(1, "The route was cancelled, citing weak bookings.", "a", None, score=0.75, dense=0.6)
+    far = Sentence(2, "The ferry returned on 10 February.", "b", None, score=0.45, dense=0.4)
+    assert per_part([], [[shared, far], [shared, far]], CopyOptions()) == [shared]
+
+
 def test_two_parts_that_find_one_sentence_take_the_second_from_another_document():
     shared = Sentence(1, "The card now costs 46 EUR.", "new", None, score=0.8, dense=0.7)
     old = Sentence(2, "The card costs 40 EUR.", "old", None, score=0.6, dense=0.5)
@@ -84,7 +131,6 @@ def test_by_rank_adds_a_close_sentence_only_for_words_the_first_does_not_cover()
     other = Sentence(2, "The rector is Amira Haddad.", "d2", None, score=0.74, dense=0.6)
     chosen = by_rank("When does the tram open and who is the rector?", [first, same, other], CopyOptions())
     assert chosen == [first, other]
-    assert cover_parts([first], [first, same, other], [{1}, {2}], CopyOptions()) == [first, other]
     assert compose([first, other], "Yes.") == "Yes. The tram opens in 2029 [1]. The rector is Amira Haddad [2]."
 
 
