@@ -37,8 +37,9 @@ _MONEY = r"(?:\d[\d,]*(?:\.\d+)?\s*(?:eur|euros?|usd|dollars?|gbp|pounds?|nok|se
 _WANTS = (
     # a time of day: "What time ...?", or "When does the first ferry leave?" (a timetable, asked in the
     # present), which a date alone ("returned to the route on 10 February") does not answer
-    (re.compile(r"^\s*(?:(?:at )?what time|when (?:does|do) (?:the )?(?:first|last|next|early|late)\b)", re.I),
-     re.compile(r"\b\d{1,2}[:.]\d{2}\b|\b\d{1,2}\s*(?:am|pm|a\.m\.|p\.m\.)|\b(?:noon|midnight)\b", re.I)),
+    (re.compile(r"^\s*(?:(?:at )?what time|when (?:does|do) (?:the )?(?:first|last|next|earliest|latest)\b.*"
+                r"\b(?:leave|depart|arrive|open|close|run|start|sail|fly|go)\b)", re.I),
+     re.compile(r"\b\d{1,2}:\d{2}\b|\b\d{1,2}\s*(?:am|pm|a\.m\.|p\.m\.)(?!\w)|\b(?:noon|midnight)\b", re.I)),
     (re.compile(r"^\s*(?:when|since when|until when|what time|what year|which year|in (?:which|what) year|"
                 r"what date|by when|from when)\b", re.I),
      re.compile(_DATE, re.I)),
@@ -46,7 +47,7 @@ _WANTS = (
     # "How long is the lane?" is not answered by "It opened on 15 June."
     (re.compile(r"^\s*(?:how much|what (?:does|did|do|will) .*\b(?:cost|pay|charge)|"
                 r"what (?:is|was|are|were) the (?:price|cost|fee|fare|charge|rent)s?|"
-                r"(?:what|which) (?:\w+ )?(?:price|cost|fee|fare|charge|rent)s?)\b", re.I),
+                r"(?:what|which) (?:\w+ )?(?:price|cost|fee|fare|rent)s?(?=[\s?]|$))", re.I),
      re.compile(_MONEY, re.I)),
     (re.compile(r"^\s*how (?:long|far|big|high|fast|wide|deep|heavy|old|tall)\b", re.I),
      re.compile(rf"\d[\d.,]*\s*-?\s*{_UNITS}\b", re.I)),
@@ -73,10 +74,13 @@ LEAD = (0.1, 0.05)  # added to the first and second sentence of a document's fir
 # ...", or "It terminates ..." early in that thing's own document), not a rule about where it may
 # appear ("... may only occur nested in a loop"): the definitional pattern of definition questions.
 DEFINING = 0.3
-_TERM = re.compile(r"^\s*what\s+(?:does|do|is|are)\s+(?:the\s+|an?\s+)?(?:python(?:'s)?\s+)?(.+?)"
+# the term ends the question ("What is X for?"): "What is the rent for a flat in 2025?" asks no definition
+_TERM = re.compile(r"^\s*what\s+(?:does|do|is|are)\s+(?:the\s+|an?\s+)?(.+?)"
                    r"(?:\s+(?:statement|keyword|expression|operator|function|special method|method|built-?in))?"
-                   r"(?:\s+(?:do|mean|means|check|checks|for|used for)\b.*|\s*\?\s*)$", re.I)
-_QUOTED = re.compile(r"['\"\u2018\u201c`]([^'\"\u2019\u201d`]{1,40})['\"\u2019\u201d`]")
+                   r"(?:\s+(?:do|mean|means|check|checks)\b.*|\s+(?:used\s+)?for(?:\s+in\s+python)?\s*\??|\s*\?)\s*$",
+                   re.I)
+_QUOTED = re.compile(r"(?<!\w)['\"\u2018\u201c`]([^'\"\u2019\u201d`]{1,40})['\"\u2019\u201d`]")
+_NO_TERM = frozenset({"it", "this", "that", "they", "these", "those", "he", "she", "there", "used", "do"})
 _PRONOUN = re.compile(r"^(?:it|this|they|these)\b", re.I)
 _RULE = re.compile(r"\b(?:may|can|must|cannot|should)\s+(?:only|not|never|also)\b|\bonly\b", re.I)
 IN_PERIOD = 0.08  # added to a sentence of a document dated in the period the question asks about
@@ -183,8 +187,11 @@ def asked_term(question: str) -> str:
         return ""
     quoted = _QUOTED.search(question)
     match = _TERM.match(question)
-    term = quoted.group(1) if quoted else match.group(1) if match else ""
-    return _plain(term)
+    term = _plain(quoted.group(1) if quoted else match.group(1) if match else "")
+    if term.startswith(("python ", "python's ")):  # "the Python with statement": the statement is the subject
+        term = term.split(" ", 1)[1]
+    # a long "term" is a whole question's content ("the rent for a student flat in 2025"), not a thing
+    return "" if term in _NO_TERM or len(term) < 2 or len(term.split()) > 4 else term
 
 
 def _plain(text: str) -> str:
@@ -196,8 +203,10 @@ def _defines(term: str, s: Sentence) -> float:
     in the term's own document) and it is not a rule about where the term may be used."""
     if not term:
         return 0.0
-    about = re.match(rf"(?:the |an? )?{re.escape(term)}(?![\w])", _plain(s.text)) is not None \
-        or (bool(_PRONOUN.match(s.text)) and 0 <= s.lead <= 3 and term in _plain(s.title))
+    whole = rf"{re.escape(term)}(?!\w)"
+    about = re.match(rf"(?:the |an? )?{whole}", _plain(s.text)) is not None \
+        or (bool(_PRONOUN.match(s.text)) and 0 <= s.lead <= 3
+            and re.search(rf"(?<!\w){whole}", _plain(s.title)) is not None)
     return float(about and not _RULE.search(" ".join(s.text.split()[:12])))
 
 

@@ -28,7 +28,7 @@ _YES_NO = re.compile(r"^\s*(?:is|are|was|were|am|do|does|did|can|could|will|woul
                      r"may|might|must|isn't|aren't|doesn't|don't|didn't|can't|won't)\b", re.IGNORECASE)
 
 
-_PRONOUN = re.compile(r"\b(?:they|them|their|it|its|she|her|he|his|this|these)\b", re.I)
+_PRONOUN = re.compile(r"\b(?:they|it|she|he)\b", re.I)  # a part's subject that stands for another's
 _NOW_WORDS = frozenset({"today", "now", "currently", "right now"})
 
 

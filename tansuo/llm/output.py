@@ -68,7 +68,7 @@ def decode_output(plan: OutputPlan, content: str, finish_reason: str) -> tuple[A
         data = json.loads(content)
     except json.JSONDecodeError as exc:
         raise InvalidOutput(f"model output is not JSON ({exc.msg}): {content[:200]!r}") from None
-    error = jsonschema.exceptions.best_match(_validator(json.dumps(plan.schema, sort_keys=True)).iter_errors(data))
+    error = jsonschema.exceptions.best_match(schema_validator(plan.schema).iter_errors(data))
     if error is not None:
         raise InvalidOutput(f"model output does not match the schema: {error.message}")
     if not plan.tools:
@@ -91,6 +91,12 @@ def _distinct(calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
             seen.add(key)
             out.append(call)
     return out
+
+
+def schema_validator(schema: dict[str, Any]) -> jsonschema.protocols.Validator:
+    """The validator for `schema`, built once per distinct schema (`jsonschema.validate` checks the
+    schema itself on every call, which costs far more than checking a value)."""
+    return _validator(json.dumps(schema, sort_keys=True))
 
 
 @functools.lru_cache(maxsize=256)

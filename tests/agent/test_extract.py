@@ -6,7 +6,7 @@ from datetime import date, datetime
 import pytest
 
 from agent.evidence import DEFINING, LEAD, Sentence, asked_term, candidates, gives, newest_only, rank
-from agent.extract import CopyOptions, by_rank, complete, compose, is_yes_no, part_periods, per_part
+from agent.extract import CopyOptions, by_rank, complete, compose, is_yes_no, part_periods, per_part, rank_parts
 from agent.sources import SourceBook
 from retrieval.index import Hit
 from tests.agent.helpers import make_agent, of_type, run, search
@@ -90,8 +90,18 @@ def test_a_definition_is_the_sentence_whose_subject_is_the_thing_asked_about(emb
     # "It moves ..." early in the skip command's own document defines it; a rule about where it may occur does not
     assert first["It mov"] == pytest.approx(later["It mov"] + LEAD[1] + DEFINING)
     assert first['The "s'] == pytest.approx(later['The "s'] + LEAD[0])
+
+    def halt(chunk):  # "It ..." early in a document about something else defines nothing asked about
+        book = SourceBook()
+        book.add_hit(replace(_hit(1, "halt", "It stops the reader at once.", 1), chunk_id=f"halt#{chunk}",
+                             title="The halt command"))
+        return rank(candidates(book), ["What does the skip command do?"], embedder)[0].score
+
+    assert halt(0) == pytest.approx(halt(3) + LEAD[0])
     assert asked_term("What does 'async for' do?") == "async for" and asked_term("When did it open?") == ""
     assert asked_term("What is the __call__ special method for?") == "__call__"
+    assert asked_term("What does Python's 'yield' do?") == "yield"  # an apostrophe opens no quote
+    assert asked_term("What does it mean?") == "" and asked_term("What is the rent for a student flat in 2025?") == ""
 
 
 def test_a_timetable_question_asks_for_a_time_of_day_and_a_fare_for_money():
@@ -100,6 +110,9 @@ def test_a_timetable_question_asks_for_a_time_of_day_and_a_fare_for_money():
     assert gives("When did the ferry return?", "The ferry returned to the route on 10 February.")
     assert gives("What fares were announced?", "Fares start at 89 EUR one way.")
     assert not gives("What fares were announced?", "The route starts on 5 June.")
+    assert not gives("What cost-cutting measures were taken?", "It saves 5 EUR.")  # not a price question
+    assert not gives("What time does it open?", "The bill has 5 amendments.")  # "5 am" needs the word to end
+    assert gives("When does the next election take place?", "It is on 13 September 2027.")  # a date, no timetable
 
 
 def test_each_part_of_a_question_has_the_period_it_names():
@@ -116,6 +129,18 @@ def test_a_part_whose_best_sentence_is_taken_does_not_reach_for_a_far_one():
     shared = Sentence(1, "The route was cancelled, citing weak bookings.", "a", None, score=0.75, dense=0.6)
     far = Sentence(2, "The ferry returned on 10 February.", "b", None, score=0.45, dense=0.4)
     assert per_part([], [[shared, far], [shared, far]], CopyOptions()) == [shared]
+
+
+def test_a_part_that_refers_back_is_ranked_with_its_subject_and_its_own_year(embedder):
+    book = SourceBook()
+    book.add_hit(replace(_hit(1, "pass24", "Students pay 33 EUR for a monthly bus pass.", 1),
+                         published=datetime(2024, 3, 1)))
+    book.add_hit(_hit(2, "pass25", "Students pay 29 EUR for a monthly bus pass.", 2))
+    book.add_hit(_hit(3, "bridge", "Work on the new harbour bridge starts in 2025.", 3))
+    asked = ["What did students pay for a monthly bus pass in 2024?", "What do they pay in 2025?"]
+    periods = [(date(2024, 1, 1), date(2024, 12, 31)), (date(2025, 1, 1), date(2025, 12, 31))]
+    first, second = rank_parts(candidates(book), asked, embedder, periods)
+    assert "33 EUR" in first[0].text and "29 EUR" in second[0].text  # not the bridge, which only shares 2025
 
 
 def test_two_parts_that_find_one_sentence_take_the_second_from_another_document():
