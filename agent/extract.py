@@ -28,8 +28,7 @@ _YES_NO = re.compile(r"^\s*(?:is|are|was|were|am|do|does|did|can|could|will|woul
                      r"may|might|must|isn't|aren't|doesn't|don't|didn't|can't|won't)\b", re.IGNORECASE)
 
 
-_PRONOUN = re.compile(r"\b(?:they|it|she|he)\b", re.I)  # a part's subject that stands for another's
-_NOW_WORDS = frozenset({"today", "now", "currently", "right now"})
+_REFERS_BACK = re.compile(r"\b(?:they|it|she|he)\b", re.I)  # a part's subject that stands for another's
 
 
 @dataclass(frozen=True)
@@ -166,20 +165,20 @@ def rank_parts(ranked: Sequence[Sentence], asked: Sequence[str], embedder,
 def _resolved(part: str, whole: str) -> str:
     """A part that refers back with a pronoun ("... and what do they pay in 2025?") is read with the
     whole question, which names what the pronoun stands for (without the other part's numbers)."""
-    if not _PRONOUN.search(part):
+    if not _REFERS_BACK.search(part):
         return part
     return f"{part} {_NUMBER.sub('', whole)}"  # the other part's subject, not its year or figures
 
 
-def part_periods(asked: Sequence[str], mentions: Sequence[Any], today: date) -> list[tuple[date, date] | None]:
-    """The past period each part names, from the question's resolved date mentions (their text found
-    in the part, not as a bound: "before March 2025"); a part that names none has none, and a period
-    after today is not past."""
+def part_periods(asked: Sequence[str], periods: Sequence[Any], today: date) -> list[tuple[date, date] | None]:
+    """The past period each part names, from the periods the question names (their text found in the
+    part, not as a bound: "before March 2025"); a part that names none has none, and a period after
+    today is not past."""
     out = []
     for part in asked:
         low = part.lower()
-        named = next((m for m in mentions if m.text.lower() in low and m.start <= today
-                      and m.text.lower() not in _NOW_WORDS and not _bounded(low, m.text.lower())), None)
+        named = next((m for m in periods if m.text.lower() in low and m.start <= today
+                      and not _bounded(low, m.text.lower())), None)
         out.append((named.start, named.end) if named is not None else None)
     return out
 

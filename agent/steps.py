@@ -376,8 +376,8 @@ async def answer_parts(deps: AgentDeps, turn: Turn, chosen: list[Sentence],
     question, options = turn.request.question, deps.options.copy
     asked = question_parts(question)
     if asked:
-        mentions = turn.recency.mentions if turn.recency is not None else ()
-        periods = extract.part_periods(asked, mentions, date.fromisoformat(turn.today))
+        named = turn.recency.periods if turn.recency is not None else ()
+        periods = extract.part_periods(asked, named, date.fromisoformat(turn.today))
         by_part = await asyncio.to_thread(extract.rank_parts, ranked, asked, deps.index.embedder, periods)
         return extract.per_part(chosen, by_part, options)
     return chosen

@@ -582,7 +582,7 @@ def _other_routes(app: FastAPI, p) -> None:
     @app.get("/readyz", tags=["operations"], summary="The model backend and the store answer")
     async def readyz() -> JSONResponse:
         if time.monotonic() - checked.get("at", -1e9) < 2.0:
-            return JSONResponse(checked["body"], checked["status"])
+            return JSONResponse(checked["body"], 200)
         parts = p()
         problems = {}
         try:
@@ -595,7 +595,7 @@ def _other_routes(app: FastAPI, p) -> None:
         body = {"status": "ready" if not problems else "not ready", "problems": problems,
                 "store": parts.chat.conversations.store.name}
         if not problems:  # a success is kept briefly; a failure is checked again on the next poll
-            checked.update(at=time.monotonic(), body=body, status=200)
+            checked.update(at=time.monotonic(), body=body)
         return JSONResponse(body, 200 if not problems else 503)
 
     @app.get("/metrics", tags=["operations"], summary="Prometheus metrics", response_class=PlainTextResponse)

@@ -56,9 +56,14 @@ class TimeSensitivity:
     judged: bool = False
 
     @property
+    def periods(self) -> tuple[DateMention, ...]:
+        """The periods the question names ("in January 2025", "last week"), not the words for now."""
+        return tuple(m for m in self.mentions if m.text.lower() not in _CURRENT_WORDS)
+
+    @property
     def period(self) -> DateMention | None:
-        """The past period the question asks about ("in January 2025", "last week"), if any."""
-        return next((m for m in self.mentions if m.text.lower() not in _CURRENT_WORDS), None)
+        """The past period the question asks about, if any: the first it names."""
+        return next(iter(self.periods), None)
 
     @property
     def current(self) -> bool:
