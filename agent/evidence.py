@@ -101,13 +101,15 @@ class Sentence:
     dense: float = 0.0  # its best embedding cosine to the question or a sub-question
     title: str = ""  # its document's title: "It terminates the nearest enclosing loop" is about `break`
     lead: int = -1  # its place among the sentences of its document's first passage (-1: later)
-    # its embeddings (alone, with its title), kept once computed: ranking again against a question's
+    before: str = ""  # the sentence before it in its passage: "... are not equal to themselves" is about NaN
+    # its embeddings (alone, read in its place), kept once computed: ranking again against a question's
     # parts or checking for superseded sentences embeds nothing twice
     vectors: tuple[np.ndarray, np.ndarray] | None = field(default=None, compare=False, repr=False)
 
     @property
     def ranked_text(self) -> str:
-        return f"{self.title}. {self.text}" if self.title else self.text
+        """The sentence read in its place: after its document's title and the sentence before it."""
+        return " ".join(p for p in (f"{self.title}." if self.title else "", self.before, self.text) if p)
 
 
 def candidates(book: SourceBook) -> list[Sentence]:
@@ -117,14 +119,15 @@ def candidates(book: SourceBook) -> list[Sentence]:
         if item.source.kind != "document":
             continue
         first = item.source.chunk_id.rpartition("#")[2] == "0"
-        place = 0
+        place, before = 0, ""
         for text in split(item.text):
             key = " ".join(text.lower().split())
             if key not in seen and readable(text):
                 seen.add(key)
                 out.append(Sentence(item.source.n, text, item.doc_id, item.source.date, title=item.source.title,
-                                    lead=place if first else -1))
+                                    lead=place if first else -1, before=before))
                 place += 1
+            before = text
     return out
 
 
@@ -162,16 +165,20 @@ def rank(found: Sequence[Sentence], questions: Sequence[str], embedder: Embedder
     asked = embedder.embed(list(questions)).T
     alone = np.stack([s.vectors[0] for s in found])
     titled = np.stack([s.vectors[1] for s in found])
-    # the sentence alone and read with its title, half each: a title lends "It terminates the nearest
-    # enclosing loop" its subject, but alone it lifts any short sentence of a well-titled document
+    # the sentence alone and read in its place (title, sentence before), half each: the title lends
+    # "It terminates the nearest enclosing loop" its subject, the sentence before lends "... are not
+    # equal to themselves" its NaN; alone each lifts any short sentence of a well-titled document
     dense = 0.5 * (alone @ asked) + 0.5 * (titled @ asked)  # sentences x questions
     lexical = _bm25(found, questions)
     scores = DENSE_WEIGHT * dense + (1 - DENSE_WEIGHT) * lexical
     scores = scores + ANSWER_TYPE * np.array([[_gives(q, s.text) for q in questions] for s in found])
     # the question as asked (first) says whether a definition is wanted; its rewrites may not
     term = asked_term(questions[0])
-    best = scores.max(axis=1) + np.array([_lead(questions[0], s) + IN_PERIOD * _within(s, period)
-                                          + DEFINING * _defines(term, s) for s in found])
+    defining = np.array([defines(term, s) for s in found])
+    if defining.max(initial=0.0) < 1.0:  # the thing's own document is not among the sources
+        defining = np.minimum(1.0, 2 * defining)
+    best = scores.max(axis=1) + DEFINING * defining + np.array([_lead(questions[0], s) + IN_PERIOD * _within(s, period)
+                                                                for s in found])
     ranked = [replace(s, score=float(best[i]), dense=float(dense[i].max())) for i, s in enumerate(found)]
     return sorted(ranked, key=lambda s: -s.score)
 
@@ -198,16 +205,21 @@ def _plain(text: str) -> str:
     return " ".join(re.sub(r"[\"'\u2018\u2019\u201c\u201d`()]", " ", text.lower()).split())
 
 
-def _defines(term: str, s: Sentence) -> float:
+def defines(term: str, s: Sentence) -> float:
     """1 when the sentence's subject is the term asked about (its first words, or a pronoun early
-    in the term's own document) and it is not a rule about where the term may be used."""
+    in the term's own document) and it is not a rule about where the term may be used; half that
+    outside the term's own document ("A "break" statement executed in the first suite ..." in the
+    "for" topic is a detail of the loop, "It terminates ..." in the "break" topic defines break).
+    `rank` counts the half in full when no sentence of the term's own document defines it."""
     if not term:
         return 0.0
     whole = rf"{re.escape(term)}(?!\w)"
+    own = re.search(rf"(?<!\w){whole}", _plain(s.title)) is not None
     about = re.match(rf"(?:the |an? )?{whole}", _plain(s.text)) is not None \
-        or (bool(_PRONOUN.match(s.text)) and 0 <= s.lead <= 3
-            and re.search(rf"(?<!\w){whole}", _plain(s.title)) is not None)
-    return float(about and not _RULE.search(" ".join(s.text.split()[:12])))
+        or (bool(_PRONOUN.match(s.text)) and 0 <= s.lead <= 3 and own)
+    if not about or _RULE.search(" ".join(s.text.split()[:12])):
+        return 0.0
+    return 1.0 if own else 0.5
 
 
 def _within(s: Sentence, period: tuple[date, date] | None) -> float:

@@ -33,6 +33,9 @@ class Evidence:
     doc_id: str = ""
     content: Any = None  # a tool's result as it returned it
     reading: str = ""  # a tool's result as a person reads it (plugins.readout)
+    # the release a reference document describes ("3.11.7"): it is current for that release, not
+    # stale by its date, as news would be
+    version: str = ""
 
 
 @dataclass
@@ -45,7 +48,7 @@ class SourceBook:
     def add_hit(self, hit: Hit) -> int:
         return self._add(hit.chunk_id, lambda n: Evidence(Source(
             n=n, title=hit.title, source=hit.source, chunk_id=hit.chunk_id, date=hit.date,
-            date_origin=hit.date_origin), hit.text, hit.doc_id))
+            date_origin=hit.date_origin), hit.text, hit.doc_id, version=str((hit.metadata or {}).get("version", ""))))
 
     def add_tool_result(self, call_id: str, name: str, arguments: dict[str, Any], content: Any,
                         reading: str = "") -> int:

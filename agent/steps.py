@@ -361,7 +361,7 @@ async def copy_answer(deps: AgentDeps, turn: Turn) -> str:
         return extract.compose(chosen)
     chosen = await extract.choose(deps.backend, turn, question, ranked, options, current=current)
     chosen = await answer_parts(deps, turn, extract.complete(question, chosen, ranked, options), ranked)
-    lead = await extract.yes_or_no(deps.backend, turn, question, chosen) if extract.is_yes_no(question) else ""
+    lead = extract.yes_or_no(question, chosen) if extract.is_yes_no(question) else ""
     turn.copied = True
     turn.emit(Planned, action="copy", detail={"candidates": len(ranked), "chosen": [s.n for s in chosen],
                                               "sentences": [s.text for s in chosen], "lead": lead})

@@ -82,11 +82,13 @@ def score(item: Item, events, texts: dict[int, str], ms: float) -> ItemResult:
         and all(any(states(p, alts) for alts in checked) for p in passages)
     bad = claims.unsupported(end.answer, texts, item.data["question"])
     right = all(stated) and cites_gold and hold
+    read = {s.chunk_id.rsplit("#", 1)[0] for s in (*end.consulted, *cited) if s.kind == "document"}
     refused = any(v["verifier"] == "harmlessness" and v["action"] == "block" for v in end.verdicts)
     return ItemResult(item.id, item.category, float(right), ms,
                       {"answer": end.answer[:400], "facts_stated": all(stated), "gold_cited": cites_gold,
                        "cited_hold_facts": hold, "unsupported_claim": bool(bad), "refused": refused,
-                       "words": len(end.answer.split()), "unsupported": [c.sentence[:160] for c in bad],
+                       "words": len(end.answer.split()),
+                       "gold_read": bool(read & set(documents)), "unsupported": [c.sentence[:160] for c in bad],
                        "cited": [s.chunk_id for s in cited]})
 
 

@@ -131,7 +131,7 @@ class Recency:
             evidence.append({"newest_used": newest.source.n, "date": _day(newest).isoformat()})
             window = self.options.windows.get(ts.kind, max(self.options.windows.values()))
             age = (today - _day(newest)).days
-            if ts.current and age > window:
+            if ts.current and age > window and not newest.version:
                 flags.append("stale")
                 notes.append(f"This may be out of date: the newest source it rests on [{newest.source.n}] is "
                              f"older than {_kind_phrase(ts.kind)} stays current.")

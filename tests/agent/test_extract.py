@@ -5,8 +5,18 @@ from datetime import date, datetime
 
 import pytest
 
-from agent.evidence import DEFINING, LEAD, Sentence, asked_term, candidates, gives, newest_only, rank
-from agent.extract import CopyOptions, by_rank, complete, compose, is_yes_no, part_periods, per_part, rank_parts
+from agent.evidence import DEFINING, LEAD, Sentence, asked_term, candidates, defines, gives, newest_only, rank
+from agent.extract import (
+    CopyOptions,
+    by_rank,
+    complete,
+    compose,
+    is_yes_no,
+    part_periods,
+    per_part,
+    rank_parts,
+    yes_or_no,
+)
 from agent.sources import SourceBook
 from retrieval.index import Hit
 from tests.agent.helpers import make_agent, of_type, run, search
@@ -98,6 +108,26 @@ def test_a_definition_is_the_sentence_whose_subject_is_the_thing_asked_about(emb
         return rank(candidates(book), ["What does the skip command do?"], embedder)[0].score
 
     assert halt(0) == pytest.approx(halt(3) + LEAD[0])
+
+    def said(text, title):
+        return Sentence(1, text, "d", None, title=title, lead=0)
+
+    # the thing as the subject defines it fully in its own document, half as much in another's
+    assert defines("skip", said('A "skip" command moves the reader on.', "The skip command")) == 1.0
+    assert defines("skip", said('A "skip" command run in a loop moves it on.', "The loop statement")) == 0.5
+    assert defines("skip", said("It moves the reader on.", "The loop statement")) == 0.0
+
+    def elsewhere(own_title):  # "A skip command ..." in the loop's topic, beside a topic that may be skip's own
+        book = SourceBook()
+        book.add_hit(replace(_hit(1, "loop", 'A "skip" command in a loop moves the reader on.', 1),
+                             chunk_id="loop#2", title="The loop statement"))
+        book.add_hit(replace(_hit(2, "skip", "It moves the reader past the next record.", 1), chunk_id="skip#0",
+                             title=own_title))
+        return next(s.score for s in rank(candidates(book), ["What does the skip command do?"], embedder)
+                    if s.doc_id == "loop")
+
+    # half the weight when the thing's own document defines it, the whole when none does
+    assert elsewhere("The skip command") == pytest.approx(elsewhere("The batch reader") - DEFINING / 2)
     assert asked_term("What does 'async for' do?") == "async for" and asked_term("When did it open?") == ""
     assert asked_term("What is the __call__ special method for?") == "__call__"
     assert asked_term("What does Python's 'yield' do?") == "yield"  # an apostrophe opens no quote
@@ -177,10 +207,24 @@ async def test_a_weak_model_answers_by_choosing_source_sentences(tmp_path):
 
 
 async def test_a_yes_no_question_gets_yes_or_no_first(tmp_path):
-    agent, _ = make_agent([*search("library opening"), {"answer": "yes"}], tmp_path,
-                          copy=CopyOptions(floor=-1.0, chooser="rank"))
-    end = (await run(agent, "Does the Halden library open at 9:00 on weekdays?"))[-1]
-    assert end.answer.startswith("Yes. ") and "[" in end.answer
+    agent, _ = make_agent(search("library opening"), tmp_path, copy=CopyOptions(floor=-1.0, chooser="rank"))
+    events = await run(agent, "Does the Halden library open at 9:00 on weekdays?")
+    first = [e for e in of_type(events, "plan") if e.action == "copy"][-1].detail["sentences"][0]
+    lead = "No." if any(w in first.lower().split() for w in ("not", "no", "never")) else "Yes."
+    assert events[-1].answer.startswith(lead + " ") and "[" in events[-1].answer
+
+
+def test_yes_or_no_is_read_from_the_sentence_that_answers():
+    def said(text):
+        return [Sentence(1, text, "d", None, score=0.9, dense=0.9)]
+
+    assert yes_or_no("Can a lambda contain statements?", said("A lambda cannot contain statements.")) == "No."
+    assert yes_or_no("Is list.sort() stable?", said("The sort() method is guaranteed to be stable.")) == "Yes."
+    assert yes_or_no("Do any built-in types implement @?", said("No builtin types implement it.")) == "No."
+    assert yes_or_no("Isn't bool a subtype of int?", said("bool is a subtype of int.")) == "Yes."
+    assert yes_or_no("Is it true that X is not hashable?", said("X is not hashable.")) == "Yes."
+    assert yes_or_no("Is the rare case handled?", said("The not-so-rare case is handled.")) == "Yes."  # no denial
+    assert yes_or_no("Is X hashable?", []) == ""
 
 
 async def test_nothing_relevant_is_said_in_one_sentence_with_what_was_searched(tmp_path):

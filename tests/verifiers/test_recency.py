@@ -58,6 +58,19 @@ async def test_a_stale_source_for_a_current_question_gets_one_sentence(recency):
                                "stays current.")
 
 
+async def test_reference_documentation_of_a_release_is_not_stale_by_its_date(recency):
+    import dataclasses
+
+    ts = await recency.classify("Is the loop variable still bound after the loop?", TODAY)
+    manual = hit("ref", "Names in the target list are not deleted when the loop is finished.", "The for statement",
+                 datetime(2023, 12, 4))
+    verdict = await recency.check(ts, "Yes. Names are not deleted [1].",
+                                  book_of(dataclasses.replace(manual, metadata={"version": "3.11.7"})), [1], TODAY)
+    assert ts.current and "stale" not in verdict.flags  # it describes the Python that is installed
+    verdict = await recency.check(ts, "Yes. Names are not deleted [1].", book_of(manual), [1], TODAY)
+    assert "stale" in verdict.flags  # undated by release, the same text is an old page
+
+
 async def test_a_fresh_source_is_not_flagged(embedder):
     recency = Recency(embedder, options=RecencyOptions(windows={**default_windows(), "price": 800}))
     ts = await recency.classify("How much does a monthly bus pass cost now?", TODAY)
