@@ -27,6 +27,9 @@ DENSE_WEIGHT = 0.7  # of the embedding cosine against BM25 (normalised to the be
 SAME_THING = 0.6  # cosine of two sentences above which they speak of the same thing
 SAME_TOPIC = 0.55  # cosine of two passages about the same thing (the recency verifier's default)
 NEAR_THING = 0.45  # two sentences this close, in passages about the same thing, speak of one thing
+# passages below this are about different things, however alike two of their sentences read ("Roads
+# along the harbour are closed" for a marathon, "A cycle lane along Harbour Road opened")
+RELATED_TOPIC = 0.4
 # What kind of answer a question word asks for, and how a sentence that gives one reads (the answer
 # type of classic question answering): "When ...?" wants a date or time, "How much ...?" money.
 _MONTHS = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*"
@@ -279,7 +282,8 @@ def newest_only(ranked: Sequence[Sentence], embedder: Embedder, margin: float,
     """For a question about now: drop each sentence that a sentence from a newer document ranks
     within `margin` of, where the two sentences, or their passages (`passages`: document id -> its
     text), speak of the same thing: the older one is superseded ("must boil tap water" by "the
-    advisory was lifted", whose sentences differ but whose notices are about one thing)."""
+    advisory was lifted", whose sentences differ but whose notices are about one thing). Alike
+    sentences in passages about different things (below `RELATED_TOPIC`) supersede nothing."""
     if len(ranked) < 2:
         return list(ranked)
     ranked = _embedded(ranked, embedder)
@@ -290,7 +294,7 @@ def newest_only(ranked: Sequence[Sentence], embedder: Embedder, margin: float,
     for i, s in enumerate(ranked):
         superseded = any(
             o.doc_id != s.doc_id and _newer(o, s) and o.score >= s.score - margin
-            and (sims[i, j] >= SAME_THING
+            and (sims[i, j] >= SAME_THING and topic.get((s.doc_id, o.doc_id), 1.0) >= RELATED_TOPIC
                  or (sims[i, j] >= NEAR_THING and topic.get((s.doc_id, o.doc_id), 0.0) >= SAME_TOPIC))
             for j, o in enumerate(ranked) if j != i)
         if not superseded:

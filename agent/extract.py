@@ -61,8 +61,11 @@ def ranked_sentences(book, questions: Sequence[str], embedder, *, current: bool,
     """The book's sentences ranked against the questions (those dated in `period`, the past time the
     question names, first among equals); for a question about now, superseded ones out."""
     ranked = rank(candidates(book), questions, embedder, period)
-    if not current:
-        return ranked
+    return newest(ranked, book, embedder, options) if current else ranked
+
+
+def newest(ranked: Sequence[Sentence], book, embedder, options: CopyOptions) -> list[Sentence]:
+    """The ranked sentences without those a newer document's sentence supersedes (see `newest_only`)."""
     passages = {e.doc_id: f"{e.source.title}. {e.text}" for e in book.items if e.source.kind == "document"}
     return newest_only(ranked, embedder, options.newest_margin, passages)
 

@@ -350,8 +350,10 @@ async def copy_answer(deps: AgentDeps, turn: Turn) -> str:
     options, question = deps.options.copy, turn.request.question
     questions = list(dict.fromkeys([question, *turn.found]))
     current = turn.about_now
-    ranked = await asyncio.to_thread(extract.ranked_sentences, turn.book, questions, deps.index.embedder,
-                                     current=current, options=options, period=turn.period)
+    everything = await asyncio.to_thread(extract.ranked_sentences, turn.book, questions, deps.index.embedder,
+                                         current=False, options=options, period=turn.period)
+    ranked = (await asyncio.to_thread(extract.newest, everything, turn.book, deps.index.embedder, options)
+              if current else everything)
     if not ranked or max(s.dense for s in ranked) < options.floor:
         return ""
     try:
@@ -360,7 +362,7 @@ async def copy_answer(deps: AgentDeps, turn: Turn) -> str:
         chosen = extract.by_rank(question, ranked, options, current=current)
         return extract.compose(chosen)
     chosen = await extract.choose(deps.backend, turn, question, ranked, options, current=current)
-    chosen = await answer_parts(deps, turn, extract.complete(question, chosen, ranked, options), ranked)
+    chosen = await answer_parts(deps, turn, extract.complete(question, chosen, ranked, options), everything)
     lead = extract.yes_or_no(question, chosen) if extract.is_yes_no(question) else ""
     turn.copied = True
     turn.emit(Planned, action="copy", detail={"candidates": len(ranked), "chosen": [s.n for s in chosen],
@@ -369,18 +371,23 @@ async def copy_answer(deps: AgentDeps, turn: Turn) -> str:
 
 
 async def answer_parts(deps: AgentDeps, turn: Turn, chosen: list[Sentence],
-                       ranked: list[Sentence]) -> list[Sentence]:
+                       everything: list[Sentence]) -> list[Sentence]:
     """A two-part question gets the best sentence of each part, in the question's order, each part
-    ranked with the past period it names. (Sub-queries are not parts: on the dev splits, adding the
-    best sentence of each sub-query's sources added off-topic sentences and won nothing.)"""
+    ranked with the past period it names; for a question about now, a newer sentence supersedes an
+    older one only where it ranks close for the same part (the marathon's results do not supersede
+    its road closures). (Sub-queries are not parts: on the dev splits, adding the best sentence of
+    each sub-query's sources added off-topic sentences and won nothing.)"""
     question, options = turn.request.question, deps.options.copy
     asked = question_parts(question)
-    if asked:
-        named = turn.recency.periods if turn.recency is not None else ()
-        periods = extract.part_periods(asked, named, date.fromisoformat(turn.today))
-        by_part = await asyncio.to_thread(extract.rank_parts, ranked, asked, deps.index.embedder, periods)
-        return extract.per_part(chosen, by_part, options)
-    return chosen
+    if not asked:
+        return chosen
+    named = turn.recency.periods if turn.recency is not None else ()
+    periods = extract.part_periods(asked, named, date.fromisoformat(turn.today))
+    embedder = deps.index.embedder
+    by_part = await asyncio.to_thread(extract.rank_parts, everything, asked, embedder, periods)
+    if turn.about_now:
+        by_part = [await asyncio.to_thread(extract.newest, part, turn.book, embedder, options) for part in by_part]
+    return extract.per_part(chosen, by_part, options)
 
 
 def nothing_found(turn: Turn) -> str:

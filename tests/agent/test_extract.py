@@ -43,6 +43,10 @@ def test_sentences_rank_against_the_question_and_superseded_ones_drop(embedder):
     assert "swim" in ranked[0].text and {s.n for s in ranked} == {1, 2}
     current = newest_only(ranked, embedder, margin=0.3)
     assert not any("4.50" in s.text for s in current) and any("5.20" in s.text for s in current)
+    # alike sentences in passages about different things are two things: nothing superseded
+    apart = {"old": "Chess club yearbook: the winter tournament, its winners and the new board members.",
+             "new": "Public pool price list for the coming season."}
+    assert {s.n for s in newest_only(ranked, embedder, margin=0.3, passages=apart)} == {1, 2}
 
 
 def test_the_kind_of_answer_asked_for_is_completed_from_the_chosen_document(embedder):
