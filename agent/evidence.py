@@ -130,7 +130,7 @@ def candidates(book: SourceBook) -> list[Sentence]:
                 out.append(Sentence(item.source.n, text, item.doc_id, item.source.date, title=item.source.title,
                                     lead=place if first else -1, before=before))
                 place += 1
-            before = text
+            before = text if readable(text) else ""  # a code or grammar line lends no context
     return out
 
 
@@ -278,18 +278,23 @@ def _bm25(found: Sequence[Sentence], questions: Sequence[str]) -> np.ndarray:
 
 
 def newest_only(ranked: Sequence[Sentence], embedder: Embedder, margin: float,
-                passages: dict[str, str] | None = None) -> list[Sentence]:
+                passages: dict[str, str] | None = None,
+                topics: dict[tuple[str, str], float] | None = None) -> list[Sentence]:
     """For a question about now: drop each sentence that a sentence from a newer document ranks
     within `margin` of, where the two sentences, or their passages (`passages`: document id -> its
     text), speak of the same thing: the older one is superseded ("must boil tap water" by "the
     advisory was lifted", whose sentences differ but whose notices are about one thing). Alike
-    sentences in passages about different things (below `RELATED_TOPIC`) supersede nothing."""
+    sentences in passages about different things (below `RELATED_TOPIC`) supersede nothing.
+    `topics` (document pair -> cosine, from `topics_of`) stands in for `passages` when known."""
     if len(ranked) < 2:
         return list(ranked)
     ranked = _embedded(ranked, embedder)
     vectors = np.stack([s.vectors[0] for s in ranked])
     sims = vectors @ vectors.T
-    topic = _topics(ranked, embedder, passages or {})
+    if topics is None:
+        wanted = set(s.doc_id for s in ranked)
+        topics = topics_of({d: t for d, t in (passages or {}).items() if d in wanted}, embedder)
+    topic = topics
     kept = []
     for i, s in enumerate(ranked):
         superseded = any(
@@ -302,9 +307,9 @@ def newest_only(ranked: Sequence[Sentence], embedder: Embedder, margin: float,
     return kept
 
 
-def _topics(ranked: Sequence[Sentence], embedder: Embedder, passages: dict[str, str]) -> dict[tuple[str, str], float]:
-    """Cosine of each pair of documents' passages."""
-    ids = [d for d in dict.fromkeys(s.doc_id for s in ranked) if d in passages]
+def topics_of(passages: dict[str, str], embedder: Embedder) -> dict[tuple[str, str], float]:
+    """Cosine of each pair of documents' passages (document id -> its text)."""
+    ids = list(passages)
     if len(ids) < 2:
         return {}
     vectors = embedder.embed([passages[d] for d in ids])

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
-from agent.evidence import Sentence, candidates, gives, newest_only, rank, wants
+from agent.evidence import Sentence, candidates, gives, newest_only, rank, topics_of, wants
 from retrieval.lexical import tokenize
 from tansuo.errors import InvalidOutput
 from tansuo.llm import ChatRequest
@@ -30,8 +30,10 @@ _YES_NO = re.compile(r"^\s*(?:is|are|was|were|am|do|does|did|can|could|will|woul
                      r"may|might|must|isn't|aren't|doesn't|don't|didn't|can't|won't)\b", re.IGNORECASE)
 
 
-# Words that deny what a sentence says ("cannot", "is not", "No builtin types implement ...").
-_NEGATION = re.compile(r"(?<![\w-])(?:not|no|never|cannot|none|nothing|neither|nor)(?![\w-])|n't\b", re.I)
+# Words that deny what a sentence says ("cannot", "is not", "No builtin types implement ..."); not
+# "not only" (it adds), not Python's None (a value), but "None of ..." (a denial)
+_NEGATION = re.compile(r"(?<![\w-])(?:(?i:not)(?!\s+only\b)|(?i:no|never|cannot|nothing|neither|nor)|none"
+                       r"|None(?=\s+of\b))(?![\w-])|(?i:n['\u2019]t)\b")
 _REFERS_BACK = re.compile(r"\b(?:they|it|she|he)\b", re.I)  # a part's subject that stands for another's
 
 
@@ -64,10 +66,22 @@ def ranked_sentences(book, questions: Sequence[str], embedder, *, current: bool,
     return newest(ranked, book, embedder, options) if current else ranked
 
 
-def newest(ranked: Sequence[Sentence], book, embedder, options: CopyOptions) -> list[Sentence]:
-    """The ranked sentences without those a newer document's sentence supersedes (see `newest_only`)."""
-    passages = {e.doc_id: f"{e.source.title}. {e.text}" for e in book.items if e.source.kind == "document"}
-    return newest_only(ranked, embedder, options.newest_margin, passages)
+def newest(ranked: Sequence[Sentence], book, embedder, options: CopyOptions,
+           topics: dict[tuple[str, str], float] | None = None) -> list[Sentence]:
+    """The ranked sentences without those a newer document's sentence supersedes (see `newest_only`);
+    `topics` (from `passage_topics`) saves embedding the passages again."""
+    if topics is None:
+        topics = passage_topics(book, embedder)
+    return newest_only(ranked, embedder, options.newest_margin, topics=topics)
+
+
+def passage_topics(book, embedder) -> dict[tuple[str, str], float]:
+    """Cosine of each pair of the book's documents, each read as its title and all its passages found."""
+    texts: dict[str, list[str]] = {}
+    for e in book.items:
+        if e.source.kind == "document":
+            texts.setdefault(e.doc_id, [e.source.title]).append(e.text)
+    return topics_of({d: " ".join(parts) for d, parts in texts.items()}, embedder)
 
 
 def by_rank(question: str, ranked: Sequence[Sentence], options: CopyOptions, *,

@@ -33,8 +33,8 @@ class Evidence:
     doc_id: str = ""
     content: Any = None  # a tool's result as it returned it
     reading: str = ""  # a tool's result as a person reads it (plugins.readout)
-    # the release a reference document describes ("3.11.7"): it is current for that release, not
-    # stale by its date, as news would be
+    # the release a reference document describes ("3.11.7"; see `release`): it is current for that
+    # release, not stale by its date, as news would be
     version: str = ""
 
 
@@ -48,7 +48,7 @@ class SourceBook:
     def add_hit(self, hit: Hit) -> int:
         return self._add(hit.chunk_id, lambda n: Evidence(Source(
             n=n, title=hit.title, source=hit.source, chunk_id=hit.chunk_id, date=hit.date,
-            date_origin=hit.date_origin), hit.text, hit.doc_id, version=str((hit.metadata or {}).get("version", ""))))
+            date_origin=hit.date_origin), hit.text, hit.doc_id, version=release(hit.metadata)))
 
     def add_tool_result(self, call_id: str, name: str, arguments: dict[str, Any], content: Any,
                         reading: str = "") -> int:
@@ -144,3 +144,12 @@ def _append_marker(sentence: str, n: int) -> str:
     if stripped and stripped[-1] in ".!?":
         return f"{stripped[:-1]} [{n}]{stripped[-1]}"
     return f"{stripped} [{n}]"
+
+
+def release(metadata: dict[str, Any] | None) -> str:
+    """The release a document is the reference for: its metadata names both the package and the
+    version (the default corpus's Python topics and package docs do). A "version" alone is a
+    document's own revision, not a release it documents."""
+    meta = metadata or {}
+    package, version = meta.get("package"), meta.get("version")
+    return str(version) if package not in (None, "") and version not in (None, "") else ""

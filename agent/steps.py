@@ -352,8 +352,8 @@ async def copy_answer(deps: AgentDeps, turn: Turn) -> str:
     current = turn.about_now
     everything = await asyncio.to_thread(extract.ranked_sentences, turn.book, questions, deps.index.embedder,
                                          current=False, options=options, period=turn.period)
-    ranked = (await asyncio.to_thread(extract.newest, everything, turn.book, deps.index.embedder, options)
-              if current else everything)
+    topics = await asyncio.to_thread(extract.passage_topics, turn.book, deps.index.embedder) if current else {}
+    ranked = extract.newest(everything, turn.book, deps.index.embedder, options, topics) if current else everything
     if not ranked or max(s.dense for s in ranked) < options.floor:
         return ""
     try:
@@ -362,7 +362,7 @@ async def copy_answer(deps: AgentDeps, turn: Turn) -> str:
         chosen = extract.by_rank(question, ranked, options, current=current)
         return extract.compose(chosen)
     chosen = await extract.choose(deps.backend, turn, question, ranked, options, current=current)
-    chosen = await answer_parts(deps, turn, extract.complete(question, chosen, ranked, options), everything)
+    chosen = await answer_parts(deps, turn, extract.complete(question, chosen, ranked, options), everything, topics)
     lead = extract.yes_or_no(question, chosen) if extract.is_yes_no(question) else ""
     turn.copied = True
     turn.emit(Planned, action="copy", detail={"candidates": len(ranked), "chosen": [s.n for s in chosen],
@@ -370,8 +370,8 @@ async def copy_answer(deps: AgentDeps, turn: Turn) -> str:
     return extract.compose(chosen, lead)
 
 
-async def answer_parts(deps: AgentDeps, turn: Turn, chosen: list[Sentence],
-                       everything: list[Sentence]) -> list[Sentence]:
+async def answer_parts(deps: AgentDeps, turn: Turn, chosen: list[Sentence], everything: list[Sentence],
+                       topics: dict[tuple[str, str], float]) -> list[Sentence]:
     """A two-part question gets the best sentence of each part, in the question's order, each part
     ranked with the past period it names; for a question about now, a newer sentence supersedes an
     older one only where it ranks close for the same part (the marathon's results do not supersede
@@ -386,7 +386,7 @@ async def answer_parts(deps: AgentDeps, turn: Turn, chosen: list[Sentence],
     embedder = deps.index.embedder
     by_part = await asyncio.to_thread(extract.rank_parts, everything, asked, embedder, periods)
     if turn.about_now:
-        by_part = [await asyncio.to_thread(extract.newest, part, turn.book, embedder, options) for part in by_part]
+        by_part = [extract.newest(part, turn.book, embedder, options, topics) for part in by_part]
     return extract.per_part(chosen, by_part, options)
 
 

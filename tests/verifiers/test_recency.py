@@ -64,11 +64,15 @@ async def test_reference_documentation_of_a_release_is_not_stale_by_its_date(rec
     ts = await recency.classify("Is the loop variable still bound after the loop?", TODAY)
     manual = hit("ref", "Names in the target list are not deleted when the loop is finished.", "The for statement",
                  datetime(2023, 12, 4))
-    verdict = await recency.check(ts, "Yes. Names are not deleted [1].",
-                                  book_of(dataclasses.replace(manual, metadata={"version": "3.11.7"})), [1], TODAY)
+    def checked(metadata):
+        book = book_of(dataclasses.replace(manual, metadata=metadata))
+        return recency.check(ts, "Yes. Names are not deleted [1].", book, [1], TODAY)
+
+    verdict = await checked({"package": "python", "version": "3.11.7"})
     assert ts.current and "stale" not in verdict.flags  # it describes the Python that is installed
-    verdict = await recency.check(ts, "Yes. Names are not deleted [1].", book_of(manual), [1], TODAY)
-    assert "stale" in verdict.flags  # undated by release, the same text is an old page
+    for metadata in ({}, {"version": "3"}, {"package": "python", "version": None}):
+        # no release named (a "version" alone is the page's own revision): the same text is an old page
+        assert "stale" in (await checked(metadata)).flags, metadata
 
 
 async def test_a_fresh_source_is_not_flagged(embedder):
