@@ -1,8 +1,8 @@
 """Evidence at sentence level: the sentences of the retrieved passages that answer the question.
 
 Each passage is split into sentences; each sentence is ranked against the question (and the search's
-sub-questions) by the embedding model (the sentence alone and read with its document's title, half
-each) and by BM25 over the candidate sentences, and keeps
+sub-questions) by the embedding model (the sentence alone and read in its place, after its
+document's title and the sentence before it, half each) and by BM25 over the candidate sentences, and keeps
 its source's number, document and date. What the question asks for lifts a sentence that gives it:
 the kind of answer (a date, a time of day, money, a number with its unit, a reason, a name) and, for
 a definition question, a sentence whose subject is the thing asked about. For a question about the
@@ -278,23 +278,19 @@ def _bm25(found: Sequence[Sentence], questions: Sequence[str]) -> np.ndarray:
 
 
 def newest_only(ranked: Sequence[Sentence], embedder: Embedder, margin: float,
-                passages: dict[str, str] | None = None,
                 topics: dict[tuple[str, str], float] | None = None) -> list[Sentence]:
     """For a question about now: drop each sentence that a sentence from a newer document ranks
-    within `margin` of, where the two sentences, or their passages (`passages`: document id -> its
-    text), speak of the same thing: the older one is superseded ("must boil tap water" by "the
-    advisory was lifted", whose sentences differ but whose notices are about one thing). Alike
-    sentences in passages about different things (below `RELATED_TOPIC`) supersede nothing.
-    `topics` (document pair -> cosine, from `topics_of`) stands in for `passages` when known."""
+    within `margin` of, where the two sentences, or their documents' passages (`topics`: document
+    pair -> cosine, from `topics_of`), speak of the same thing: the older one is superseded ("must
+    boil tap water" by "the advisory was lifted", whose sentences differ but whose notices are about
+    one thing). Alike sentences in passages about different things (below `RELATED_TOPIC`)
+    supersede nothing."""
     if len(ranked) < 2:
         return list(ranked)
     ranked = _embedded(ranked, embedder)
     vectors = np.stack([s.vectors[0] for s in ranked])
     sims = vectors @ vectors.T
-    if topics is None:
-        wanted = set(s.doc_id for s in ranked)
-        topics = topics_of({d: t for d, t in (passages or {}).items() if d in wanted}, embedder)
-    topic = topics
+    topic = topics or {}
     kept = []
     for i, s in enumerate(ranked):
         superseded = any(

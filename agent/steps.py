@@ -352,8 +352,10 @@ async def copy_answer(deps: AgentDeps, turn: Turn) -> str:
     current = turn.about_now
     everything = await asyncio.to_thread(extract.ranked_sentences, turn.book, questions, deps.index.embedder,
                                          current=False, options=options, period=turn.period)
-    topics = await asyncio.to_thread(extract.passage_topics, turn.book, deps.index.embedder) if current else {}
-    ranked = extract.newest(everything, turn.book, deps.index.embedder, options, topics) if current else everything
+    ranked, topics = everything, {}
+    if current:  # superseded sentences out; the passages' topics are kept for the parts
+        topics = await asyncio.to_thread(extract.passage_topics, turn.book, deps.index.embedder)
+        ranked = extract.newest(everything, turn.book, deps.index.embedder, options, topics)
     if not ranked or max(s.dense for s in ranked) < options.floor:
         return ""
     try:

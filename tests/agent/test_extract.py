@@ -5,7 +5,18 @@ from datetime import date, datetime
 
 import pytest
 
-from agent.evidence import DEFINING, LEAD, Sentence, asked_term, candidates, defines, gives, newest_only, rank
+from agent.evidence import (
+    DEFINING,
+    LEAD,
+    Sentence,
+    asked_term,
+    candidates,
+    defines,
+    gives,
+    newest_only,
+    rank,
+    topics_of,
+)
 from agent.extract import (
     CopyOptions,
     by_rank,
@@ -46,7 +57,7 @@ def test_sentences_rank_against_the_question_and_superseded_ones_drop(embedder):
     # alike sentences in passages about different things are two things: nothing superseded
     apart = {"old": "Chess club yearbook: the winter tournament, its winners and the new board members.",
              "new": "Public pool price list for the coming season."}
-    assert {s.n for s in newest_only(ranked, embedder, margin=0.3, passages=apart)} == {1, 2}
+    assert {s.n for s in newest_only(ranked, embedder, margin=0.3, topics=topics_of(apart, embedder))} == {1, 2}
 
 
 def test_the_kind_of_answer_asked_for_is_completed_from_the_chosen_document(embedder):
