@@ -4,8 +4,8 @@ A 135M model writing prose changes numbers, mixes sources and runs on; choosing 
 sentences it cannot. The ranked candidates (`agent.evidence`) are shown numbered, and the model
 picks which answer the question, in answer order, under a schema whose items are an enum of their
 numbers. A yes/no question gets yes or no first, read from the sentence that answers it: "No."
-when exactly one of the two is negated ("Can a lambda contain statements?" / "... cannot contain
-statements"), else "Yes." (the 135M model, asked under a schema, said yes to nearly everything).
+when exactly one of the two is negated ("Can a tuple be changed in place?" / "... cannot be
+changed in place"), else "Yes." (the 135M model, asked under a schema, said yes to nearly everything).
 Every sentence shown is a source's own sentence with its citation, so it is supported by
 construction; the verifiers still check the whole answer.
 """

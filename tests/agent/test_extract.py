@@ -205,7 +205,7 @@ def test_by_rank_adds_a_close_sentence_only_for_words_the_first_does_not_cover()
 
 
 def test_yes_no_questions_are_told_by_their_form():
-    assert is_yes_no("Can a lambda contain statements?") and is_yes_no("Is the ferry back?")
+    assert is_yes_no("Can a tuple be changed in place?") and is_yes_no("Is the ferry back?")
     assert not is_yes_no("What does with do?") and not is_yes_no("Is it the ferry or the water taxi?")
 
 
@@ -233,10 +233,10 @@ def test_yes_or_no_is_read_from_the_sentence_that_answers():
     def said(text):
         return [Sentence(1, text, "d", None, score=0.9, dense=0.9)]
 
-    assert yes_or_no("Can a lambda contain statements?", said("A lambda cannot contain statements.")) == "No."
-    assert yes_or_no("Is list.sort() stable?", said("The sort() method is guaranteed to be stable.")) == "Yes."
+    assert yes_or_no("Can a tuple be changed?", said("A tuple cannot be changed in place.")) == "No."
+    assert yes_or_no("Is the queue thread-safe?", said("The queue is safe to share between threads.")) == "Yes."
     assert yes_or_no("Do any built-in types implement @?", said("No builtin types implement it.")) == "No."
-    assert yes_or_no("Isn't bool a subtype of int?", said("bool is a subtype of int.")) == "Yes."
+    assert yes_or_no("Isn't a set mutable?", said("A set is mutable.")) == "Yes."
     assert yes_or_no("Is it true that X is not hashable?", said("X is not hashable.")) == "Yes."
     assert yes_or_no("Is the rare case handled?", said("The not-so-rare case is handled.")) == "Yes."  # no denial
     assert yes_or_no("Does X block?", said("X doesn’t block.")) == "No."  # a typeset apostrophe
