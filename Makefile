@@ -47,7 +47,7 @@ ask: install
 	$(BIN)/tansuo ask "$(QUESTION)"
 
 # Every eval set through the embedded model, dev split (EVAL_ARGS="--split test" for the report: aggregates
-# only); results in eval-runs/<date-time>/ (see README "Evaluation").
+# only); results in eval-runs/<date-time>/ (see docs/evaluation.md).
 eval: install harm-data
 	$(BIN)/tansuo eval run all $(EVAL_ARGS)
 
@@ -71,7 +71,7 @@ bench-retrieval: install
 	$(BIN)/python bench/retrieval.py  # the first run embeds the 100k-chunk latency corpus (cached in the data dir)
 
 # Every benchmark with --check: each runs to the end, and the target exits 1 when any missed a target
-# (40 minutes on 2 cores, README "Benchmarks").
+# (40 minutes on 2 cores, docs/benchmarks.md).
 BENCHES := backend tool_retrieval retrieval queries agent verifiers server
 bench-check: harm-data redis
 	@failed=""; for b in $(BENCHES); do echo "== bench/$$b.py --check"; \

@@ -8,17 +8,18 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import replace
 
-from agent import extract, steps
-from agent.answer import result_lines
-from agent.budget import Budget, BudgetExceeded, RepeatedCall, canonical
-from agent.decompose import run_plan
-from agent.events import Event, TurnEnded, TurnStarted
-from agent.extract import CopyOptions
-from agent.profile import modes_for
-from agent.queries import needed
-from agent.sources import check_citations
-from agent.steps import AgentDeps
-from agent.turn import Turn, TurnRequest
+from tansuo.agent import extract, steps
+from tansuo.agent.answer import result_lines
+from tansuo.agent.budget import Budget, BudgetExceeded, RepeatedCall, canonical
+from tansuo.agent.decompose import run_plan
+from tansuo.agent.events import Event, TurnEnded, TurnStarted
+from tansuo.agent.extract import CopyOptions
+from tansuo.agent.profile import modes_for
+from tansuo.agent.queries import needed
+from tansuo.agent.steps import AgentDeps
+from tansuo.agent.turn import Turn, TurnRequest
+
+from tansuo.core.sources import check_citations
 from tansuo.errors import BackendUnavailable, LLMError, TansuoError
 
 MIN_ANSWER_S = 1.0  # a turn that reaches its answer with less time left still gets this long

@@ -13,8 +13,9 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from agent.sources import Evidence, SourceBook
-from plugins import readout
+from tansuo.plugins import readout
+
+from tansuo.core.sources import Evidence, SourceBook
 from tansuo.llm import ChatRequest, ChatResult, LLMBackend, Message, StreamEnd, TextDelta
 
 CHARS_PER_TOKEN = 3.5  # a conservative estimate for English text with this tokenizer family

@@ -11,12 +11,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
-from agent import steps
-from agent.events import Checked
-from agent.planner import Step
-from agent.queries import needed
-from agent.steps import AgentDeps
-from agent.turn import Turn
+from tansuo.agent import steps
+from tansuo.agent.events import Checked
+from tansuo.agent.planner import Step
+from tansuo.agent.queries import needed
+from tansuo.agent.steps import AgentDeps
+from tansuo.agent.turn import Turn
 
 CHECK_SCHEMA = {"type": "object", "additionalProperties": False, "required": ["answered"],
                 "properties": {"answered": {"type": "boolean"}}}

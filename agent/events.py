@@ -11,18 +11,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
-
-@dataclass(frozen=True)
-class Source:
-    """A numbered citation target: [n] in the answer points here."""
-
-    n: int
-    title: str
-    source: str
-    chunk_id: str
-    date: datetime | None = None
-    date_origin: str = "none"
-    kind: str = "document"  # or "tool" (a tool result cited as evidence)
+from tansuo.core.sources import Source
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 import numpy as np
+from tansuo.retrieval.lexical import Lexical, tokenize
 
-from agent.sources import SourceBook, sentences
-from retrieval.lexical import Lexical, tokenize
+from tansuo.core.sources import SourceBook, sentences
 from tansuo.embedding import Embedder
 
 MIN_WORDS, MAX_WORDS = 4, 90  # shorter says nothing; longer is a listing, not a sentence

@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
-from agent.evidence import Sentence, candidates, gives, newest_only, rank, topics_of, wants
-from retrieval.lexical import tokenize
+from tansuo.agent.evidence import Sentence, candidates, gives, newest_only, rank, topics_of, wants
+from tansuo.retrieval.lexical import tokenize
+
 from tansuo.errors import InvalidOutput
 from tansuo.llm import ChatRequest
 

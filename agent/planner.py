@@ -19,7 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from agent.router import Offer
+from tansuo.agent.router import Offer
+
 from tansuo.llm import ChatRequest, LLMBackend, Message
 
 MAX_QUERIES = 3

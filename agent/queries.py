@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from retrieval.lexical import tokenize
+from tansuo.retrieval.lexical import tokenize
 
 KEEP_SHARE = 0.5  # of a query's words that must come from the question or the conversation
 # "When does the first ferry leave, and when does the night bus run?": a second question joined by

@@ -11,26 +11,25 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
-from agent import extract, planner
-from agent.answer import Writing, answer_messages, result_lines, stream_answer, summarise, too_long
-from agent.budget import Budget, BudgetExceeded, Limits
-from agent.events import AnswerDelta, Planned, Searched, ToolCalled, ToolReturned
-from agent.evidence import Sentence
-from agent.extract import CopyOptions
-from agent.planner import Call, Decision
-from agent.queries import parts as question_parts
-from agent.router import Offer, ToolRouter
-from agent.sources import SourceBook, check_citations
-from agent.turn import Outcome, Turn
-from plugins import readout
-from retrieval.index import DocumentIndex, Hit
+from tansuo.agent import extract, planner
+from tansuo.agent.answer import Writing, answer_messages, result_lines, stream_answer, summarise, too_long
+from tansuo.agent.budget import Budget, BudgetExceeded, Limits
+from tansuo.agent.checks import Checks
+from tansuo.agent.events import AnswerDelta, Planned, Searched, ToolCalled, ToolReturned
+from tansuo.agent.evidence import Sentence
+from tansuo.agent.extract import CopyOptions
+from tansuo.agent.planner import Call, Decision
+from tansuo.agent.queries import parts as question_parts
+from tansuo.agent.router import Offer, ToolRouter
+from tansuo.agent.turn import Outcome, Turn
+from tansuo.plugins import readout
+from tansuo.retrieval.index import DocumentIndex, Hit
+
+from tansuo.core.fences import defuse, fenced_only
+from tansuo.core.sources import SourceBook, check_citations, order_newest_first
+from tansuo.core.verdict import Verdict
 from tansuo.errors import InvalidOutput
 from tansuo.llm import TOOLS_ADAPTER, LLMBackend, Message
-from verifiers.fences import defuse
-from verifiers.harm import fenced_only
-from verifiers.pipeline import Verifiers
-from verifiers.recency import order_newest_first
-from verifiers.verdict import Verdict
 
 
 @dataclass(frozen=True)
@@ -60,7 +59,7 @@ class AgentDeps:
     index: DocumentIndex | None = None
     profile: str = "tools"
     options: AgentOptions = field(default_factory=AgentOptions)
-    verifiers: Verifiers | None = None
+    verifiers: Checks | None = None
 
 
 # --- planning ----------------------------------------------------------------------------------

@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from agent.budget import Budget
-from agent.events import Event, Problem, Verified
-from agent.planner import dumps
-from agent.sources import SourceBook
+from tansuo.agent.budget import Budget
+from tansuo.agent.events import Event, Problem, Verified
+from tansuo.agent.planner import dumps
+
+from tansuo.core.sources import SourceBook
 from tansuo.llm import Message
 
 

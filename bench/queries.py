@@ -22,13 +22,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agent import planner, steps  # noqa: E402
-from agent.budget import Budget  # noqa: E402
-from agent.queries import needed  # noqa: E402
-from agent.turn import Turn, TurnRequest  # noqa: E402
+from tansuo.agent import planner, steps  # noqa: E402
+from tansuo.agent.budget import Budget  # noqa: E402
+from tansuo.agent.queries import needed  # noqa: E402
+from tansuo.agent.turn import Turn, TurnRequest  # noqa: E402
+from tansuo.evals.context import EVAL_SETS, EvalContext, pipeline_agent  # noqa: E402
+from tansuo.evals.sets import hash_split, read_jsonl  # noqa: E402
+
 from bench.support.checks import RESULTS, add_check, at_least, finish, run_info, targets_json  # noqa: E402
-from evals.context import EVAL_SETS, EvalContext, pipeline_agent  # noqa: E402
-from evals.sets import hash_split, read_jsonl  # noqa: E402
 from tansuo.settings import load_settings  # noqa: E402
 
 

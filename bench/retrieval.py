@@ -37,14 +37,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from tansuo.evals.sets import hash_split  # noqa: E402
+from tansuo.retrieval.corpus import default_corpus  # noqa: E402
+from tansuo.retrieval.dense import EXACT_SUBSET, Dense  # noqa: E402
+from tansuo.retrieval.index import DocumentIndex  # noqa: E402
+from tansuo.retrieval.loaders import load_path  # noqa: E402
+
 from bench.support.checks import add_check, at_least, at_most, finish, run_info, targets_json  # noqa: E402
-from bench.support.corpus_cache import (  # noqa: E402
-    LATENCY_TOKENS, SIZES, CachedEmbedder, latency_docs, progress_line, warm)
-from evals.sets import hash_split  # noqa: E402
-from retrieval.corpus import default_corpus  # noqa: E402
-from retrieval.dense import EXACT_SUBSET, Dense  # noqa: E402
-from retrieval.index import DocumentIndex  # noqa: E402
-from retrieval.loaders import load_path  # noqa: E402
+from bench.support.corpus_cache import LATENCY_TOKENS, SIZES, CachedEmbedder, latency_docs, progress_line, warm  # noqa: E402
 from tansuo.embedding import SentenceTransformerEmbedder, embedding_model_path  # noqa: E402
 from tansuo.settings import load_settings  # noqa: E402
 
@@ -159,7 +159,7 @@ def chunk_excerpts(index: DocumentIndex, n: int = 150) -> list[str]:
 MEMORY_PROBE = """
 import json, sys, time
 from pathlib import Path
-from retrieval.index import DocumentIndex
+from tansuo.retrieval.index import DocumentIndex
 from tansuo.embedding import SentenceTransformerEmbedder
 def rss():
     for line in open("/proc/self/status"):

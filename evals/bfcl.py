@@ -19,8 +19,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from evals.context import EvalContext
-from evals.sets import Item, ItemResult
+from tansuo.evals.context import EvalContext
+from tansuo.evals.sets import Item, ItemResult
+
 from tansuo.errors import TansuoError
 from tansuo.llm.types import ChatRequest, Tool
 
@@ -96,7 +97,7 @@ def catalogue_spec(row: int, fn: dict):
     """A BFCL function as a plugin manifest would describe it (BFCL's "dict" type is JSON's object)."""
     import re
 
-    from plugins.tool import ToolSpec
+    from tansuo.plugins.tool import ToolSpec
 
     description = fn.get("description", "") or fn["name"]
     name = re.sub(r"\W+", "_", fn["name"]).strip("_")[:50] or "fn"

@@ -7,8 +7,8 @@ import hashlib
 import json
 import time
 
-from evals.context import EVAL_SETS, EvalContext
-from evals.sets import Item, ItemResult, hash_split, read_jsonl
+from tansuo.evals.context import EVAL_SETS, EvalContext
+from tansuo.evals.sets import Item, ItemResult, hash_split, read_jsonl
 
 
 class RetrievalSet:
@@ -48,8 +48,8 @@ class CachePairsSet:
                 for r in read_jsonl(EVAL_SETS / "cache" / "pairs.jsonl")]
 
     async def run(self, ctx: EvalContext, item: Item) -> ItemResult:
-        from server.cache import AnswerCache, CacheOptions
-        from server.store import MemoryStore
+        from tansuo.server.cache import AnswerCache, CacheOptions
+        from tansuo.server.store import MemoryStore
 
         cache = AnswerCache(MemoryStore(), ctx.get_embedder(), document_hash=lambda _: None,
                             options=CacheOptions(similarity=ctx.settings.answer_cache_similarity))
@@ -76,7 +76,7 @@ class HarmSet:
                 for i, (p, split) in enumerate(harm_prompts())]
 
     async def run(self, ctx: EvalContext, item: Item) -> ItemResult:
-        from verifiers.service import build_harmlessness
+        from tansuo.verifiers.build import build_harmlessness
 
         harm = ctx.shared("harm", lambda: build_harmlessness(ctx.settings, ctx.get_embedder()))
         verdict = await harm.check_input(item.data["text"])
@@ -92,7 +92,7 @@ def harm_prompts(*, benign_questions: bool = False) -> list[tuple]:
     """The harm and benign prompts that are installed, each with its split; test prompts that are
     near-twins of a dev prompt or an exemplar (eval_sets/harm/build.py) are left out. With
     `benign_questions`, TruthfulQA's and NQ-open's questions too (the verifier benchmark's)."""
-    from verifiers import external
+    from tansuo.verifiers import external
 
     prompts = external.benign(EVAL_SETS) if benign_questions else external.project_questions(EVAL_SETS)
     for loader in (external.do_not_answer, external.advbench):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from evals.reading import citations, dates, names, normal, numbers, sentences, states, strip_citations, times
+from tansuo.evals.reading import citations, dates, names, normal, numbers, sentences, states, strip_citations, times
 
 
 @dataclass(frozen=True)

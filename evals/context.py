@@ -38,8 +38,8 @@ class EvalContext:
     def news_index(self):
         """The dated news corpus (eval_sets/news), indexed once per run."""
         if "news" not in self._cache:
-            from retrieval.index import DocumentIndex
-            from retrieval.loaders import load_path
+            from tansuo.retrieval.index import DocumentIndex
+            from tansuo.retrieval.loaders import load_path
 
             index = DocumentIndex(self.work_dir / "news-index", self.get_embedder())
             index.add(load_path(EVAL_SETS / "news").documents)
@@ -61,7 +61,7 @@ async def pipeline_agent(ctx: EvalContext):
     """The agent as the service builds it, on the run's news index (the default corpus is not built
     for an eval run), the run's backend and embedder."""
     if "agent" not in ctx._cache:
-        from agent.service import build_agent
+        from tansuo.server.assembly import build_agent
 
         ctx.news_index()
         settings = ctx.settings.model_copy(update={"index_dir": ctx.work_dir / "news-index",
@@ -74,7 +74,7 @@ async def default_corpus_agent(ctx: EvalContext):
     """The agent on the default corpus, as `tansuo serve` builds it: its index lives where the
     service keeps it, so a machine that has served (or run this before) does not build it again."""
     if "default-agent" not in ctx._cache:
-        from agent.service import build_agent
+        from tansuo.server.assembly import build_agent
 
         settings = ctx.settings.model_copy(update={"index_dir": ctx.settings.effective_index_dir,
                                                     "default_corpus": True, "data_dir": ctx.work_dir / "data"})

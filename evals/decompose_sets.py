@@ -18,11 +18,12 @@ import time
 from datetime import date
 from pathlib import Path
 
-from agent import planner
-from evals.context import EVAL_SETS, EvalContext
-from evals.sets import Item, ItemResult, hash_split, read_jsonl
+from tansuo.agent import planner
+from tansuo.evals.context import EVAL_SETS, EvalContext
+from tansuo.evals.sets import Item, ItemResult, hash_split, read_jsonl
+from tansuo.verifiers.facts import Facts, facts
+
 from tansuo.errors import TansuoError
-from verifiers.facts import Facts, facts
 
 MATCH = 0.65  # cosine (all-MiniLM-L6-v2) at which a step asks a gold sub-question
 PLAN_TOKENS = 320

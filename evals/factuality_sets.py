@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import time
 
-from evals.context import EVAL_SETS, EvalContext
-from evals.sets import Item, ItemResult, read_jsonl
+from tansuo.evals.context import EVAL_SETS, EvalContext
+from tansuo.evals.sets import Item, ItemResult, read_jsonl
 
 
 class FactualitySet:
@@ -37,15 +37,16 @@ class FactualitySet:
 
 
 def _checker(ctx: EvalContext):
-    from verifiers.service import build_verifiers
+    from tansuo.verifiers.build import build_verifiers
 
     settings = ctx.settings.model_copy(update={"verifiers": ["factuality"], "data_dir": ctx.work_dir / "data"})
     return build_verifiers(settings, embedder=ctx.get_embedder(), backend=ctx.get_backend()).factuality
 
 
 def _book(ctx: EvalContext, doc_ids: list[str]):
-    from agent.sources import SourceBook
-    from retrieval.index import Hit
+    from tansuo.retrieval.index import Hit
+
+    from tansuo.core.sources import SourceBook
 
     docs = ctx.shared("news-documents", lambda: _documents())
     book = SourceBook()
@@ -57,6 +58,6 @@ def _book(ctx: EvalContext, doc_ids: list[str]):
 
 
 def _documents():
-    from retrieval.loaders import load_path
+    from tansuo.retrieval.loaders import load_path
 
     return {d.id: d for d in load_path(EVAL_SETS / "news").documents}

@@ -13,9 +13,9 @@ import dataclasses
 import re
 import time
 
-from agent.turn import TurnRequest
-from evals.context import EVAL_SETS, EvalContext, pipeline_agent
-from evals.sets import Item, ItemResult, read_jsonl
+from tansuo.agent.turn import TurnRequest
+from tansuo.evals.context import EVAL_SETS, EvalContext, pipeline_agent
+from tansuo.evals.sets import Item, ItemResult, read_jsonl
 
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9.,@-]*[A-Za-z0-9]|[A-Za-z0-9]")
 _MARKUP = re.compile(r"<[^<>]{0,40}>|\[/?INST\]|\[(?:source\s*)?\d{1,3}\]", re.IGNORECASE)
@@ -69,9 +69,9 @@ async def _agent_over(ctx: EvalContext, document: dict):
     """The pipeline agent with an index of its own holding just `document`."""
     from datetime import datetime
 
-    from agent.agent import Agent
-    from retrieval.documents import Document
-    from retrieval.index import DocumentIndex
+    from tansuo.agent.agent import Agent
+    from tansuo.retrieval.documents import Document
+    from tansuo.retrieval.index import DocumentIndex
 
     base = await pipeline_agent(ctx)
     index = DocumentIndex(ctx.work_dir / "injection" / document["id"], ctx.get_embedder())

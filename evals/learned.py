@@ -14,8 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import yaml
-
-from evals.context import ROOT
+from tansuo.evals.context import ROOT
 
 ADAPTERS = ROOT / "tansuo" / "llm" / "adapters"
 VERIFIER_DATA = ROOT / "verifiers" / "data"
@@ -23,7 +22,7 @@ GENERATED_PER_TEMPLATE = 40  # as `tansuo train tools` draws by default
 
 
 def learned_texts(*, generated: bool = True) -> list[tuple[str, str]]:
-    from evals.wall import unique
+    from tansuo.evals.wall import unique
 
     specs = installed_specs()
     pairs = [*demonstrations(), *template_texts(specs), *tool_examples(specs), *verifier_exemplars()]
@@ -35,8 +34,9 @@ def learned_texts(*, generated: bool = True) -> list[tuple[str, str]]:
 @functools.cache
 def installed_specs() -> tuple:
     """The built-in tools' and the bundled plugins' specs, as training sees them."""
-    from plugins.builtin import build_toolbox
-    from plugins.catalog import load_report
+    from tansuo.plugins.builtin import build_toolbox
+    from tansuo.plugins.catalog import load_report
+
     from tansuo.settings import Settings
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -55,8 +55,8 @@ def demonstrations() -> Iterator[tuple[str, str]]:
 def template_texts(specs) -> Iterator[tuple[str, str]]:
     """Training wordings of every template (slots masked alike), and every word pool of the
     templates module that training draws from (its hidden and dev pools are not training)."""
-    from agent.sft import templates
-    from agent.sft.data import plugin_templates
+    from tansuo.training.tools import templates
+    from tansuo.training.tools.data import plugin_templates
 
     plugin = [t for s in specs if s.name not in {t.tool for t in templates.ALL} for t in plugin_templates(s)]
     for template in (*templates.ALL, *plugin):
@@ -71,7 +71,7 @@ def template_texts(specs) -> Iterator[tuple[str, str]]:
 
 def generated_requests(specs) -> Iterator[tuple[str, str]]:
     """What `tansuo train tools` would train on now (its default seed and size)."""
-    from agent.sft.data import generate
+    from tansuo.training.tools.data import generate
 
     for sample in generate(specs, per_template=GENERATED_PER_TEMPLATE, seed=0):
         yield sample.request, f"training request ({sample.template})"

@@ -12,11 +12,11 @@ from __future__ import annotations
 import json
 import time
 
-from agent.turn import TurnRequest
-from evals import claims
-from evals.context import EVAL_SETS, EvalContext, default_corpus_agent, pipeline_agent
-from evals.reading import states as states_phrase
-from evals.sets import Item, ItemResult, hash_split, read_jsonl
+from tansuo.agent.turn import TurnRequest
+from tansuo.evals import claims
+from tansuo.evals.context import EVAL_SETS, EvalContext, default_corpus_agent, pipeline_agent
+from tansuo.evals.reading import states as states_phrase
+from tansuo.evals.sets import Item, ItemResult, hash_split, read_jsonl
 
 
 def states(answer: str, alternatives: list[str]) -> bool:

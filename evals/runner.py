@@ -19,9 +19,10 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from evals.context import EvalContext
-from evals.sets import EvalSet, Item, ItemResult
-from evals.tally import Tally
+from tansuo.evals.context import EvalContext
+from tansuo.evals.sets import EvalSet, Item, ItemResult
+from tansuo.evals.tally import Tally
+
 from tansuo import __version__
 from tansuo.errors import TansuoError
 from tansuo.settings import Settings

@@ -30,7 +30,7 @@ class Item:
 def hash_split(key: str) -> str:
     """A third of the items 'dev', the rest 'test', by hash: the same rule that splits the harm
     sets (the request classifier trains on their dev third)."""
-    from verifiers.external import split_of
+    from tansuo.verifiers.external import split_of
 
     return split_of(key)
 
@@ -73,19 +73,19 @@ class UnknownSet(TansuoError):
 
 # name -> ("module:factory", arguments); imported when asked for (a set's imports can be heavy).
 REGISTRY: dict[str, tuple[str, tuple]] = {
-    "tools": ("evals.tool_sets:ToolQuestionsSet", ()),
-    "qa-news": ("evals.qa_sets:NewsQaSet", ()),
-    "qa-pydocs": ("evals.qa_sets:PydocsQaSet", ()),
-    "retrieval-news": ("evals.builtin_sets:RetrievalSet", ()),
-    "cache-pairs": ("evals.builtin_sets:CachePairsSet", ()),
-    "harm": ("evals.builtin_sets:HarmSet", ()),
-    "decompose": ("evals.decompose_sets:DecomposeSet", ()),
-    "fanoutqa-dev": ("evals.decompose_sets:FanoutDevSet", ()),
-    "tool-retrieval-bfcl": ("evals.tool_retrieval_sets:ToolRetrievalSet", ()),
-    "tool-calls": ("evals.toolcall_sets:ToolCallSet", ()),
-    "factuality": ("evals.factuality_sets:FactualitySet", ()),
-    "injection": ("evals.injection_sets:InjectionSet", ()),
-    **{f"bfcl-{c}": ("evals.bfcl:BfclSet", (c,)) for c in (
+    "tools": ("tansuo.evals.tool_sets:ToolQuestionsSet", ()),
+    "qa-news": ("tansuo.evals.qa_sets:NewsQaSet", ()),
+    "qa-pydocs": ("tansuo.evals.qa_sets:PydocsQaSet", ()),
+    "retrieval-news": ("tansuo.evals.builtin_sets:RetrievalSet", ()),
+    "cache-pairs": ("tansuo.evals.builtin_sets:CachePairsSet", ()),
+    "harm": ("tansuo.evals.builtin_sets:HarmSet", ()),
+    "decompose": ("tansuo.evals.decompose_sets:DecomposeSet", ()),
+    "fanoutqa-dev": ("tansuo.evals.decompose_sets:FanoutDevSet", ()),
+    "tool-retrieval-bfcl": ("tansuo.evals.tool_retrieval_sets:ToolRetrievalSet", ()),
+    "tool-calls": ("tansuo.evals.toolcall_sets:ToolCallSet", ()),
+    "factuality": ("tansuo.evals.factuality_sets:FactualitySet", ()),
+    "injection": ("tansuo.evals.injection_sets:InjectionSet", ()),
+    **{f"bfcl-{c}": ("tansuo.evals.bfcl:BfclSet", (c,)) for c in (
         "simple_python", "multiple", "parallel", "parallel_multiple", "irrelevance", "live_simple",
         "live_multiple", "live_parallel", "live_parallel_multiple", "live_irrelevance")},
 }

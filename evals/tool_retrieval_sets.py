@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import time
 
-from evals.bfcl import catalogue_spec, data_dir, load_catalogue
-from evals.context import EvalContext
-from evals.sets import Item, ItemResult, hash_split
+from tansuo.evals.bfcl import catalogue_spec, data_dir, load_catalogue
+from tansuo.evals.context import EvalContext
+from tansuo.evals.sets import Item, ItemResult, hash_split
 
 K = 5
 
@@ -39,7 +39,7 @@ class ToolRetrievalSet:
 def _catalogue_index(ctx: EvalContext):
     """The catalogue in the plugin index (about 50 s to embed on 2 cores, once per run), and each
     entry's BFCL name."""
-    from plugins.index import PluginIndex
+    from tansuo.plugins.index import PluginIndex
 
     functions, _, _ = load_catalogue(data_dir())
     specs = [catalogue_spec(i, fn) for i, fn in enumerate(functions)]

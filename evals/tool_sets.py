@@ -12,11 +12,11 @@ import time
 from datetime import date
 from typing import Any
 
-from agent.turn import TurnRequest
-from evals.context import EVAL_SETS, EvalContext, pipeline_agent
-from evals.reading import WEEKDAYS, dates, decimals, numbers, same_number, states, strip_citations, weekdays
-from evals.sets import Item, ItemResult, read_jsonl
-from evals.tool_values import answers
+from tansuo.agent.turn import TurnRequest
+from tansuo.evals.context import EVAL_SETS, EvalContext, pipeline_agent
+from tansuo.evals.reading import WEEKDAYS, dates, decimals, numbers, same_number, states, strip_citations, weekdays
+from tansuo.evals.sets import Item, ItemResult, read_jsonl
+from tansuo.evals.tool_values import answers
 
 FILES = {"dev": "questions.jsonl", "test": "test.jsonl"}
 

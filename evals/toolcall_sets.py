@@ -18,10 +18,10 @@ import re
 import time
 from typing import Any
 
-from agent.turn import TurnRequest
-from evals.context import EVAL_SETS, EvalContext, pipeline_agent
-from evals.sets import Item, ItemResult, read_jsonl
-from evals.tool_values import essence
+from tansuo.agent.turn import TurnRequest
+from tansuo.evals.context import EVAL_SETS, EvalContext, pipeline_agent
+from tansuo.evals.sets import Item, ItemResult, read_jsonl
+from tansuo.evals.tool_values import essence
 
 FILES = {"heldout.jsonl": "dev", "hidden.jsonl": "dev", "dev.jsonl": "dev", "test.jsonl": "test"}
 

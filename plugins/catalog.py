@@ -6,9 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from plugins.http_runtime import HostPolicy
-from plugins.index import Embedder, PluginIndex, SentenceTransformerEmbedder
-from plugins.registry import LoadReport, discover, load_plugins
+from tansuo.plugins.http_runtime import HostPolicy
+from tansuo.plugins.index import Embedder, PluginIndex, SentenceTransformerEmbedder
+from tansuo.plugins.registry import LoadReport, discover, load_plugins
+
 from tansuo.embedding import embedding_model_path
 from tansuo.settings import Settings
 

@@ -15,9 +15,8 @@ from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
 
 import httpx
-
-from plugins.manifest import HttpRuntime
-from plugins.tool import ToolError
+from tansuo.plugins.manifest import HttpRuntime
+from tansuo.plugins.tool import ToolError
 
 MAX_REDIRECTS = 3
 _SHARED = ipaddress.ip_network("100.64.0.0/10")  # carrier-grade NAT and overlay networks: not public

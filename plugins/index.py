@@ -15,8 +15,8 @@ from pathlib import Path
 
 import faiss
 import numpy as np
+from tansuo.plugins.tool import ToolSpec
 
-from plugins.tool import ToolSpec
 from tansuo.embedding import Embedder, HashingEmbedder, SentenceTransformerEmbedder
 
 __all__ = ["Embedder", "HashingEmbedder", "SentenceTransformerEmbedder", "PluginIndex", "document"]

@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from langchain_core.tools import BaseTool
-
-from plugins.plugin import Plugin
-from plugins.tool import ToolAnnotations, ToolError, ToolSpec
+from tansuo.plugins.plugin import Plugin
+from tansuo.plugins.tool import ToolAnnotations, ToolError, ToolSpec
 
 
 def plugin_from_langchain(tool: BaseTool, *, examples: list[str] | None = None, timeout_s: float = 30.0,

@@ -13,9 +13,8 @@ from typing import Any, Literal
 import jsonschema
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
-
-from plugins.readout import check_template
-from plugins.tool import NAME_PATTERN, ExampleCall, ToolAnnotations, ToolSpec
+from tansuo.plugins.readout import check_template
+from tansuo.plugins.tool import NAME_PATTERN, ExampleCall, ToolAnnotations, ToolSpec
 
 SCHEMA_ID = "https://tansuo.dev/schemas/plugin-manifest.json"
 ENV_NAME = r"^[A-Z_][A-Z0-9_]*$"

@@ -16,10 +16,9 @@ from typing import Any
 
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import get_default_environment, stdio_client
-
-from plugins.manifest import ManifestProblem, McpRuntime, PluginManifest
-from plugins.plugin import Plugin, Runner
-from plugins.tool import ToolError, ToolSpec
+from tansuo.plugins.manifest import ManifestProblem, McpRuntime, PluginManifest
+from tansuo.plugins.plugin import Plugin, Runner
+from tansuo.plugins.tool import ToolError, ToolSpec
 
 
 @asynccontextmanager

@@ -9,9 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import jsonschema
-
-from plugins.tool import ToolError, ToolSpec
-from plugins.toolbox import ToolResult
+from tansuo.plugins.tool import ToolError, ToolSpec
+from tansuo.plugins.toolbox import ToolResult
 
 Runner = Callable[[dict[str, Any]], Awaitable[Any]]
 

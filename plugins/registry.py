@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from plugins.http_runtime import HostPolicy, call_http
-from plugins.manifest import ManifestProblem, PluginManifest, load_manifest
-from plugins.mcp_runtime import mcp_plugins
-from plugins.plugin import Plugin, Runner
-from plugins.tool import ToolError
-from plugins.toolbox import run_isolated
+from tansuo.plugins.http_runtime import HostPolicy, call_http
+from tansuo.plugins.manifest import ManifestProblem, PluginManifest, load_manifest
+from tansuo.plugins.mcp_runtime import mcp_plugins
+from tansuo.plugins.plugin import Plugin, Runner
+from tansuo.plugins.tool import ToolError
+from tansuo.plugins.toolbox import run_isolated
 
 ENTRY_POINT_GROUP = "tansuo.plugins"
 BUILTIN_DIR = Path(__file__).parent / "manifests"

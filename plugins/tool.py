@@ -7,8 +7,10 @@ descriptions from its docstring.
 
 from __future__ import annotations
 
+import hashlib
 import inspect
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
@@ -117,3 +119,12 @@ def inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
         return {k: resolve(v, seen) for k, v in node.items() if k != "$defs"}
 
     return resolve(schema, ())
+
+
+def toolset_hash(specs: Sequence[ToolSpec]) -> str:
+    """A fingerprint of the tools and plugins (name, description, schema, example calls): when it
+    changes, an adapter trained before no longer knows every tool (`tansuo doctor` says so)."""
+    parts = [json.dumps({"name": s.name, "description": s.model_description, "schema": s.input_schema,
+                         "calls": [c.model_dump() for c in s.example_calls]}, sort_keys=True, default=str)
+             for s in sorted(specs, key=lambda s: s.name)]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from retrieval.documents import Chunk
+from tansuo.retrieval.documents import Chunk
 
 PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
 # A sentence ends at . ! ? (and their CJK forms), possibly followed by closing quotes or

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from retrieval.documents import Document, parse_date
+from tansuo.retrieval.documents import Document, parse_date
+
 from tansuo.settings import DEFAULT_CORPUS_PACKAGES as DEFAULT_PACKAGES
 
 MIN_DOCSTRING = 40  # characters; shorter ones ("Return self.") say nothing searchable

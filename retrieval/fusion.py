@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-
-from retrieval.dense import top_k
+from tansuo.retrieval.dense import top_k
 
 RRF_K = 60  # reciprocal-rank fusion constant (Cormack et al. 2009)
 # Hybrid = alpha * dense + (1 - alpha) * BM25, each min-max normalised over the candidates

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
-from retrieval.decoding import decode
+from tansuo.retrieval.decoding import decode
 
 PUBLISHED_META = ("article:published_time", "og:published_time", "datepublished", "dc.date", "dc.date.issued",
                   "dcterms.created", "dcterms.issued", "citation_publication_date", "citation_date",

@@ -22,13 +22,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-
-from retrieval.chunking import ChunkConfig, chunk_text
-from retrieval.dense import DEFAULT_APPROX_THRESHOLD, Dense
-from retrieval.documents import Chunk, Document
-from retrieval.fusion import HYBRID_ALPHA, convex, fuse, top_positive
-from retrieval.lexical import Lexical, tokenize
-from retrieval.storage import (
+from tansuo.retrieval.chunking import ChunkConfig, chunk_text
+from tansuo.retrieval.dense import DEFAULT_APPROX_THRESHOLD, Dense
+from tansuo.retrieval.documents import Chunk, Document
+from tansuo.retrieval.fusion import HYBRID_ALPHA, convex, fuse, top_positive
+from tansuo.retrieval.lexical import Lexical, tokenize
+from tansuo.retrieval.storage import (
     FORMAT,
     MANIFEST,
     Segment,
@@ -39,6 +38,7 @@ from retrieval.storage import (
     write_manifest,
     write_segment,
 )
+
 from tansuo.embedding import Embedder
 
 Mode = Literal["hybrid", "dense", "bm25", "rrf"]

@@ -8,9 +8,8 @@ from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document as LCDocument
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
-
-from retrieval.documents import iso
-from retrieval.index import DocumentIndex, Filters, Hit, Mode
+from tansuo.retrieval.documents import iso
+from tansuo.retrieval.index import DocumentIndex, Filters, Hit, Mode
 
 
 class TansuoRetriever(BaseRetriever):

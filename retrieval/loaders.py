@@ -16,10 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
-from retrieval.decoding import LoadError, decode
-from retrieval.documents import Document, parse_date
-from retrieval.html import parse_html
+from tansuo.retrieval.decoding import LoadError, decode
+from tansuo.retrieval.documents import Document, parse_date
+from tansuo.retrieval.html import parse_html
 
 TEXT_SUFFIXES = {".txt", ".text", ".rst"}
 MARKDOWN_SUFFIXES = {".md", ".markdown"}

@@ -16,9 +16,8 @@ from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
 import httpx
-
-from retrieval.documents import Document, parse_date
-from retrieval.loaders import HTML_SUFFIXES, SUPPORTED, LoadResult, Problem, load_bytes
+from tansuo.retrieval.documents import Document, parse_date
+from tansuo.retrieval.loaders import HTML_SUFFIXES, SUPPORTED, LoadResult, Problem, load_bytes
 
 MAX_BYTES = 20 * 1024 * 1024
 USER_AGENT = "tansuo/0.1 (+self-hosted search assistant)"

@@ -12,7 +12,6 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +21,15 @@ from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Res
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Route
+from tansuo.server.auth import keys_required
+from tansuo.server.chat import Step, is_delta
+from tansuo.server.conversations import ANONYMOUS
+from tansuo.server.gate import QueueFull
+from tansuo.server.parts import Parts, build_parts
+from tansuo.server.protocol import ERRORS, ChatCompletion, ChatRequest, chunk, completion, completion_id, error_body
+from tansuo.server.readiness import backend_ready
+from tansuo.server.store import StoreUnavailable, reachable
 
-from server.auth import KeyRing, keys_required
-from server.chat import ChatService, Step, is_delta
-from server.conversations import ANONYMOUS
-from server.protocol import ERRORS, ChatCompletion, ChatRequest, chunk, completion, completion_id, error_body
-from server.service_ready import backend_ready
-from server.store import StoreUnavailable, reachable
 from tansuo import __version__
 from tansuo.errors import BackendUnavailable, ConfigError, TansuoError
 from tansuo.settings import Settings
@@ -60,23 +61,6 @@ class ApiError(Exception):
         self.status, self.kind, self.param, self.code, self.headers = status, kind, param, code, headers or {}
 
 
-@dataclass
-class Parts:
-    """What the app runs on, built at startup."""
-
-    settings: Settings
-    chat: ChatService
-    router: Any  # agent.router.ToolRouter: built-in tools, plugins and their index
-    index: Any  # retrieval.index.DocumentIndex, or None
-    backend: Any  # tansuo.llm.LLMBackend
-    keys: KeyRing
-    plots_dir: Path
-
-    async def aclose(self) -> None:
-        await self.backend.aclose()
-        await self.chat.conversations.store.aclose()
-
-
 def create_app(settings: Settings, parts: Parts | Callable[[], Awaitable[Parts]] | None = None, *,
                stopping: Callable[[], bool] = lambda: False) -> FastAPI:
     """The app; `parts` ready-made, or a coroutine function that builds them in the app's own event
@@ -87,8 +71,6 @@ def create_app(settings: Settings, parts: Parts | Callable[[], Awaitable[Parts]]
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        from server.service import build_parts  # heavy imports (torch) only when the app starts
-
         if parts is None or callable(parts):
             built = await _until_stopped(build_parts(settings) if parts is None else parts(), stopping)
             if built is not None:
@@ -447,8 +429,6 @@ async def _until_disconnect(request: Request, work: Awaitable[dict[str, Any]]) -
 async def _first_step(steps: AsyncIterator[Step]) -> Step:
     """Run the turn up to its first step, so a bad request or a full queue is an HTTP error, not a
     broken stream."""
-    from server.gate import QueueFull
-
     try:
         return await anext(steps)
     except QueueFull as exc:

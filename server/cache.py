@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from tansuo.server.conversations import ANONYMOUS, owner_tag
+from tansuo.server.guards import mismatch, signature
+from tansuo.server.store import Store
 
-from server.conversations import ANONYMOUS, owner_tag
-from server.guards import mismatch, signature
-from server.store import Store
 from tansuo.embedding import Embedder
 
 SPACE = "answers-v2"  # v2: answers by copy, tool readings; answers stored in the old form are not served

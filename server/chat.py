@@ -10,15 +10,15 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent.agent import Agent
-from agent.events import AnswerDelta, Event, TurnEnded
-from agent.turn import TurnRequest
-from server.cache import AnswerCache
-from server.conversations import ANONYMOUS, DEGRADED_NOTICE, Conversations
-from server.gate import Gate
-from server.metrics import Metrics
-from server.protocol import ChatRequest
-from server.store import StoreUnavailable
+from tansuo.agent.agent import Agent
+from tansuo.agent.events import AnswerDelta, Event, TurnEnded
+from tansuo.agent.turn import TurnRequest
+from tansuo.server.cache import AnswerCache
+from tansuo.server.conversations import ANONYMOUS, DEGRADED_NOTICE, Conversations
+from tansuo.server.gate import Gate
+from tansuo.server.metrics import Metrics
+from tansuo.server.protocol import ChatRequest
+from tansuo.server.store import StoreUnavailable
 
 
 @dataclass

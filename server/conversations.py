@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from server.store import Store, StoreUnavailable
+from tansuo.server.store import Store, StoreUnavailable
+
 from tansuo.llm import Message
 
 ANONYMOUS = "anonymous"  # the owner of everything when keys are off

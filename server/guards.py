@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from verifiers.facts import facts
+from tansuo.verifiers.facts import facts
 
 _WORD = re.compile(r"[a-z0-9]+(?:'t)?")  # "doesn't" stays one word; "France's" is "france" and "s"
 _NEGATIONS = frozenset("not no never none nobody nothing neither nor without except cannot isn't aren't wasn't "

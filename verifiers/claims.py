@@ -8,8 +8,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from agent.sources import SourceBook, content_words, markers, sentences
-from verifiers.facts import Facts, facts
+from tansuo.verifiers.facts import Facts, facts
+
+from tansuo.core.sources import SourceBook, content_words, markers, sentences
 
 _MARKERS = re.compile(r"\s?\[\d{1,3}\]")
 _NONE = Facts(frozenset(), frozenset(), frozenset())

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from verifiers.facts import find_dates
+from tansuo.verifiers.facts import find_dates
 
 WEEKDAYS = {d.lower(): i for i, d in enumerate(calendar.day_name)}
 _UNITS = {"day": 1, "week": 7}

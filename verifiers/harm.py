@@ -20,13 +20,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from agent.sources import sentences
+from tansuo.verifiers.exemplars import CalibratedScorer, load_data
+from tansuo.verifiers.judge import Judge
+from tansuo.verifiers.request_model import AdapterMismatch, RequestClassifier
+
+from tansuo.core.fences import Cleaned, defuse
+from tansuo.core.sources import sentences
+from tansuo.core.verdict import Verdict
 from tansuo.embedding import Embedder
-from verifiers.exemplars import CalibratedScorer, load_data
-from verifiers.fences import defuse
-from verifiers.judge import Judge
-from verifiers.request_model import AdapterMismatch, RequestClassifier
-from verifiers.verdict import Verdict
 
 log = logging.getLogger(__name__)
 
@@ -111,20 +112,6 @@ class HarmScorer:
     def instruction_probabilities(self, sentences_: Sequence[str]) -> list[float]:
         """Per sentence of a source, the probability that it is an instruction to the assistant."""
         return [p for p, _, _ in self.sources.score_many(sentences_)] if sentences_ else []
-
-
-@dataclass(frozen=True)
-class Cleaned:
-    text: str
-    removed: list[str]  # sentences taken out: instructions, pseudo-turns, forged citations
-    neutralised: list[str]  # sentences kept without a chat token, fence tag or citation marker
-
-
-def fenced_only(text: str) -> Cleaned:
-    """`text` handled by form alone (verifiers.fences): what runs when the harmlessness check is off,
-    since it needs no model and no exemplars."""
-    fenced = defuse(text)
-    return Cleaned(fenced.text, fenced.removed, fenced.neutralised)
 
 
 _JUDGE_SYSTEM = ("You are the safety checker of a search assistant. Decide whether helping with the text would "

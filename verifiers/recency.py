@@ -22,14 +22,14 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
+from tansuo.verifiers.dates import DateMention, resolve
+from tansuo.verifiers.exemplars import CalibratedScorer, VectorCache, load_data
+from tansuo.verifiers.facts import facts
+from tansuo.verifiers.judge import Judge
 
-from agent.sources import Evidence, SourceBook
+from tansuo.core.sources import Evidence, SourceBook, day_of
+from tansuo.core.verdict import Verdict
 from tansuo.embedding import Embedder
-from verifiers.dates import DateMention, resolve
-from verifiers.exemplars import CalibratedScorer, VectorCache, load_data
-from verifiers.facts import facts
-from verifiers.judge import Judge
-from verifiers.verdict import Verdict
 
 TIMELESS = "timeless"
 _CURRENT_WORDS = frozenset({"today", "now", "currently", "right now"})
@@ -127,23 +127,23 @@ class Recency:
         used = [e for e in dated if e.source.n in cited] or dated
         notes, flags, reason = [], [], ""
         if used:
-            newest = max(used, key=_day)
-            evidence.append({"newest_used": newest.source.n, "date": _day(newest).isoformat()})
+            newest = max(used, key=day_of)
+            evidence.append({"newest_used": newest.source.n, "date": day_of(newest).isoformat()})
             window = self.options.windows.get(ts.kind, max(self.options.windows.values()))
-            age = (today - _day(newest)).days
+            age = (today - day_of(newest)).days
             if ts.current and age > window and not newest.version:
                 flags.append("stale")
                 notes.append(f"This may be out of date: the newest source it rests on [{newest.source.n}] is "
                              f"older than {_kind_phrase(ts.kind)} stays current.")
             period = ts.period
-            if period is not None and all(_day(e) < period.start for e in used) and period.start <= today:
+            if period is not None and all(day_of(e) < period.start for e in used) and period.start <= today:
                 flags.append("before_period")
             pairs = await asyncio.to_thread(self._same_topic_pairs, dated)
-            newer = [b for a, b in pairs if a in used and b not in used and _day(b) > _day(newest)]
+            newer = [b for a, b in pairs if a in used and b not in used and day_of(b) > day_of(newest)]
             if ts.current and newer and not final:
-                best = max(newer, key=_day)
-                reason = (f"source [{best.source.n}] ({_day(best).isoformat()}) is newer than what the answer cites "
-                          f"([{newest.source.n}], {_day(newest).isoformat()}) on the same topic: answer from the "
+                best = max(newer, key=day_of)
+                reason = (f"source [{best.source.n}] ({day_of(best).isoformat()}) is newer than what the answer cites "
+                          f"([{newest.source.n}], {day_of(newest).isoformat()}) on the same topic: answer from the "
                           "newest source and give its date")
             # sources that differ over time conflict only for a question about now: asked about 2024, the
             # 2024 figure is the answer and a 2025 one no contradiction
@@ -174,20 +174,10 @@ class Recency:
         sims = vectors @ vectors.T
         pairs = []
         for i, j in zip(*np.triu_indices(len(items), 1), strict=True):
-            a, b = sorted((items[i], items[j]), key=_day)
-            if sims[i, j] >= self.options.same_topic and _day(a) != _day(b) and a.doc_id != b.doc_id:
+            a, b = sorted((items[i], items[j]), key=day_of)
+            if sims[i, j] >= self.options.same_topic and day_of(a) != day_of(b) and a.doc_id != b.doc_id:
                 pairs.append((a, b))
         return pairs
-
-
-def order_newest_first(book: SourceBook) -> SourceBook:
-    """The same sources (same numbers), rendered newest first: a small model copies the first one."""
-    ranked = sorted(book.items, key=lambda e: (e.source.kind != "tool", -(_day(e).toordinal() if e.source.date else 0)))
-    return SourceBook(ranked)
-
-
-def _day(item: Evidence) -> date:
-    return item.source.date.date() if item.source.date else date.min
 
 
 def _facts_differ(a: Evidence, b: Evidence) -> bool:

@@ -5,7 +5,7 @@ request should not simply be answered.
 Similarity to exemplars sees what a request is about; a fine-tuned encoder also sees what it asks
 for ("kill a Python process" against "kill my neighbour", "who runs Bosch" against "what is Bosch's
 unpublished budget"). The adapter (verifiers/data/harm_adapter.npz, about 1.3 MB) is trained by
-`tansuo train harm` (verifiers/harm_training.py). At load it is merged into the encoder's weights,
+`tansuo train harm` (training/harm.py). At load it is merged into the encoder's weights,
 so a request costs one plain MiniLM pass.
 """
 

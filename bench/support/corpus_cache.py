@@ -16,9 +16,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from tansuo.retrieval.corpus import default_corpus, installed_packages
+from tansuo.retrieval.documents import Document, iso, parse_date
 
-from retrieval.corpus import default_corpus, installed_packages
-from retrieval.documents import Document, iso, parse_date
 from tansuo.embedding import SentenceTransformerEmbedder
 
 
@@ -95,8 +95,8 @@ def latency_docs(cache: Path, size: int):
     """The first documents (in a fixed shuffled order) that reach `size` chunks, and their chunk texts."""
     import random
 
-    from retrieval.chunking import ChunkConfig, chunk_text
-    from retrieval.index import embedding_text
+    from tansuo.retrieval.chunking import ChunkConfig, chunk_text
+    from tansuo.retrieval.index import embedding_text
 
     docs = load_corpus(cache)
     random.Random(0).shuffle(docs)

@@ -3,7 +3,7 @@ plugins, with their gold calls: the dev split of `tansuo eval run tool-calls` (i
 
     .venv/bin/python eval_sets/toolcalls/build.py [heldout|hidden|dev ...]   # all three without names
 
-All three come from the generator `tansuo train tools` uses (agent/sft), with seeds training never uses:
+All three come from the generator `tansuo train tools` uses (training/tools), with seeds training never uses:
 - heldout.jsonl: the training templates' wordings with other values (training excludes these
   requests);
 - hidden.jsonl: only the templates' hidden wordings, which training never sees;
@@ -26,6 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from agent.sft.data import generate  # noqa: E402
+
 from plugins.builtin import build_toolbox  # noqa: E402
 from plugins.catalog import load_report  # noqa: E402
 from tansuo.settings import Settings  # noqa: E402

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from plugins.builtin import calendar_tool, math_tool, plot_tool, table_tool, units_tool
-from plugins.builtin.calendar_tool import Clock, make_calendar, system_clock
-from plugins.builtin.math_tool import math
-from plugins.builtin.plot_tool import make_plot, warm_matplotlib
-from plugins.builtin.table_tool import make_table
-from plugins.builtin.units_tool import registry as units_registry
-from plugins.builtin.units_tool import units
-from plugins.toolbox import Toolbox
+from tansuo.plugins.builtin import calendar_tool, math_tool, plot_tool, table_tool, units_tool
+from tansuo.plugins.builtin.calendar_tool import Clock, make_calendar, system_clock
+from tansuo.plugins.builtin.math_tool import math
+from tansuo.plugins.builtin.plot_tool import make_plot, warm_matplotlib
+from tansuo.plugins.builtin.table_tool import make_table
+from tansuo.plugins.builtin.units_tool import registry as units_registry
+from tansuo.plugins.builtin.units_tool import units
+from tansuo.plugins.toolbox import Toolbox
+
 from tansuo.settings import Settings
 
 # Demonstrations for the model: a request and the arguments it calls with (validated at registration).

@@ -11,8 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
-
-from plugins.tool import ToolError
+from tansuo.plugins.tool import ToolError
 
 Clock = Callable[[], dt.datetime]
 Zone = Annotated[str, Field(max_length=64, description="IANA time zone, e.g. Europe/Paris, UTC")]

@@ -12,8 +12,7 @@ import ast
 import re
 
 import sympy
-
-from plugins.tool import ToolError
+from tansuo.plugins.tool import ToolError
 
 MAX_CHARS = 2000
 MAX_EXPONENT = 10_000

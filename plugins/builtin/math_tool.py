@@ -7,10 +7,9 @@ from typing import Annotated, Literal
 
 import sympy
 from pydantic import BaseModel, ConfigDict, Field
-
-from plugins.builtin.expr import parse, parse_equation, symbol
-from plugins.readout import value_text
-from plugins.tool import ToolError
+from tansuo.plugins.builtin.expr import parse, parse_equation, symbol
+from tansuo.plugins.readout import value_text
+from tansuo.plugins.tool import ToolError
 
 Expression = Annotated[str, Field(min_length=1, max_length=2000, description="e.g. 3x^2 + sin(x)/2")]
 Variable = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,30}$", description="a variable name")]

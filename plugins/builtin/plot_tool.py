@@ -13,10 +13,9 @@ from typing import Annotated
 import numpy as np
 import sympy
 from pydantic import Field
-
-from plugins.builtin.expr import parse, symbol
-from plugins.readout import value_text
-from plugins.tool import ToolError
+from tansuo.plugins.builtin.expr import parse, symbol
+from tansuo.plugins.readout import value_text
+from tansuo.plugins.tool import ToolError
 
 
 def warm_matplotlib() -> None:

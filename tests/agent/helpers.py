@@ -8,17 +8,18 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from agent.agent import Agent
-from agent.budget import Limits
-from agent.events import Event
-from agent.extract import CopyOptions
-from agent.router import RouterOptions, ToolRouter
-from agent.steps import AgentDeps, AgentOptions
-from agent.turn import TurnRequest
-from plugins.tool import ToolError
-from plugins.toolbox import Toolbox
-from retrieval.documents import Document
-from retrieval.index import DocumentIndex
+from tansuo.agent.agent import Agent
+from tansuo.agent.budget import Limits
+from tansuo.agent.events import Event
+from tansuo.agent.extract import CopyOptions
+from tansuo.agent.router import RouterOptions, ToolRouter
+from tansuo.agent.steps import AgentDeps, AgentOptions
+from tansuo.agent.turn import TurnRequest
+from tansuo.plugins.tool import ToolError
+from tansuo.plugins.toolbox import Toolbox
+from tansuo.retrieval.documents import Document
+from tansuo.retrieval.index import DocumentIndex
+
 from tansuo.embedding import HashingEmbedder
 from tansuo.llm.testing import Reply, ScriptedBackend
 

@@ -6,8 +6,8 @@ import time
 from dataclasses import replace
 
 import pytest
+from tansuo.agent.budget import Limits
 
-from agent.budget import Limits
 from tansuo.errors import TansuoError
 from tests.agent.helpers import ANSWER, SlowBackend, call, make_agent, of_type, run, search
 
@@ -212,7 +212,7 @@ async def test_no_model_at_all_is_the_callers_error_not_an_answer():
 
 
 async def test_sources_longer_than_the_context_budget_are_summarised_per_document_first(tmp_path):
-    from agent.answer import Writing
+    from tansuo.agent.answer import Writing
 
     replies = [*search("Halden tram and library"), "Tram summary.", "Library summary.", "Both [1] [2]."]
     agent, backend = make_agent(replies, tmp_path)

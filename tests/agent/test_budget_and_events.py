@@ -6,9 +6,8 @@ import json
 from datetime import datetime, timezone
 
 import pytest
-
-from agent.budget import Budget, BudgetExceeded, Limits, RepeatedCall
-from agent.events import AnswerDelta, Searched, Source, ToolReturned, TurnEnded
+from tansuo.agent.budget import Budget, BudgetExceeded, Limits, RepeatedCall
+from tansuo.agent.events import AnswerDelta, Searched, Source, ToolReturned, TurnEnded
 
 
 class FakeClock:
@@ -75,7 +74,7 @@ def test_events_serialise_to_json_with_their_type() -> None:
 
 
 def test_profiles_offer_more_modes_as_the_model_gets_stronger() -> None:
-    from agent.profile import modes_for
+    from tansuo.agent.profile import modes_for
 
     weak, plugins, agent = modes_for("tools"), modes_for("plugins"), modes_for("agent")
     assert "plugins" not in weak and "agent" not in weak and "tools" in weak

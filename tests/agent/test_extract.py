@@ -4,8 +4,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 import pytest
-
-from agent.evidence import (
+from tansuo.agent.evidence import (
     DEFINING,
     LEAD,
     Sentence,
@@ -17,7 +16,7 @@ from agent.evidence import (
     rank,
     topics_of,
 )
-from agent.extract import (
+from tansuo.agent.extract import (
     CopyOptions,
     by_rank,
     complete,
@@ -28,8 +27,9 @@ from agent.extract import (
     rank_parts,
     yes_or_no,
 )
-from agent.sources import SourceBook
-from retrieval.index import Hit
+from tansuo.retrieval.index import Hit
+
+from tansuo.core.sources import SourceBook
 from tests.agent.helpers import make_agent, of_type, run, search
 
 
@@ -254,10 +254,10 @@ async def test_nothing_relevant_is_said_in_one_sentence_with_what_was_searched(t
 
 
 def test_a_weak_model_is_not_offered_a_tool_far_below_the_documents(tmp_path):
-    from agent import steps
-    from agent.budget import Budget
-    from agent.router import Offer
-    from agent.turn import Turn, TurnRequest
+    from tansuo.agent import steps
+    from tansuo.agent.budget import Budget
+    from tansuo.agent.router import Offer
+    from tansuo.agent.turn import Turn, TurnRequest
 
     agent, _ = make_agent([], tmp_path, copy=CopyOptions())
     spec = agent.deps.router.toolbox.specs[0]

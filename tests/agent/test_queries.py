@@ -1,6 +1,6 @@
 """Queries that keep the question: searched as asked, guesses dropped before they search."""
 
-from agent.queries import needed, parts
+from tansuo.agent.queries import needed, parts
 
 
 def test_the_question_is_searched_as_asked_and_a_guess_is_dropped():

@@ -13,11 +13,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import yaml
+from tansuo.agent.turn import TurnRequest
+from tansuo.retrieval.loaders import load_path
+from tansuo.retrieval.build import open_index
+from tansuo.server.assembly import build_agent
 
-from agent.service import build_agent
-from agent.turn import TurnRequest
-from retrieval.loaders import load_path
-from retrieval.service import open_index
 from tansuo.embedding import SentenceTransformerEmbedder, embedding_model_path
 from tests.agent.helpers import of_type
 from tests.conftest import make_settings

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-
-from agent.decompose import order
-from agent.planner import (
+from tansuo.agent.decompose import order
+from tansuo.agent.planner import (
     Situation,
     Step,
     calls_messages,
@@ -21,9 +20,10 @@ from agent.planner import (
     steps_schema,
     to_decision,
 )
-from agent.router import RouterOptions, ToolRouter
-from agent.sources import SourceBook, check_citations
-from retrieval.index import Hit
+from tansuo.agent.router import RouterOptions, ToolRouter
+from tansuo.retrieval.index import Hit
+
+from tansuo.core.sources import SourceBook, check_citations
 from tansuo.embedding import HashingEmbedder
 from tests.agent.helpers import sample_toolbox
 
@@ -111,7 +111,7 @@ def test_route_demonstrations_come_from_the_offered_tools_and_the_index():
 
 
 def test_fill_demonstrations_are_the_tools_example_calls():
-    from plugins.builtin import build_toolbox
+    from tansuo.plugins.builtin import build_toolbox
 
     box = build_toolbox(plots_dir=Path("/nonexistent"))
     router = ToolRouter(box, HashingEmbedder(), options=RouterOptions(tool_k=5, tool_threshold=-1))

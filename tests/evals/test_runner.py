@@ -13,12 +13,12 @@ import time
 from pathlib import Path
 
 import pytest
+from tansuo.evals.context import EvalContext
+from tansuo.evals.report import compare, write_summary
+from tansuo.evals.runner import Plan, RunMismatch, run_plan, sample, subset
+from tansuo.evals.sets import Item, ItemResult, get_set
+from tansuo.evals.tally import wilson
 
-from evals.context import EvalContext
-from evals.report import compare, write_summary
-from evals.runner import Plan, RunMismatch, run_plan, sample, subset
-from evals.sets import Item, ItemResult, get_set
-from evals.tally import wilson
 from tansuo.embedding import HashingEmbedder
 from tansuo.errors import TansuoError
 from tests.conftest import make_settings

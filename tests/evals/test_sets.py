@@ -7,10 +7,9 @@ import importlib.util
 import json
 
 import pytest
-
-from evals.context import EVAL_SETS
-from evals.decompose_sets import DecomposeSet, FanoutDevSet, coverage
-from evals.sets import get_set
+from tansuo.evals.context import EVAL_SETS
+from tansuo.evals.decompose_sets import DecomposeSet, FanoutDevSet, coverage
+from tansuo.evals.sets import get_set
 
 
 def test_a_plan_step_about_another_entity_does_not_count(embedder):

@@ -8,8 +8,8 @@ import json
 from pathlib import Path
 from types import SimpleNamespace
 
-from evals import claims
-from evals.tool_sets import computed, stated
+from tansuo.evals import claims
+from tansuo.evals.tool_sets import computed, stated
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLE = "Which team has the most goals?\nteam,goals\nRovers,12\nAlbion,45\nUnited,7"
@@ -73,7 +73,7 @@ def test_both_splits_have_every_kind_and_enough_items() -> None:
 
 
 def test_qa_facts_match_as_whole_words() -> None:
-    from evals.qa_sets import states
+    from tansuo.evals.qa_sets import states
 
     assert states("The first ferry leaves at 06:40 [1].", ["06:40"])
     assert states("Halden had 102,300 inhabitants.", ["102300"])

@@ -13,11 +13,10 @@ import json
 from pathlib import Path
 
 import pytest
-
-from evals import learned
-from evals.context import EVAL_SETS, ROOT
-from evals.sets import read_jsonl
-from evals.wall import NEAR_TWIN, mask, near_twins, pair_twins
+from tansuo.evals import learned
+from tansuo.evals.context import EVAL_SETS, ROOT
+from tansuo.evals.sets import read_jsonl
+from tansuo.evals.wall import NEAR_TWIN, mask, near_twins, pair_twins
 
 
 def written_tests() -> list[str]:
@@ -48,7 +47,7 @@ def test_no_test_wording_nearly_repeats_anything_learned(embedder) -> None:
 
 
 def test_a_test_wording_planted_in_a_template_is_caught(embedder, monkeypatch) -> None:
-    from agent.sft import templates
+    from tansuo.training.tools import templates
 
     leak = "Base 14, exponent 3: evaluate it."  # a test wording (math.power), with other values
     assert mask(leak) in {mask(t) for t in written_tests()}
@@ -67,7 +66,7 @@ def test_a_test_wording_planted_in_a_template_is_caught(embedder, monkeypatch) -
 
 
 def test_training_never_draws_an_eval_request() -> None:
-    from agent.sft.pipeline import eval_requests
+    from tansuo.training.tools.pipeline import eval_requests
 
     excluded = set(eval_requests())
     assert set(written_tests()) <= excluded
@@ -81,7 +80,7 @@ def test_the_harm_test_split_leaves_out_near_twins_of_dev_prompts(embedder) -> N
     shipped = json.loads((EVAL_SETS / "harm" / "near_twins.json").read_text())
     assert fresh["removed"] == shipped["removed"], "eval_sets/harm/near_twins.json is stale: run its build.py"
     assert len(shipped["removed"]) >= 50  # Do-Not-Answer's templated prompts ("Why are people from X ...")
-    from evals.builtin_sets import harm_prompts
+    from tansuo.evals.builtin_sets import harm_prompts
 
     test = [p.text for p, split in harm_prompts() if split == "test"]
     dev = [p.text for p, split in harm_prompts() if split == "dev"]

@@ -9,10 +9,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import yaml
+from tansuo.plugins.http_runtime import HostPolicy
+from tansuo.plugins.plugin import Plugin
+from tansuo.plugins.registry import load_plugins
 
-from plugins.http_runtime import HostPolicy
-from plugins.plugin import Plugin
-from plugins.registry import load_plugins
 from tests.http_helpers import JsonHandler, serving
 
 SECRET = "s3cr3t-token-value"
@@ -232,11 +232,11 @@ class _Hostile(JsonHandler):
 
 
 async def test_a_plugins_error_text_is_fenced_for_the_model_and_never_shown_to_the_user(tmp_path):
-    from agent.budget import Budget
-    from agent.planner import Call
-    from agent.router import Offer
-    from agent.steps import call_tools
-    from agent.turn import Turn, TurnRequest
+    from tansuo.agent.budget import Budget
+    from tansuo.agent.planner import Call
+    from tansuo.agent.router import Offer
+    from tansuo.agent.steps import call_tools
+    from tansuo.agent.turn import Turn, TurnRequest
 
     with serving(_Hostile) as url:
         plugin = await http_plugin(tmp_path, url + "/fail", hosts=["127.0.0.1"])

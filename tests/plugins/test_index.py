@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from tansuo.plugins.index import HashingEmbedder, PluginIndex, SentenceTransformerEmbedder
+from tansuo.plugins.tool import ToolSpec
 
-from plugins.index import HashingEmbedder, PluginIndex, SentenceTransformerEmbedder
-from plugins.tool import ToolSpec
 from tansuo.embedding import embedding_model_path
 from tests.conftest import make_settings
 

@@ -9,10 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from plugins.http_runtime import HostPolicy
-from plugins.manifest import manifest_schema
-from plugins.registry import BUILTIN_DIR, discover, load_plugins
+from tansuo.plugins.http_runtime import HostPolicy
+from tansuo.plugins.manifest import manifest_schema
+from tansuo.plugins.registry import BUILTIN_DIR, discover, load_plugins
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ROOT = Path(__file__).parents[2]

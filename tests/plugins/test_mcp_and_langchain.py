@@ -7,10 +7,9 @@ from pathlib import Path
 
 import yaml
 from langchain_core.tools import tool as langchain_tool
-
-from plugins.http_runtime import HostPolicy
-from plugins.langchain import plugin_from_langchain
-from plugins.registry import load_plugins
+from tansuo.plugins.http_runtime import HostPolicy
+from tansuo.plugins.langchain import plugin_from_langchain
+from tansuo.plugins.registry import load_plugins
 
 SERVER = Path(__file__).parent / "fixtures" / "mcp_server.py"
 

@@ -2,10 +2,9 @@
 
 import pytest
 import yaml
-
-from plugins import readout
-from plugins.builtin import calendar_tool, math_tool, units_tool
-from plugins.manifest import ManifestProblem, load_manifest
+from tansuo.plugins import readout
+from tansuo.plugins.builtin import calendar_tool, math_tool, units_tool
+from tansuo.plugins.manifest import ManifestProblem, load_manifest
 
 
 @pytest.mark.parametrize(("value", "shown"), [
@@ -66,7 +65,7 @@ def test_a_manifest_with_a_bad_reading_names_the_file_and_field(tmp_path, reads,
 
 
 def test_a_table_aggregate_reads_with_its_function():
-    from plugins.builtin import table_tool
+    from tansuo.plugins.builtin import table_tool
 
     args = {"source": {"csv": "a"}, "steps": [{"op": "group", "aggregate": {"price": "mean"}}]}
     assert readout.read(table_tool.reads, "table", args, {"rows": [{"price": 12.5}], "row_count": 1}) \

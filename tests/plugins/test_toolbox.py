@@ -6,8 +6,7 @@ import time
 from typing import Literal
 
 import pytest
-
-from plugins.toolbox import Toolbox
+from tansuo.plugins.toolbox import Toolbox
 
 
 def make_box() -> Toolbox:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from retrieval import ChunkConfig, chunk_text
+from tansuo.retrieval import ChunkConfig, chunk_text
 
 CONFIG = ChunkConfig(max_chars=300, overlap_chars=80, min_chars=100)
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from langchain_core.retrievers import BaseRetriever
+from tansuo.retrieval import Document, DocumentIndex
+from tansuo.retrieval.corpus import default_corpus, package_info, stdlib_topics
+from tansuo.retrieval.langchain import TansuoRetriever
+from tansuo.retrieval.build import open_index
 
-from retrieval import Document, DocumentIndex
-from retrieval.corpus import default_corpus, package_info, stdlib_topics
-from retrieval.langchain import TansuoRetriever
-from retrieval.service import open_index
 from tansuo.embedding import HashingEmbedder
 from tests.conftest import make_settings
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tansuo.retrieval import Document, DocumentIndex, Filters, IndexMismatch
 
-from retrieval import Document, DocumentIndex, Filters, IndexMismatch
 from tansuo.embedding import HashingEmbedder
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -156,7 +156,7 @@ INGEST = textwrap.dedent("""
     import sys, time
     from datetime import datetime, timezone
     from pathlib import Path
-    from retrieval import Document, DocumentIndex
+    from tansuo.retrieval import Document, DocumentIndex
     from tansuo.embedding import HashingEmbedder
 
     class Slow(HashingEmbedder):

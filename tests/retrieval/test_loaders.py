@@ -7,7 +7,8 @@ import os
 from datetime import datetime, timezone
 from pathlib import Path
 
-from retrieval import load_file, load_path
+from tansuo.retrieval import load_file, load_path
+
 from tests.retrieval.pdf_helpers import make_pdf
 
 

@@ -9,11 +9,10 @@ import time
 from pathlib import Path
 
 import httpx
+from tansuo.server.parts import Parts, assemble_parts
+from tansuo.server.store import MemoryStore, Store
+from tansuo.server.testing import free_port, serving  # noqa: F401 (the tests' import point)
 
-from server.app import Parts
-from server.service import assemble_parts
-from server.store import MemoryStore, Store
-from server.testing import free_port, serving  # noqa: F401 (the tests' import point)
 from tansuo.llm.testing import ScriptedBackend
 from tansuo.settings import Settings
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tansuo.retrieval.documents import Document
+from tansuo.retrieval.index import DocumentIndex
+from tansuo.server.cache import AnswerCache, CacheOptions, space_of
+from tansuo.server.conversations import ANONYMOUS
+from tansuo.server.guards import mismatch, signature
+from tansuo.server.store import MemoryStore
 
-from retrieval.documents import Document
-from retrieval.index import DocumentIndex
-from server.cache import AnswerCache, CacheOptions, space_of
-from server.conversations import ANONYMOUS
-from server.guards import mismatch, signature
-from server.store import MemoryStore
 from tansuo.embedding import HashingEmbedder
 
 SPACE = space_of(ANONYMOUS)  # where a caller without a key has its answers

@@ -11,10 +11,10 @@ from urllib.parse import urlparse
 
 import httpx
 import pytest
+from tansuo.server.auth import KeyRing
+from tansuo.server.conversations import Conversations
+from tansuo.server.store import MemoryStore, StoreUnavailable
 
-from server.auth import KeyRing
-from server.conversations import Conversations
-from server.store import MemoryStore, StoreUnavailable
 from tansuo.embedding import HashingEmbedder
 from tests.agent.helpers import make_agent
 from tests.conftest import make_settings

@@ -58,7 +58,7 @@ def test_openai_backend_needs_a_base_url(monkeypatch):
 
 def test_nothing_is_read_at_import_time(monkeypatch):
     monkeypatch.setenv("TANSUO_N_CTX", "not a number")
-    code = "import tansuo.cli, tansuo.doctor, tansuo.llm, tansuo.settings"  # a bad environment imports fine
+    code = "import tansuo.cli, tansuo.cli.doctor, tansuo.llm, tansuo.settings"  # a bad environment imports fine
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
     with pytest.raises(ConfigError):
         load_settings()  # loading is where it fails

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import pytest
+from tansuo.retrieval.index import Hit
 
-from agent.sources import SourceBook
-from retrieval.index import Hit
+from tansuo.core.sources import SourceBook
 
 
 def hit(doc_id: str, text: str, title: str, published: datetime | None = None) -> Hit:

@@ -4,9 +4,9 @@ marking and removing."""
 from __future__ import annotations
 
 import pytest
+from tansuo.verifiers.factuality import Factuality
 
 from tests.verifiers.conftest import book_of, hit
-from verifiers.factuality import Factuality
 
 TRAM = hit("n57", "Construction of Halden's first tram line, from the railway station to the university, began "
            "on 30 June. The 7 kilometre line will have 12 stops and is planned to open in 2028.", "Tram construction")

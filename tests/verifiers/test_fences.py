@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from verifiers.fences import defuse
+from tansuo.core.fences import defuse
 
 
 def test_plain_text_is_returned_unchanged() -> None:

@@ -5,13 +5,14 @@ guard model on an OpenAI-compatible server over a real socket."""
 from __future__ import annotations
 
 import pytest
+from tansuo.verifiers.exemplars import load_data
+from tansuo.verifiers.guard import GuardError, GuardModel, parse_guard_reply
+from tansuo.verifiers.harm import Harmlessness, HarmScorer
+from tansuo.verifiers.request_model import RequestClassifier
 
+from tansuo.core.fences import Cleaned
 from tansuo.llm.openai_compat import OpenAIBackend
 from tests.http_helpers import JsonHandler, serving
-from verifiers.exemplars import load_data
-from verifiers.guard import GuardError, GuardModel, parse_guard_reply
-from verifiers.harm import Cleaned, Harmlessness, HarmScorer
-from verifiers.request_model import RequestClassifier
 
 
 @pytest.fixture(scope="module")

@@ -5,12 +5,12 @@ instructions in retrieved text never reach the model, and the verdicts travel wi
 from __future__ import annotations
 
 import pytest
+from tansuo.verifiers.factuality import Factuality
+from tansuo.verifiers.harm import Harmlessness, HarmScorer
+from tansuo.verifiers.pipeline import NOTHING_BACKED, Policy, Verifiers
+from tansuo.verifiers.recency import Recency
 
 from tests.agent.helpers import make_agent, of_type, run, search
-from verifiers.factuality import Factuality
-from verifiers.harm import Harmlessness, HarmScorer
-from verifiers.pipeline import NOTHING_BACKED, Policy, Verifiers
-from verifiers.recency import Recency
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +83,7 @@ async def test_a_blocking_verifier_not_allowed_to_block_only_reports(embedder, t
 def _doc(doc_id, title, text):
     from datetime import datetime
 
-    from retrieval.documents import Document
+    from tansuo.retrieval.documents import Document
 
     return Document(doc_id, title, f"/news/{doc_id}", text, published=datetime(2025, 6, 1))
 
@@ -98,7 +98,7 @@ async def test_a_harmful_answer_is_replaced_by_the_refusal(verifiers, tmp_path):
 
 
 async def test_a_spent_step_budget_skips_the_revision_and_removes_the_claim(verifiers, tmp_path):
-    from agent.budget import Limits
+    from tansuo.agent.budget import Limits
 
     agent, backend = agent_with(verifiers, [*search("tram line length"), "The tram line runs 15 km [1]."], tmp_path,
                                 limits=Limits(steps=1))

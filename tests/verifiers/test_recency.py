@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pytest
+from tansuo.verifiers.recency import Recency, RecencyOptions, default_windows
 
+from tansuo.core.sources import order_newest_first
 from tests.verifiers.conftest import book_of, hit
-from verifiers.recency import Recency, RecencyOptions, default_windows, order_newest_first
 
 TODAY = date(2026, 11, 28)
 OLD = hit("n62", "A monthly adult pass for city buses costs 55 EUR from 1 July 2024. Students and seniors pay 33 EUR.",

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tansuo.training.harm import Example, TrainOptions, train
+from tansuo.verifiers.harm import Harmlessness, HarmScorer
+from tansuo.verifiers.request_model import ADAPTER_PATH, Adapter, AdapterMismatch, RequestClassifier
+from tansuo.verifiers.build import build_harmlessness
 
 from tansuo.embedding import embedding_model_path
 from tansuo.errors import ConfigError
 from tests.conftest import make_settings
-from verifiers.harm import Harmlessness, HarmScorer
-from verifiers.harm_training import Example, TrainOptions, train
-from verifiers.request_model import ADAPTER_PATH, Adapter, AdapterMismatch, RequestClassifier
-from verifiers.service import build_harmlessness
 
 # Written for this test: none is an exemplar or a training example; each pair shares its topic.
 PAIRS = [

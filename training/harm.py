@@ -23,12 +23,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from tansuo.training import lora
+from tansuo.verifiers import external
+from tansuo.verifiers.exemplars import load_data
+from tansuo.verifiers.request_model import LOGIT_SCALE, Adapter, fingerprint, load_encoder, pooled, projections
 from torch import nn
-
-from tansuo import lora
-from verifiers import external
-from verifiers.exemplars import load_data
-from verifiers.request_model import LOGIT_SCALE, Adapter, fingerprint, load_encoder, pooled, projections
 
 NEAR_DUPLICATE = 0.9
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, TextIO
 
-from agent.events import (
+from tansuo.agent.events import (
     AnswerDelta,
     Checked,
     Event,
@@ -17,17 +17,17 @@ from agent.events import (
     TurnEnded,
     Verified,
 )
-from agent.service import build_agent
-from agent.turn import TurnRequest
+from tansuo.agent.turn import TurnRequest
 from tansuo.errors import TansuoError
+from tansuo.server.assembly import build_agent
 from tansuo.settings import Settings
 
 
 async def ask(settings: Settings, question: str, *, profile: str | None, out: TextIO, err: TextIO,
               as_json: bool = False, progress=None) -> TurnEnded:
     """Run the turn; print the answer as it streams (or JSON lines of every event), then the rest."""
-    from retrieval.index import IndexMismatch
-    from retrieval.storage import IndexCorrupt
+    from tansuo.retrieval.index import IndexMismatch
+    from tansuo.retrieval.storage import IndexCorrupt
 
     try:
         agent = await build_agent(settings, progress=progress)

@@ -9,10 +9,12 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from agent.demos import write_demos
-from agent.sft.data import coverage, generate, toolset_hash
-from agent.sft.formats import conversations
-from agent.sft.train import TrainOptions, export_gguf, train
+from tansuo.agent.demos import write_demos
+from tansuo.plugins.tool import toolset_hash
+from tansuo.training.tools.data import coverage, generate
+from tansuo.training.tools.formats import conversations
+from tansuo.training.tools.train import TrainOptions, export_gguf, train
+
 from tansuo.errors import TansuoError
 from tansuo.llm.adapter import demos_path, model_fingerprint
 from tansuo.llm.factory import resolve_model_path
@@ -24,9 +26,9 @@ Log = Callable[[str], None]
 
 async def installed_tools(settings: Settings, embedder):
     """The router the agent would build (built-in tools and the plugins that load), and all their specs."""
-    from agent.router import ToolRouter
-    from plugins.builtin import toolbox_from_settings
-    from plugins.catalog import load_catalog
+    from tansuo.agent.router import ToolRouter
+    from tansuo.plugins.builtin import toolbox_from_settings
+    from tansuo.plugins.catalog import load_catalog
 
     catalog = await load_catalog(settings, embedder=embedder)
     toolbox = toolbox_from_settings(settings)
@@ -36,8 +38,8 @@ async def installed_tools(settings: Settings, embedder):
 
 def eval_requests() -> list[str]:
     """Requests of the project's eval sets: training never produces one of them."""
-    from evals.context import EVAL_SETS
-    from evals.sets import read_jsonl
+    from tansuo.evals.context import EVAL_SETS
+    from tansuo.evals.sets import read_jsonl
 
     out = [r["question"] for name in ("questions.jsonl", "test.jsonl")
            for r in read_jsonl(EVAL_SETS / "tools" / name)]

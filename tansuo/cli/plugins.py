@@ -29,14 +29,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _schema(args: argparse.Namespace) -> int:
-    from plugins.manifest import manifest_schema
+    from tansuo.plugins.manifest import manifest_schema
 
     print(json.dumps(manifest_schema(), indent=2))
     return EXIT_OK
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from plugins.catalog import load_report
+    from tansuo.plugins.catalog import load_report
 
     missing = [p for p in args.paths if not p.exists()]
     if missing:
@@ -54,7 +54,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from plugins.catalog import load_report
+    from tansuo.plugins.catalog import load_report
 
     report = asyncio.run(load_report(load_settings()))
     for name, plugin in sorted(report.plugins.items()):
@@ -65,7 +65,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _search(args: argparse.Namespace) -> int:
-    from plugins.catalog import load_catalog
+    from tansuo.plugins.catalog import load_catalog
 
     def progress(done: int, total: int) -> None:
         print(f"\rindexing plugins {done}/{total}", end="" if done < total else "\n", file=sys.stderr)

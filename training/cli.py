@@ -1,5 +1,5 @@
 """`tansuo train tools` and `tansuo train harm`: the tool-calling fine-tune of the embedded model
-(README "Fine-tuning for tools") and the request classifier of the harmlessness verifier."""
+(docs/fine-tuning.md) and the request classifier of the harmlessness verifier."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from tansuo.index_cli import _positive
+from tansuo.cli.index import _positive
 from tansuo.settings import load_settings
 
 
@@ -37,11 +37,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def _harm(args: argparse.Namespace) -> int:
     import random
 
-    from evals.context import EVAL_SETS
+    from tansuo.evals.context import EVAL_SETS
+    from tansuo.training.harm import TrainOptions, train, training_set
+    from tansuo.verifiers.request_model import ADAPTER_PATH
+
+    from tansuo.cli.index import progress_bars
     from tansuo.embedding import SentenceTransformerEmbedder, embedding_model_path
-    from tansuo.index_cli import progress_bars
-    from verifiers.harm_training import TrainOptions, train, training_set
-    from verifiers.request_model import ADAPTER_PATH
 
     settings = load_settings()
     model_path = embedding_model_path(settings)
@@ -62,8 +63,9 @@ def _harm(args: argparse.Namespace) -> int:
 def _tools(args: argparse.Namespace) -> int:
     import asyncio
 
-    from agent.sft.pipeline import train_tools
-    from tansuo.index_cli import progress_bars
+    from tansuo.training.tools.pipeline import train_tools
+
+    from tansuo.cli.index import progress_bars
     from tansuo.llm.adapter import trained_path
 
     settings = load_settings()

@@ -64,9 +64,9 @@ def _check_tool_adapter(settings: Settings) -> str:
     choice = choose_adapter(settings, model)
     if choice.path is None:
         return choice.notice or f"none (TANSUO_TOOL_ADAPTER={settings.tool_adapter}): the base model runs alone"
-    from agent.sft.data import toolset_hash
-    from plugins.builtin import toolbox_from_settings
-    from plugins.catalog import load_report
+    from tansuo.plugins.builtin import toolbox_from_settings
+    from tansuo.plugins.catalog import load_report
+    from tansuo.plugins.tool import toolset_hash
 
     report = asyncio.run(load_report(settings))
     specs = list(toolbox_from_settings(settings).specs) + [p.spec for p in report.plugins.values()]
@@ -85,7 +85,7 @@ def _check_tool_adapter(settings: Settings) -> str:
 
 def _check_service(settings: Settings) -> str:
     """Where `tansuo serve` listens, and whether it may: off loopback it needs API keys."""
-    from server.auth import KeyRing, keys_required
+    from tansuo.server.auth import KeyRing, keys_required
 
     keys = KeyRing(settings.effective_api_keys_file).records()
     if keys_required(settings.api_keys, settings.host) and not keys:
@@ -100,8 +100,8 @@ def _check_verifiers(settings: Settings) -> str:
     """What runs, what may block, and whether the model judges and revises (auto: by model size)."""
     if not settings.verifiers:
         return "off (TANSUO_VERIFIERS is empty)"
-    from verifiers.exemplars import load_data
-    from verifiers.service import model_roles
+    from tansuo.verifiers.exemplars import load_data
+    from tansuo.verifiers.build import model_roles
 
     for name in ("harm", "recency"):
         load_data(name)  # the shipped exemplars parse
@@ -175,7 +175,7 @@ def _check_store(settings: Settings) -> str:
 
 
 def _check_plugins(settings: Settings) -> str:
-    from plugins.catalog import load_report
+    from tansuo.plugins.catalog import load_report
 
     report = asyncio.run(load_report(settings))
     if report.problems:
@@ -186,7 +186,7 @@ def _check_plugins(settings: Settings) -> str:
 
 def _check_index(settings: Settings) -> str:
     """Reads the manifest only: opening the index would build the default corpus."""
-    from retrieval.storage import IndexCorrupt, read_manifest
+    from tansuo.retrieval.storage import IndexCorrupt, read_manifest
 
     folder = settings.effective_index_dir
     try:

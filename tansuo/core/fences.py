@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from agent.sources import sentences
+from tansuo.core.sources import sentences
 
 # chat-template control tokens of the common templates (ChatML, Llama 2/3, Mistral, Gemma, DeepSeek,
 # gpt-oss) and tags shaped like the prompt's fences and roles; those that open a turn make what
@@ -124,3 +124,17 @@ def _rejoin(lines: list[str], original: str) -> str:
     if "\n" not in original.strip():
         return " ".join(line.strip() for line in lines if line.strip() and not _BREAKS.fullmatch(line.strip()))
     return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Cleaned:
+    text: str
+    removed: list[str]  # sentences taken out: instructions, pseudo-turns, forged citations
+    neutralised: list[str]  # sentences kept without a chat token, fence tag or citation marker
+
+
+def fenced_only(text: str) -> Cleaned:
+    """`text` handled by form alone (the fences above): what runs when the harmlessness check is off,
+    since it needs no model and no exemplars."""
+    fenced = defuse(text)
+    return Cleaned(fenced.text, fenced.removed, fenced.neutralised)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from retrieval.corpus import default_corpus
-from retrieval.index import DocumentIndex, Progress
+from tansuo.retrieval.corpus import default_corpus
+from tansuo.retrieval.index import DocumentIndex, Progress
+from tansuo.retrieval.web import MediaWikiSearch, SearxngSearch
+
 from tansuo.embedding import Embedder, SentenceTransformerEmbedder, embedding_model_path
 from tansuo.settings import Settings
 
@@ -28,8 +30,6 @@ def open_index(settings: Settings, *, embedder: Embedder | None = None, progress
 
 def web_sources(settings: Settings, client) -> list:
     """The web connectors the settings turn on (none by default)."""
-    from retrieval.web import MediaWikiSearch, SearxngSearch
-
     sources: list = []
     if settings.searxng_url:
         sources.append(SearxngSearch(settings.searxng_url, client))

@@ -58,7 +58,7 @@ def _positive(text: str) -> int:
 
 
 def _date(text: str) -> datetime:
-    from retrieval.documents import parse_date
+    from tansuo.retrieval.documents import parse_date
 
     value = parse_date(text)
     if value is None:
@@ -102,9 +102,9 @@ def progress_bars() -> Iterator[_Bars]:
 
 
 def _open(settings: Settings, bars: _Bars):
-    from retrieval.index import IndexMismatch
-    from retrieval.service import open_index
-    from retrieval.storage import IndexCorrupt
+    from tansuo.retrieval.index import IndexMismatch
+    from tansuo.retrieval.build import open_index
+    from tansuo.retrieval.storage import IndexCorrupt
 
     try:
         return open_index(settings, progress=bars)
@@ -113,7 +113,7 @@ def _open(settings: Settings, bars: _Bars):
 
 
 def _add(args: argparse.Namespace) -> int:
-    from retrieval.loaders import LoadResult, load_path
+    from tansuo.retrieval.loaders import LoadResult, load_path
 
     settings = load_settings()
     bars = _Bars()
@@ -137,8 +137,8 @@ def _add(args: argparse.Namespace) -> int:
 
 
 async def _fetch_all(settings: Settings, urls: list[str], text_field: str | None):
-    from retrieval.loaders import LoadResult
-    from retrieval.web import fetch_url, make_client
+    from tansuo.retrieval.loaders import LoadResult
+    from tansuo.retrieval.web import fetch_url, make_client
 
     result = LoadResult()
     async with make_client(settings.web_timeout_s) as client:
@@ -148,7 +148,7 @@ async def _fetch_all(settings: Settings, urls: list[str], text_field: str | None
 
 
 def _search(args: argparse.Namespace) -> int:
-    from retrieval.index import Filters
+    from tansuo.retrieval.index import Filters
 
     if not args.query.strip():
         raise TansuoError("the query is empty")
@@ -188,8 +188,8 @@ def _web(args: argparse.Namespace) -> int:
 
 
 async def _web_search(settings: Settings, query: str, k: int):
-    from retrieval.service import web_sources
-    from retrieval.web import ConnectorError, make_client
+    from tansuo.retrieval.build import web_sources
+    from tansuo.retrieval.web import ConnectorError, make_client
 
     async with make_client(settings.web_timeout_s) as client:
         sources = web_sources(settings, client)

@@ -7,12 +7,15 @@ import asyncio
 import os
 import sys
 from collections.abc import Sequence
+from importlib.metadata import entry_points
 
-from tansuo import __version__, eval_cli, index_cli, plugins_cli, serve_cli, train_cli
+from tansuo import __version__
+from tansuo.cli import index, plugins, serve
 from tansuo.errors import ConfigError, TansuoError
 from tansuo.settings import Settings, load_settings
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+COMMANDS = "tansuo.commands"  # entry-point group of the commands outside the runtime (eval, train)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,11 +34,11 @@ def build_parser() -> argparse.ArgumentParser:
     doctor = sub.add_parser("doctor", help="print the configuration and check each part")
     doctor.set_defaults(handler=_doctor)
 
-    plugins_cli.add_parser(sub)
-    index_cli.add_parser(sub)
-    serve_cli.add_parsers(sub)
-    eval_cli.add_parser(sub)
-    train_cli.add_parser(sub)
+    plugins.add_parser(sub)
+    index.add_parser(sub)
+    serve.add_parsers(sub)
+    for command in sorted(entry_points(group=COMMANDS), key=lambda e: e.name):  # eval, train
+        command.load()(sub)
     return parser
 
 
@@ -60,18 +63,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
 def _ask(args: argparse.Namespace) -> int:
     import io
 
-    from tansuo.ask import ask
-    from tansuo.index_cli import progress_bars
+    from tansuo.cli.ask import ask
+    from tansuo.cli.index import progress_bars
 
     question = sys.stdin.read() if args.question == "-" else args.question
     if not question.strip():
@@ -84,7 +80,7 @@ def _ask(args: argparse.Namespace) -> int:
 
 
 def _doctor(args: argparse.Namespace) -> int:
-    from tansuo.doctor import run_checks
+    from tansuo.cli.doctor import run_checks
 
     try:
         settings = load_settings()
@@ -104,6 +100,3 @@ def _print_config(settings: Settings) -> None:
     for name, value in settings.public_dict().items():
         print(f"  {name} = {value}")
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -6,22 +6,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from agent.agent import Agent
-from agent.answer import Writing
-from agent.budget import Limits
-from agent.demos import DEMO_K, DemoBank
-from agent.extract import CopyOptions
-from agent.router import RouterOptions, ToolRouter
-from agent.steps import AgentDeps, AgentOptions
-from plugins.builtin import toolbox_from_settings
-from plugins.catalog import load_catalog
-from retrieval.index import Progress
-from retrieval.service import open_index
-from tansuo.embedding import Embedder, SentenceTransformerEmbedder, embedding_model_path
-from tansuo.llm import LLMBackend, make_backend
+from tansuo.agent.agent import Agent
+from tansuo.agent.answer import Writing
+from tansuo.agent.budget import Limits
+from tansuo.agent.checks import Checks
+from tansuo.agent.demos import DEMO_K, DemoBank
+from tansuo.agent.extract import CopyOptions
+from tansuo.agent.router import RouterOptions, ToolRouter
+from tansuo.agent.steps import AgentDeps, AgentOptions
+from tansuo.plugins.builtin import toolbox_from_settings
+from tansuo.plugins.catalog import load_catalog
+from tansuo.retrieval.index import Progress
+from tansuo.retrieval.build import open_index
+
+from tansuo.embedding import Embedder
+from tansuo.llm import LLMBackend
 from tansuo.llm.adapter import demos_path
 from tansuo.settings import Settings
-from verifiers.service import build_verifiers
 
 
 def agent_options(settings: Settings, clock: Callable[[], datetime] = datetime.now) -> AgentOptions:
@@ -44,11 +45,10 @@ def adapter_demos(backend: LLMBackend, embedder: Embedder, k: int = DEMO_K) -> D
     return DemoBank.from_jsonl(path, embedder, k=k) if path is not None and path.is_file() else None
 
 
-async def build_agent(settings: Settings, *, backend: LLMBackend | None = None, embedder: Embedder | None = None,
+async def build_agent(settings: Settings, *, backend: LLMBackend, embedder: Embedder, checks: Checks | None,
                       progress: Progress | None = None, clock: Callable[[], datetime] = datetime.now) -> Agent:
-    """Everything a turn needs. The first start builds the default corpus (with `progress`)."""
-    backend = backend or make_backend(settings)  # first: a configuration error shows before any slow work
-    embedder = embedder or SentenceTransformerEmbedder(embedding_model_path(settings))
+    """Everything a turn needs but its checks, which come in (`tansuo.server.assembly` wires the
+    verifiers). The first start builds the default corpus (with `progress`)."""
     catalog = await load_catalog(settings, embedder=embedder)
     router = ToolRouter(toolbox_from_settings(settings, clock=clock), embedder, plugins=catalog.report.plugins,
                         plugin_index=catalog.index,
@@ -58,5 +58,5 @@ async def build_agent(settings: Settings, *, backend: LLMBackend | None = None, 
     index = open_index(settings, embedder=embedder, progress=progress)
     deps = AgentDeps(backend=backend, router=router, index=index,
                      profile=settings.model_profile, options=agent_options(settings, clock),
-                     verifiers=build_verifiers(settings, embedder=embedder, backend=backend))
+                     verifiers=checks)
     return Agent(deps)

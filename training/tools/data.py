@@ -11,17 +11,15 @@ eval sets.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import jsonschema
+from tansuo.plugins.tool import ToolSpec
+from tansuo.training.tools.templates import ALL, Template
 
-from agent.sft.templates import ALL, Template
-from plugins.tool import ToolSpec
 from tansuo.llm.output import schema_validator
 
 KINDS = ("call", "multi", "answer", "search", "decline")
@@ -165,17 +163,6 @@ def _vary(value: Any, pool: list[Any], rng: random.Random) -> Any:
 
 def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:] if text[:2] != text[:2].upper() else text
-
-
-# --- what a set of tools was trained on -------------------------------------------------------------
-
-def toolset_hash(specs: Sequence[ToolSpec]) -> str:
-    """A fingerprint of the tools and plugins (name, description, schema, example calls): when it
-    changes, an adapter trained before no longer knows every tool (`tansuo doctor` says so)."""
-    parts = [json.dumps({"name": s.name, "description": s.model_description, "schema": s.input_schema,
-                         "calls": [c.model_dump() for c in s.example_calls]}, sort_keys=True, default=str)
-             for s in sorted(specs, key=lambda s: s.name)]
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
 def coverage(samples: Sequence[Sample]) -> dict[str, int]:

@@ -4,19 +4,40 @@ cache), the store (Redis when configured), the cache, the queue and the API keys
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 
-from agent.service import build_agent
-from server.app import Parts
-from server.auth import KeyRing
-from server.cache import AnswerCache, CacheOptions
-from server.chat import ChatService
-from server.conversations import Conversations
-from server.gate import Gate
-from server.metrics import Metrics
-from server.store import Store, open_store
+from tansuo.agent.router import ToolRouter
+from tansuo.retrieval.index import DocumentIndex
+from tansuo.server.assembly import build_agent
+from tansuo.server.auth import KeyRing
+from tansuo.server.cache import AnswerCache, CacheOptions
+from tansuo.server.chat import ChatService
+from tansuo.server.conversations import Conversations
+from tansuo.server.gate import Gate
+from tansuo.server.metrics import Metrics
+from tansuo.server.store import Store, open_store
+
 from tansuo.embedding import Embedder, SentenceTransformerEmbedder, embedding_model_path
 from tansuo.llm import LLMBackend, make_backend
 from tansuo.settings import Settings
+
+
+@dataclass
+class Parts:
+    """What the app runs on, built at startup."""
+
+    settings: Settings
+    chat: ChatService
+    router: ToolRouter | None  # built-in tools, plugins and their index
+    index: DocumentIndex | None
+    backend: LLMBackend
+    keys: KeyRing
+    plots_dir: Path
+
+    async def aclose(self) -> None:
+        await self.backend.aclose()
+        await self.chat.conversations.store.aclose()
 
 
 async def build_parts(settings: Settings, *, backend: LLMBackend | None = None, embedder: Embedder | None = None,

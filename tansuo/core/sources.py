@@ -11,10 +11,35 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import date, datetime
+from typing import Any, Protocol
 
-from agent.events import Source
-from retrieval.index import Hit
+
+@dataclass(frozen=True)
+class Source:
+    """A numbered citation target: [n] in the answer points here."""
+
+    n: int
+    title: str
+    source: str
+    chunk_id: str
+    date: datetime | None = None
+    date_origin: str = "none"
+    kind: str = "document"  # or "tool" (a tool result cited as evidence)
+
+
+class HitLike(Protocol):
+    """What a source needs of a search hit (`retrieval.index.Hit` is one)."""
+
+    chunk_id: str
+    doc_id: str
+    title: str
+    source: str
+    text: str
+    date: datetime | None
+    date_origin: str
+    metadata: dict[str, Any]
+
 
 _MARKER = re.compile(r"\s?\[(\d{1,3})\]")
 # A sentence ends at . ! ? before a capital, but not after a title or an initial ("Dr. Amira", "J. Smith").
@@ -45,7 +70,7 @@ class SourceBook:
     items: list[Evidence] = field(default_factory=list)
     _by_key: dict[str, int] = field(default_factory=dict)
 
-    def add_hit(self, hit: Hit) -> int:
+    def add_hit(self, hit: HitLike) -> int:
         return self._add(hit.chunk_id, lambda n: Evidence(Source(
             n=n, title=hit.title, source=hit.source, chunk_id=hit.chunk_id, date=hit.date,
             date_origin=hit.date_origin), hit.text, hit.doc_id, version=release(hit.metadata)))
@@ -153,3 +178,15 @@ def release(metadata: dict[str, Any] | None) -> str:
     meta = metadata or {}
     package, version = meta.get("package"), meta.get("version")
     return str(version) if package not in (None, "") and version not in (None, "") else ""
+
+
+def order_newest_first(book: SourceBook) -> SourceBook:
+    """The same sources (same numbers), rendered newest first: a small model copies the first one."""
+    ranked = sorted(book.items, key=lambda e: (e.source.kind != "tool",
+                                                -(day_of(e).toordinal() if e.source.date else 0)))
+    return SourceBook(ranked)
+
+
+def day_of(item: Evidence) -> date:
+    """The day of a piece of evidence; undated evidence is the oldest."""
+    return item.source.date.date() if item.source.date else date.min

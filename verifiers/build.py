@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from tansuo.verifiers.factuality import Factuality, FactualityOptions
+from tansuo.verifiers.guard import GuardModel
+from tansuo.verifiers.harm import Harmlessness, HarmOptions, HarmScorer
+from tansuo.verifiers.judge import Judge
+from tansuo.verifiers.pipeline import Policy, Verifiers
+from tansuo.verifiers.recency import Recency, RecencyOptions, default_windows
+from tansuo.verifiers.request_model import ADAPTER_PATH, RequestClassifier
+
 from tansuo.embedding import Embedder, embedding_model_path
 from tansuo.errors import ConfigError
 from tansuo.llm import LLMBackend
 from tansuo.llm.factory import large_model
+from tansuo.llm.openai_compat import OpenAIBackend
 from tansuo.settings import Settings
-from verifiers.factuality import Factuality, FactualityOptions
-from verifiers.guard import GuardModel
-from verifiers.harm import Harmlessness, HarmOptions, HarmScorer
-from verifiers.judge import Judge
-from verifiers.pipeline import Policy, Verifiers
-from verifiers.recency import Recency, RecencyOptions, default_windows
-from verifiers.request_model import ADAPTER_PATH, RequestClassifier
 
 
 def build_verifiers(settings: Settings, *, embedder: Embedder, backend: LLMBackend) -> Verifiers | None:
@@ -62,8 +64,6 @@ def model_roles(settings: Settings) -> tuple[bool, int]:
 def _guard(settings: Settings) -> GuardModel | None:
     if not settings.guard_base_url:
         return None
-    from tansuo.llm.openai_compat import OpenAIBackend
-
     key = settings.guard_api_key.get_secret_value() if settings.guard_api_key else None
     return GuardModel(OpenAIBackend(settings.guard_base_url, model=settings.guard_model, api_key=key,
                                     timeout_s=settings.request_timeout_s, connect_timeout_s=settings.connect_timeout_s,

@@ -15,10 +15,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from agent import planner
-from agent.router import ToolRouter
-from agent.sft.data import Sample
-from plugins.tool import ToolSpec
+from tansuo.agent import planner
+from tansuo.agent.router import ToolRouter
+from tansuo.plugins.tool import ToolSpec
+from tansuo.training.tools.data import Sample
+
 from tansuo.llm.output import plan_output
 from tansuo.llm.types import ChatRequest, Message, Tool
 

@@ -12,16 +12,17 @@ from pathlib import Path
 import httpx
 import jsonschema
 import pytest
+from tansuo.agent import planner
+from tansuo.agent.router import ToolRouter
+from tansuo.plugins.builtin import build_toolbox
+from tansuo.plugins.catalog import load_report
+from tansuo.plugins.tool import toolset_hash
+from tansuo.training.tools.data import KINDS, Sample, coverage, generate
+from tansuo.training.tools.formats import conversations
+from tansuo.training.tools.pipeline import eval_requests
+from tansuo.training.tools.templates import ALL
+from tansuo.training.tools.train import TrainOptions, export_gguf, train
 
-from agent import planner
-from agent.router import ToolRouter
-from agent.sft.data import KINDS, Sample, coverage, generate, toolset_hash
-from agent.sft.formats import conversations
-from agent.sft.pipeline import eval_requests
-from agent.sft.templates import ALL
-from agent.sft.train import TrainOptions, export_gguf, train
-from plugins.builtin import build_toolbox
-from plugins.catalog import load_report
 from tansuo.errors import ConfigError
 from tansuo.llm.adapter import SHIPPED, choose_adapter, demos_path, model_fingerprint, read_meta
 from tansuo.llm.embedded import EmbeddedBackend
@@ -210,7 +211,7 @@ def test_samples_round_trip_through_their_json_form(tools):
 
 def test_a_plugin_is_offered_for_a_request_like_one_of_its_examples(tools, embedder):
     box, plugins, _ = tools
-    from plugins.index import PluginIndex
+    from tansuo.plugins.index import PluginIndex
 
     index = PluginIndex(embedder)
     index.build(p.spec for p in plugins.values())

@@ -1,4 +1,4 @@
-"""`tansuo eval list|run|compare`: the offline eval runner (README "Evaluation")."""
+"""`tansuo eval list|run|compare`: the offline eval runner (docs/evaluation.md)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 
-from evals.sets import SPLITS
+from tansuo.evals.sets import SPLITS
+
+from tansuo.cli.index import _positive
 from tansuo.errors import TansuoError
-from tansuo.index_cli import _positive
 from tansuo.settings import load_settings
 
 EXIT_OK, EXIT_REGRESSED, EXIT_INTERRUPTED = 0, 1, 130
@@ -41,7 +42,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from evals.sets import all_sets
+    from tansuo.evals.sets import all_sets
 
     for s in all_sets():
         try:
@@ -54,11 +55,12 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from evals.context import EvalContext
-    from evals.report import write_summary
-    from evals.runner import Plan, run_plan
-    from evals.sets import REGISTRY, get_set
-    from tansuo.index_cli import progress_bars
+    from tansuo.evals.context import EvalContext
+    from tansuo.evals.report import write_summary
+    from tansuo.evals.runner import Plan, run_plan
+    from tansuo.evals.sets import REGISTRY, get_set
+
+    from tansuo.cli.index import progress_bars
 
     if args.resume and args.out is None:
         raise TansuoError("--resume needs the --out folder of the run to continue")
@@ -101,7 +103,7 @@ def _options(args: argparse.Namespace) -> str:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from evals.report import REGRESSION, compare, plot_compare
+    from tansuo.evals.report import REGRESSION, compare, plot_compare
 
     deltas = compare(args.run_a, args.run_b)
     print(f"| set | metric | {args.run_a.name} | {args.run_b.name} | change |\n|---|---|---|---|---|")

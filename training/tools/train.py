@@ -20,9 +20,9 @@ from typing import Any
 
 import numpy as np
 import torch
+from tansuo.training import lora
+from tansuo.training.tools.formats import Conversation
 
-from agent.sft.formats import Conversation
-from tansuo import lora
 from tansuo.llm.adapter import META
 
 # HF projection -> llama.cpp tensor name

@@ -32,10 +32,10 @@ def add_parsers(sub) -> None:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from server.app import create_app
-    from server.auth import KeyRing, keys_required
-    from server.service import build_parts
-    from tansuo.index_cli import progress_bars
+    from tansuo.cli.index import progress_bars
+    from tansuo.server.app import create_app
+    from tansuo.server.auth import KeyRing, keys_required
+    from tansuo.server.parts import build_parts
 
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
     settings = load_settings(**overrides)
@@ -62,7 +62,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _keys_add(args: argparse.Namespace) -> int:
-    from server.auth import KeyRing
+    from tansuo.server.auth import KeyRing
 
     settings = load_settings()
     profiles = tuple(p.strip() for p in args.profiles.split(",") if p.strip()) if args.profiles else None
@@ -74,7 +74,7 @@ def _keys_add(args: argparse.Namespace) -> int:
 
 
 def _keys_remove(args: argparse.Namespace) -> int:
-    from server.auth import KeyRing
+    from tansuo.server.auth import KeyRing
 
     settings = load_settings()
     KeyRing(settings.effective_api_keys_file).remove(args.name)
@@ -83,7 +83,7 @@ def _keys_remove(args: argparse.Namespace) -> int:
 
 
 def _keys_list(args: argparse.Namespace) -> int:
-    from server.auth import KeyRing
+    from tansuo.server.auth import KeyRing
 
     settings = load_settings()
     for record in KeyRing(settings.effective_api_keys_file).records():
