@@ -1,5 +1,6 @@
 """The run loop of a turn: plan, act (search, tools, or a plan of steps), answer, and end with an
-answer or a clear error, never a hang. The steps live in `agent.steps` and `agent.decompose`."""
+answer or a clear error, never a hang. The steps live in `planning`, `searching`,
+`tool_calls`, `answering`, `checking` and `decompose`."""
 
 from __future__ import annotations
 
@@ -8,17 +9,16 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import replace
 
-from tansuo.agent import extract, steps
+from tansuo.agent import answering, checking, extract, planning, searching, tool_calls
 from tansuo.agent.answer import result_lines
 from tansuo.agent.budget import Budget, BudgetExceeded, RepeatedCall, canonical
 from tansuo.agent.decompose import run_plan
+from tansuo.agent.deps import AgentDeps
 from tansuo.agent.events import Event, TurnEnded, TurnStarted
 from tansuo.agent.extract import CopyOptions
 from tansuo.agent.profile import modes_for
 from tansuo.agent.queries import needed
-from tansuo.agent.steps import AgentDeps
 from tansuo.agent.turn import Turn, TurnRequest
-
 from tansuo.core.sources import check_citations
 from tansuo.errors import BackendUnavailable, LLMError, TansuoError
 
@@ -51,7 +51,8 @@ class Agent:
         last = None
         async for event in self.run(request):
             last = event
-        assert isinstance(last, TurnEnded)
+        if not isinstance(last, TurnEnded):  # `run` always ends with TurnEnded or raises: a bug if not
+            raise RuntimeError("the turn ended without its last event")
         return last
 
     def _new_turn(self, request: TurnRequest) -> Turn:
@@ -75,7 +76,7 @@ class Agent:
 
     async def _turn(self, turn: Turn) -> None:
         turn.emit(TurnStarted, question=turn.request.question, profile=turn.profile, modes=turn.modes)
-        if not await steps.check_input(self.deps, turn):  # refused before any work
+        if not await checking.check_input(self.deps, turn):  # refused before any work
             self._end(turn, complete=True)
             return
         complete, may_answer = True, True
@@ -104,6 +105,7 @@ class Agent:
 
     @staticmethod
     def _end(turn: Turn, *, complete: bool) -> None:
+        turn.settle_answer()
         final: dict[str, object] = {}
         for verdict in turn.verdicts:  # the last verdict of each verifier at each stage stands
             final[f"{verdict.verifier}/{verdict.stage}"] = verdict.to_dict()
@@ -115,27 +117,27 @@ class Agent:
 
     async def _act(self, turn: Turn) -> None:
         deps, question = self.deps, turn.request.question
-        offers = await asyncio.to_thread(steps.offers_for, deps, turn, question)
-        hits = await asyncio.to_thread(steps.search_hits, deps, question) if "search" in turn.modes else []
-        preview = steps.preview(hits, deps.options.search_threshold)
-        offers = steps.tools_for_weak_model(deps, turn, offers, hits, preview)
-        decision = await steps.plan(deps, turn, offers, preview, search_score=steps.best_similarity(hits))
+        offers = await asyncio.to_thread(planning.offers_for, deps, turn, question)
+        hits = await asyncio.to_thread(searching.search_hits, deps, question) if "search" in turn.modes else []
+        preview = searching.preview(hits, deps.options.search_threshold)
+        offers = planning.tools_for_weak_model(deps, turn, offers, hits, preview)
+        decision = await planning.plan(deps, turn, offers, preview, search_score=searching.best_similarity(hits))
         retried = False
         while decision.action == "call":
             done = {canonical({"n": o.name, "a": o.arguments}) for o in turn.outcomes if o.ok}
             if all(canonical({"n": c.name, "a": c.arguments}) in done for c in decision.calls):
                 return  # asking again for results it already has: the model is done with tools
-            failed = [o for o in await steps.call_tools(turn, decision.calls, offers, deps) if not o.ok]
+            failed = [o for o in await tool_calls.call_tools(turn, decision.calls, offers, deps) if not o.ok]
             if turn.profile == "tools" and (not failed or retried):
                 return  # a weak model answers from the results; it gets one chance to fix an error
             retried = retried or bool(failed)
-            decision = await steps.plan(deps, turn, offers, preview, [o.line() for o in turn.outcomes],
-                                        search_score=steps.best_similarity(hits))
-        if decision.action == "answer" and preview and not turn.outcomes and steps.copying(deps, turn):
+            decision = await planning.plan(deps, turn, offers, preview, [o.line() for o in turn.outcomes],
+                                        search_score=searching.best_similarity(hits))
+        if decision.action == "answer" and preview and not turn.outcomes and answering.copying(deps, turn):
             decision = replace(decision, action="search", queries=())  # a weak model does not answer unsourced
         if decision.action == "search":
             context = " ".join(str(m.get("content", "")) for m in turn.request.history)
-            await steps.search(deps, turn, needed(question, decision.queries, context), {question: hits})
+            await searching.search(deps, turn, needed(question, decision.queries, context), {question: hits})
         elif decision.action == "plan":
             await run_plan(deps, turn, decision.steps)
 
@@ -146,11 +148,11 @@ class Agent:
                 and await self._in_time(turn, self._check, "the answer could not be checked in time"))
 
     async def _write(self, turn: Turn) -> None:
-        await steps.classify_time(self.deps, turn)
-        turn.answer = await steps.write_answer(self.deps, turn)
+        await checking.classify_time(self.deps, turn)
+        turn.answer = await answering.write_answer(self.deps, turn)
 
     async def _check(self, turn: Turn) -> None:
-        await steps.verify_answer(self.deps, turn)
+        await checking.verify_answer(self.deps, turn)
 
     @staticmethod
     async def _in_time(turn: Turn, step, late: str) -> bool:

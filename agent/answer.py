@@ -13,10 +13,9 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tansuo.plugins import readout
-
 from tansuo.core.sources import Evidence, SourceBook
 from tansuo.llm import ChatRequest, ChatResult, LLMBackend, Message, StreamEnd, TextDelta
+from tansuo.plugins import readout
 
 CHARS_PER_TOKEN = 3.5  # a conservative estimate for English text with this tokenizer family
 # A small model sometimes starts reciting the prompt's layout after its answer; that is the end of it.

@@ -11,17 +11,16 @@ from tansuo.agent.answer import Writing
 from tansuo.agent.budget import Limits
 from tansuo.agent.checks import Checks
 from tansuo.agent.demos import DEMO_K, DemoBank
+from tansuo.agent.deps import AgentDeps, AgentOptions
 from tansuo.agent.extract import CopyOptions
 from tansuo.agent.router import RouterOptions, ToolRouter
-from tansuo.agent.steps import AgentDeps, AgentOptions
-from tansuo.plugins.builtin import toolbox_from_settings
-from tansuo.plugins.catalog import load_catalog
-from tansuo.retrieval.index import Progress
-from tansuo.retrieval.build import open_index
-
 from tansuo.embedding import Embedder
 from tansuo.llm import LLMBackend
 from tansuo.llm.adapter import demos_path
+from tansuo.plugins.builtin import toolbox_from_settings
+from tansuo.plugins.catalog import load_catalog
+from tansuo.retrieval.build import open_index
+from tansuo.retrieval.hits import Progress
 from tansuo.settings import Settings
 
 

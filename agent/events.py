@@ -84,6 +84,18 @@ class AnswerDelta(Event):
 
 
 @dataclass(frozen=True)
+class AnswerRevised(Event):
+    """The answer shown so far is not the answer as it stands: every consumer (the command line, the
+    API's stream, the chat page) shows `text` next, after the draft, or after withdrawing the draft
+    when `restart` (a check sent the answer back to the model and a new draft streams)."""
+
+    type: ClassVar[str] = "answer_revised"
+    text: str
+    restart: bool = False
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class Problem(Event):
     """Something the turn could not do (a tool timed out, a budget ran out); the answer says so."""
 

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 import numpy as np
-from tansuo.retrieval.lexical import Lexical, tokenize
 
 from tansuo.core.sources import SourceBook, sentences
 from tansuo.embedding import Embedder
+from tansuo.retrieval.lexical import Lexical, tokenize
 
 MIN_WORDS, MAX_WORDS = 4, 90  # shorter says nothing; longer is a listing, not a sentence
 DENSE_WEIGHT = 0.7  # of the embedding cosine against BM25 (normalised to the best sentence)

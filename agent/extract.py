@@ -13,17 +13,14 @@ construction; the verifiers still check the whole answer.
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
 from tansuo.agent.evidence import Sentence, candidates, gives, newest_only, rank, topics_of, wants
+from tansuo.agent.model_calls import judgement
 from tansuo.retrieval.lexical import tokenize
-
-from tansuo.errors import InvalidOutput
-from tansuo.llm import ChatRequest
 
 # The auxiliary verbs that open a yes/no question in English ("Is ...?", "Can ...?", "Does ...?").
 _NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
@@ -124,20 +121,6 @@ def choice_prompt(question: str, shown: Sequence[Sentence]) -> str:
             'Which sentence answers the question? Give its number as {"sentences": [n]}.')
 
 
-async def ask(backend, turn, prompt: str, schema: dict[str, Any], max_tokens: int) -> dict[str, Any] | None:
-    """A small constrained choice or judgement, counted on the turn; None when the reply is unusable
-    (the caller then keeps what it has: here the ranking's choice)."""
-    request = ChatRequest(messages=[{"role": "user", "content": prompt}], max_tokens=max_tokens, temperature=0.0,
-                          response_schema=schema)
-    started = time.perf_counter()
-    try:
-        result = await backend.chat(request)
-    except InvalidOutput:
-        return None
-    turn.spent(result.usage.completion_tokens, (time.perf_counter() - started) * 1000)
-    return result.parsed
-
-
 async def choose(backend, turn, question: str, ranked: Sequence[Sentence], options: CopyOptions, *,
                  current: bool = False) -> list[Sentence]:
     """The sentences that answer, by the model's choice among the best few (or by rank alone)."""
@@ -148,7 +131,7 @@ async def choose(backend, turn, question: str, ranked: Sequence[Sentence], optio
     if len(close) == 1:
         return close
     # One sentence: asked for up to three, the 135M model always gave three (dev: 56 words, fewer right).
-    reply = await ask(backend, turn, choice_prompt(question, close), choice_schema(len(close), 1), 40)
+    reply = await judgement(backend, turn, choice_prompt(question, close), choice_schema(len(close), 1), 40)
     if reply is None:
         return by_rank(question, ranked, options, current=current)
     return [close[i - 1] for i in reply["sentences"]]

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from tansuo.agent.router import Offer
-
 from tansuo.llm import ChatRequest, LLMBackend, Message
 
 MAX_QUERIES = 3

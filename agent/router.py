@@ -14,14 +14,14 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
+
 from tansuo.agent.demos import Demo, DemoBank
+from tansuo.embedding import Embedder
 from tansuo.plugins.index import PluginIndex
 from tansuo.plugins.plugin import Plugin
 from tansuo.plugins.readout import Reads, template
 from tansuo.plugins.tool import ToolSpec
 from tansuo.plugins.toolbox import Toolbox, ToolResult
-
-from tansuo.embedding import Embedder
 
 Caller = Callable[[dict[str, Any]], Awaitable[ToolResult]]
 

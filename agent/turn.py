@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from tansuo.agent.budget import Budget
-from tansuo.agent.events import Event, Problem, Verified
+from tansuo.agent.events import AnswerDelta, AnswerRevised, Event, Problem, Verified
 from tansuo.agent.planner import dumps
-
 from tansuo.core.sources import SourceBook
 from tansuo.llm import Message
 
@@ -40,6 +41,13 @@ class Outcome:
         return f"{cite}{self.name}({dumps(self.arguments)}) -> {result}"
 
 
+
+@dataclass
+class Timer:
+    started: float = field(default_factory=time.perf_counter)
+    ms: float = 0.0  # set when the timed work ends
+
+
 @dataclass
 class Turn:
     request: TurnRequest
@@ -56,6 +64,7 @@ class Turn:
     verify_ms: float = 0.0  # time spent in the verifiers (their model judgements included)
     recency: Any = None  # the question's time-sensitivity (verifiers.recency), when checked
     notice: str | None = None  # said before the answer (a caution from the input check)
+    draft: str = ""  # the answer text streamed since the last restart
     feedback: str | None = None  # a verifier's reason to rewrite the answer
     copied: bool = False  # the answer is source sentences chosen by the model (agent.extract)
     verdicts: list[Any] = field(default_factory=list)  # verifiers.verdict.Verdict, in order
@@ -78,8 +87,29 @@ class Turn:
 
     def emit(self, event_type: type[Event], **fields: Any) -> Event:
         event = event_type(t_ms=self.t_ms(), **fields)
+        if isinstance(event, AnswerDelta):
+            self.draft += event.text
         self.queue.put_nowait(event)
         return event
+
+    def restart_answer(self, reason: str) -> None:
+        """The draft shown so far is withdrawn: a new one streams."""
+        self.draft = ""
+        self.emit(AnswerRevised, text="", restart=True, reason=reason)
+
+    def settle_answer(self) -> None:
+        """When the answer as it stands is not what streamed (citations re-pointed, a claim removed,
+        a note added, or nothing streamed at all), say what to show after the draft: the rest of the
+        answer when the draft is its start, else the answer in full, marked as checked."""
+        final, shown = self.answer or "", self.draft
+        if final == shown or not final.strip():
+            return
+        if final.startswith(shown):
+            text = final[len(shown):]
+        else:
+            text = ("\n\nChecked answer: " if shown.strip() else "") + final
+        self.draft = final
+        self.emit(AnswerRevised, text=text, reason="checked")
 
     def problem(self, kind: str, message: str, *, note: bool = True, shown: str | None = None) -> None:
         """Record what went wrong in the trace and, when `note`, in the answer (as `shown`, when the
@@ -96,6 +126,15 @@ class Turn:
                   reason=verdict.reason, message=verdict.message, flags=verdict.flags, scores=verdict.scores,
                   evidence=verdict.evidence, elapsed_ms=round(verdict.elapsed_ms, 1))
 
-    def spent(self, tokens: int, model_ms: float) -> None:
-        self.model_ms += model_ms
-        self.budget.generated(tokens)
+    @contextlib.contextmanager
+    def timed(self, kind: Literal["model", "verify"]) -> Iterator[Timer]:
+        """Time a piece of work and add it to the turn's model or verifier time."""
+        timer = Timer()
+        try:
+            yield timer
+        finally:
+            timer.ms = (time.perf_counter() - timer.started) * 1000
+            if kind == "model":
+                self.model_ms += timer.ms
+            else:
+                self.verify_ms += timer.ms

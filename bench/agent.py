@@ -27,20 +27,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.support.checks import RESULTS, add_check, at_most, finish, run_info, targets_json  # noqa: E402
 from tansuo.agent.answer import Writing, summary_request  # noqa: E402
 from tansuo.agent.events import Source  # noqa: E402
 from tansuo.agent.turn import TurnRequest  # noqa: E402
-from tansuo.evals.sets import hash_split  # noqa: E402
-from tansuo.retrieval.loaders import load_path  # noqa: E402
-from tansuo.retrieval.build import open_index  # noqa: E402
-from tansuo.server.assembly import build_agent  # noqa: E402
-
-from bench.support.checks import RESULTS, add_check, at_most, finish, run_info, targets_json  # noqa: E402
 from tansuo.core.sources import Evidence  # noqa: E402
 from tansuo.embedding import SentenceTransformerEmbedder, embedding_model_path  # noqa: E402
+from tansuo.evals.sets import hash_split  # noqa: E402
 from tansuo.llm.embedded import EmbeddedBackend  # noqa: E402
 from tansuo.llm.factory import server_config  # noqa: E402
 from tansuo.llm.llama_server import LlamaServer  # noqa: E402
+from tansuo.retrieval.build import open_index  # noqa: E402
+from tansuo.retrieval.loaders import load_path  # noqa: E402
+from tansuo.server.assembly import build_agent  # noqa: E402
 from tansuo.settings import load_settings  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -3,7 +3,7 @@ question as asked, side by side, on the retrieval set's questions (the news corp
 
     .venv/bin/python bench/queries.py [--split dev|test] [--limit N] [--check]
 
-Both arms go through the turn's own search step (`agent.steps.search`: each query's relevant hits,
+Both arms go through the turn's own search step (`agent.searching.search`: each query's relevant hits,
 `search_k` per query, numbered in order found); they differ only in the queries: the question alone,
 or `agent.queries.needed(question, the embedded model's queries)`. Per split only aggregates are
 printed and stored. Target: rewritten recall@5 >= as asked (and the same for MRR is reported).
@@ -22,14 +22,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tansuo.agent import planner, steps  # noqa: E402
+from bench.support.checks import RESULTS, add_check, at_least, finish, run_info, targets_json  # noqa: E402
+from tansuo.agent import planner, searching  # noqa: E402
 from tansuo.agent.budget import Budget  # noqa: E402
 from tansuo.agent.queries import needed  # noqa: E402
 from tansuo.agent.turn import Turn, TurnRequest  # noqa: E402
 from tansuo.evals.context import EVAL_SETS, EvalContext, pipeline_agent  # noqa: E402
 from tansuo.evals.sets import hash_split, read_jsonl  # noqa: E402
-
-from bench.support.checks import RESULTS, add_check, at_least, finish, run_info, targets_json  # noqa: E402
 from tansuo.settings import load_settings  # noqa: E402
 
 
@@ -47,7 +46,7 @@ async def model_queries(deps, question: str, today: str) -> list[str]:
 async def found_documents(deps, question: str, queries: list[str]) -> list[str]:
     """The documents the turn's search step keeps for these queries, in the order it numbers them."""
     turn = Turn(TurnRequest(question), "tools", ("search",), Budget(deps.options.limits), today="")
-    numbers = await steps.search(deps, turn, queries)
+    numbers = await searching.search(deps, turn, queries)
     docs = [turn.book.get(n).doc_id for n in numbers]
     return list(dict.fromkeys(docs))[:5]
 

@@ -37,15 +37,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.support.checks import add_check, at_least, at_most, finish, run_info, targets_json  # noqa: E402
+from bench.support.corpus_cache import LATENCY_TOKENS, SIZES, CachedEmbedder, latency_docs, progress_line, warm  # noqa: E402
+from tansuo.embedding import SentenceTransformerEmbedder, embedding_model_path  # noqa: E402
 from tansuo.evals.sets import hash_split  # noqa: E402
 from tansuo.retrieval.corpus import default_corpus  # noqa: E402
 from tansuo.retrieval.dense import EXACT_SUBSET, Dense  # noqa: E402
 from tansuo.retrieval.index import DocumentIndex  # noqa: E402
 from tansuo.retrieval.loaders import load_path  # noqa: E402
-
-from bench.support.checks import add_check, at_least, at_most, finish, run_info, targets_json  # noqa: E402
-from bench.support.corpus_cache import LATENCY_TOKENS, SIZES, CachedEmbedder, latency_docs, progress_line, warm  # noqa: E402
-from tansuo.embedding import SentenceTransformerEmbedder, embedding_model_path  # noqa: E402
 from tansuo.settings import load_settings  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent

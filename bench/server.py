@@ -38,17 +38,16 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tansuo.retrieval.loaders import load_path  # noqa: E402
-from tansuo.retrieval.build import open_index  # noqa: E402
-from tansuo.server.cache import AnswerCache, CacheOptions  # noqa: E402
-from tansuo.server.parts import build_parts  # noqa: E402
-from tansuo.server.store import MemoryStore  # noqa: E402
-from tansuo.server.testing import serving  # noqa: E402
-
 from bench.agent import CLOCK, NEWS, QUESTIONS, pct  # noqa: E402
 from bench.support.checks import RESULTS, add_check, at_least, at_most, finish, run_info, targets_json  # noqa: E402
 from tansuo.embedding import SentenceTransformerEmbedder, embedding_model_path  # noqa: E402
 from tansuo.llm import make_backend  # noqa: E402
+from tansuo.retrieval.build import open_index  # noqa: E402
+from tansuo.retrieval.loaders import load_path  # noqa: E402
+from tansuo.server.cache import AnswerCache, CacheOptions  # noqa: E402
+from tansuo.server.parts import build_parts  # noqa: E402
+from tansuo.server.store import MemoryStore  # noqa: E402
+from tansuo.server.testing import serving  # noqa: E402
 from tansuo.settings import load_settings  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]

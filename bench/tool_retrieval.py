@@ -27,11 +27,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tansuo.evals.bfcl import catalogue_spec, data_dir, load_catalogue  # noqa: E402
-from tansuo.plugins.index import DEFAULT_THRESHOLD, PluginIndex, SentenceTransformerEmbedder, document  # noqa: E402
-
 from bench.support.checks import RESULTS, add_check, at_least, at_most, finish, run_info, targets_json  # noqa: E402
 from tansuo.embedding import embedding_model_path  # noqa: E402
+from tansuo.evals.bfcl import catalogue_spec, data_dir, load_catalogue  # noqa: E402
+from tansuo.plugins.index import DEFAULT_THRESHOLD, PluginIndex, SentenceTransformerEmbedder, document  # noqa: E402
 from tansuo.settings import load_settings  # noqa: E402
 
 THRESHOLDS = [round(t, 2) for t in np.arange(0.10, 0.61, 0.05)]

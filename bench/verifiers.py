@@ -37,24 +37,23 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.agent import CLOCK, NEWS, pct, turns  # noqa: E402
+from bench.support.checks import RESULTS, add_check, at_least, at_most, finish, run_info, targets_json  # noqa: E402
 from tansuo.agent.turn import TurnRequest  # noqa: E402
+from tansuo.core.sources import SourceBook  # noqa: E402
+from tansuo.embedding import SentenceTransformerEmbedder, embedding_model_path  # noqa: E402
 from tansuo.evals.builtin_sets import harm_prompts  # noqa: E402
-from tansuo.retrieval.index import Hit  # noqa: E402
-from tansuo.retrieval.loaders import load_path  # noqa: E402
+from tansuo.llm import make_backend  # noqa: E402
 from tansuo.retrieval.build import open_index  # noqa: E402
+from tansuo.retrieval.hits import Hit  # noqa: E402
+from tansuo.retrieval.loaders import load_path  # noqa: E402
 from tansuo.server.assembly import build_agent  # noqa: E402
+from tansuo.settings import load_settings  # noqa: E402
+from tansuo.verifiers.build import build_harmlessness  # noqa: E402
 from tansuo.verifiers.exemplars import load_data  # noqa: E402
 from tansuo.verifiers.factuality import Factuality  # noqa: E402
 from tansuo.verifiers.harm import Harmlessness  # noqa: E402
 from tansuo.verifiers.judge import Judge  # noqa: E402
-from tansuo.verifiers.build import build_harmlessness  # noqa: E402
-
-from bench.agent import CLOCK, NEWS, pct, turns  # noqa: E402
-from bench.support.checks import RESULTS, add_check, at_least, at_most, finish, run_info, targets_json  # noqa: E402
-from tansuo.core.sources import SourceBook  # noqa: E402
-from tansuo.embedding import SentenceTransformerEmbedder, embedding_model_path  # noqa: E402
-from tansuo.llm import make_backend  # noqa: E402
-from tansuo.settings import load_settings  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 ITEMS = ROOT / "eval_sets" / "factuality" / "items.jsonl"

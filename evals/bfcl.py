@@ -19,14 +19,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from tansuo.errors import TansuoError
 from tansuo.evals.context import EvalContext
 from tansuo.evals.sets import Item, ItemResult
-
-from tansuo.errors import TansuoError
 from tansuo.llm.types import ChatRequest, Tool
 
-CATEGORIES = ("simple_python", "multiple", "parallel", "parallel_multiple", "irrelevance", "live_simple",
-              "live_multiple", "live_parallel", "live_parallel_multiple", "live_irrelevance")
 MODEL = "tansuo"
 _TYPES = {"dict": "object", "float": "number", "tuple": "array", "any": None}
 

@@ -8,10 +8,10 @@ import json
 import time
 
 from tansuo.evals.context import EVAL_SETS, EvalContext
-from tansuo.evals.sets import Item, ItemResult, hash_split, read_jsonl
+from tansuo.evals.sets import Item, ItemResult, JsonlSet
 
 
-class RetrievalSet:
+class RetrievalSet(JsonlSet):
     name = "retrieval-news"
     stage = "retrieval"
     description = "hybrid search over the dated news corpus: the share of the labelled documents in the top 5"
@@ -19,10 +19,13 @@ class RetrievalSet:
     splits = "by hash of the question: a third dev, two thirds test"
     k = 5
 
-    def items(self) -> list[Item]:
-        rows = [r for r in read_jsonl(EVAL_SETS / "retrieval" / "questions.jsonl") if r["corpus"] == "news"]
-        return [Item(r["id"], "one document" if len(r["relevant"]) == 1 else "several documents", r,
-                     hash_split(r["question"])) for r in rows]
+    file = "retrieval/questions.jsonl"
+
+    def rows(self) -> list[dict]:
+        return [r for r in super().rows() if r["corpus"] == "news"]
+
+    def category(self, row: dict) -> str:
+        return "one document" if len(row["relevant"]) == 1 else "several documents"
 
     async def run(self, ctx: EvalContext, item: Item) -> ItemResult:
         index = ctx.news_index()
@@ -35,7 +38,7 @@ class RetrievalSet:
         return ItemResult(item.id, item.category, score, ms, {"found": found, "relevant": sorted(relevant)})
 
 
-class CachePairsSet:
+class CachePairsSet(JsonlSet):
     name = "cache-pairs"
     stage = "cache"
     description = "answer cache on labelled question pairs: served when the meaning is the same, never otherwise"
@@ -43,9 +46,7 @@ class CachePairsSet:
     splits = ("dev: the pairs the cache's guards and threshold were written against, and later pairs that nearly "
               "repeat one (232); test: the rest of those written after (49)")
 
-    def items(self) -> list[Item]:
-        return [Item(r["id"], r["kind"], r, "dev" if r["split"] == "dev" else "test")
-                for r in read_jsonl(EVAL_SETS / "cache" / "pairs.jsonl")]
+    file, category_field = "cache/pairs.jsonl", "kind"
 
     async def run(self, ctx: EvalContext, item: Item) -> ItemResult:
         from tansuo.server.cache import AnswerCache, CacheOptions

@@ -9,10 +9,9 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 
-from tansuo.evals.sets import SPLITS
-
 from tansuo.cli.index import _positive
 from tansuo.errors import TansuoError
+from tansuo.evals.sets import SPLITS
 from tansuo.settings import load_settings
 
 EXIT_OK, EXIT_REGRESSED, EXIT_INTERRUPTED = 0, 1, 130
@@ -55,12 +54,11 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from tansuo.cli.index import progress_bars
     from tansuo.evals.context import EvalContext
     from tansuo.evals.report import write_summary
     from tansuo.evals.runner import Plan, run_plan
     from tansuo.evals.sets import REGISTRY, get_set
-
-    from tansuo.cli.index import progress_bars
 
     if args.resume and args.out is None:
         raise TansuoError("--resume needs the --out folder of the run to continue")

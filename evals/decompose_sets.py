@@ -19,11 +19,10 @@ from datetime import date
 from pathlib import Path
 
 from tansuo.agent import planner
-from tansuo.evals.context import EVAL_SETS, EvalContext
-from tansuo.evals.sets import Item, ItemResult, hash_split, read_jsonl
-from tansuo.verifiers.facts import Facts, facts
-
 from tansuo.errors import TansuoError
+from tansuo.evals.context import EvalContext
+from tansuo.evals.sets import Item, ItemResult, JsonlSet, hash_split
+from tansuo.verifiers.facts import Facts, facts
 
 MATCH = 0.65  # cosine (all-MiniLM-L6-v2) at which a step asks a gold sub-question
 PLAN_TOKENS = 320
@@ -87,16 +86,14 @@ async def score_plan(ctx: EvalContext, item: Item, gold: list[str]) -> ItemResul
     return ItemResult(item.id, item.category, score, ms, {"steps": steps, "gold": gold, "best_cosine": best})
 
 
-class DecomposeSet:
+class DecomposeSet(JsonlSet):
     name = "decompose"
     stage = "planner"
     metric = f"gold sub-questions asked by a plan step (cosine >= {MATCH})"
     description = "tasks in several parts (eval_sets/decompose): the planner's steps against gold sub-questions"
     splits = "by hash of the task: a third dev, two thirds test"
 
-    def items(self) -> list[Item]:
-        return [Item(r["id"], r["category"], r, hash_split(r["question"]))
-                for r in read_jsonl(EVAL_SETS / "decompose" / "questions.jsonl")]
+    file = "decompose/questions.jsonl"
 
     async def run(self, ctx: EvalContext, item: Item) -> ItemResult:
         return await score_plan(ctx, item, item.data["sub_questions"])

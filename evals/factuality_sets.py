@@ -10,10 +10,10 @@ from __future__ import annotations
 import time
 
 from tansuo.evals.context import EVAL_SETS, EvalContext
-from tansuo.evals.sets import Item, ItemResult, read_jsonl
+from tansuo.evals.sets import Item, ItemResult, JsonlSet
 
 
-class FactualitySet:
+class FactualitySet(JsonlSet):
     name = "factuality"
     stage = "verifiers"
     metric = "accuracy (unsupported answers flagged, supported ones passed)"
@@ -21,8 +21,7 @@ class FactualitySet:
                    "swapped facts, wrong citations) and answers the embedded model wrote, labelled by rule")
     splits = "by hash of the question, like qa-news: a third dev, two thirds test"
 
-    def items(self) -> list[Item]:
-        return [Item(r["id"], r["kind"], r, r["split"]) for r in read_jsonl(EVAL_SETS / "factuality" / "items.jsonl")]
+    file, category_field = "factuality/items.jsonl", "kind"
 
     async def run(self, ctx: EvalContext, item: Item) -> ItemResult:
         facts = ctx.shared("factuality", lambda: _checker(ctx))
@@ -44,9 +43,8 @@ def _checker(ctx: EvalContext):
 
 
 def _book(ctx: EvalContext, doc_ids: list[str]):
-    from tansuo.retrieval.index import Hit
-
     from tansuo.core.sources import SourceBook
+    from tansuo.retrieval.hits import Hit
 
     docs = ctx.shared("news-documents", lambda: _documents())
     book = SourceBook()

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import yaml
+
 from tansuo.evals.context import ROOT
 
 ADAPTERS = ROOT / "tansuo" / "llm" / "adapters"
@@ -36,7 +37,6 @@ def installed_specs() -> tuple:
     """The built-in tools' and the bundled plugins' specs, as training sees them."""
     from tansuo.plugins.builtin import build_toolbox
     from tansuo.plugins.catalog import load_report
-
     from tansuo.settings import Settings
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -54,7 +54,7 @@ def demonstrations() -> Iterator[tuple[str, str]]:
 
 def template_texts(specs) -> Iterator[tuple[str, str]]:
     """Training wordings of every template (slots masked alike), and every word pool of the
-    templates module that training draws from (its hidden and dev pools are not training)."""
+    templates file that training draws from (its hidden and dev pools are not training)."""
     from tansuo.training.tools import templates
     from tansuo.training.tools.data import plugin_templates
 
@@ -62,11 +62,10 @@ def template_texts(specs) -> Iterator[tuple[str, str]]:
     for template in (*templates.ALL, *plugin):
         for wording in template.train:
             yield wording, f"training template {template.id}"
-    for name, value in vars(templates).items():
-        if isinstance(value, tuple) and value and all(isinstance(v, str) for v in value) \
-                and not any(tag in name for tag in ("HIDDEN", "DEV")):
+    for name, value in templates.POOLS.items():
+        if value and all(isinstance(v, str) for v in value) and not any(tag in name for tag in ("hidden", "dev")):
             for text in value:
-                yield text, f"training pool agent.sft.templates.{name}"
+                yield text, f"training pool {name} (training/tools/templates.yaml)"
 
 
 def generated_requests(specs) -> Iterator[tuple[str, str]]:

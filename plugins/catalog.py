@@ -6,11 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from tansuo.embedding import embedding_model_path
 from tansuo.plugins.http_runtime import HostPolicy
 from tansuo.plugins.index import Embedder, PluginIndex, SentenceTransformerEmbedder
 from tansuo.plugins.registry import LoadReport, discover, load_plugins
-
-from tansuo.embedding import embedding_model_path
 from tansuo.settings import Settings
 
 # Reserved: the built-in tools' names, and the planner's own options.

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
 
 import httpx
+
 from tansuo.plugins.manifest import HttpRuntime
 from tansuo.plugins.tool import ToolError
 

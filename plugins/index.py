@@ -15,9 +15,9 @@ from pathlib import Path
 
 import faiss
 import numpy as np
-from tansuo.plugins.tool import ToolSpec
 
 from tansuo.embedding import Embedder, HashingEmbedder, SentenceTransformerEmbedder
+from tansuo.plugins.tool import ToolSpec
 
 __all__ = ["Embedder", "HashingEmbedder", "SentenceTransformerEmbedder", "PluginIndex", "document"]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from langchain_core.tools import BaseTool
+
 from tansuo.plugins.plugin import Plugin
 from tansuo.plugins.tool import ToolAnnotations, ToolError, ToolSpec
 

@@ -13,6 +13,7 @@ from typing import Any, Literal
 import jsonschema
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+
 from tansuo.plugins.readout import check_template
 from tansuo.plugins.tool import NAME_PATTERN, ExampleCall, ToolAnnotations, ToolSpec
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import get_default_environment, stdio_client
+
 from tansuo.plugins.manifest import ManifestProblem, McpRuntime, PluginManifest
 from tansuo.plugins.plugin import Plugin, Runner
 from tansuo.plugins.tool import ToolError, ToolSpec

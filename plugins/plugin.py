@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import jsonschema
+
 from tansuo.plugins.tool import ToolError, ToolSpec
 from tansuo.plugins.toolbox import ToolResult
 

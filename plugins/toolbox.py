@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from tansuo.plugins.readout import Reads
-from tansuo.plugins.tool import ToolAnnotations, ToolError, ToolSpec, spec_from_function
 
 from tansuo.llm.types import Tool
+from tansuo.plugins.readout import Reads
+from tansuo.plugins.tool import ToolAnnotations, ToolError, ToolSpec, spec_from_function
 
 MEMORY_HEADROOM_BYTES = 1 * 2**30  # address space a call may add to what the service maps
 

@@ -2,7 +2,8 @@
 
 from tansuo.retrieval.chunking import ChunkConfig, chunk_text
 from tansuo.retrieval.documents import Chunk, Document, parse_date
-from tansuo.retrieval.index import AddReport, DocumentIndex, Filters, Hit, IndexMismatch
+from tansuo.retrieval.hits import AddReport, Filters, Hit, IndexMismatch
+from tansuo.retrieval.index import DocumentIndex
 from tansuo.retrieval.loaders import LoadResult, Problem, load_file, load_path
 from tansuo.retrieval.storage import IndexCorrupt
 

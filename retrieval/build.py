@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from tansuo.retrieval.corpus import default_corpus
-from tansuo.retrieval.index import DocumentIndex, Progress
-from tansuo.retrieval.web import MediaWikiSearch, SearxngSearch
-
 from tansuo.embedding import Embedder, SentenceTransformerEmbedder, embedding_model_path
+from tansuo.retrieval.corpus import default_corpus
+from tansuo.retrieval.hits import Progress
+from tansuo.retrieval.index import DocumentIndex
+from tansuo.retrieval.web import MediaWikiSearch, SearxngSearch
 from tansuo.settings import Settings
 
 CORPUS_FLAG = "default_corpus"

@@ -22,7 +22,6 @@ from datetime import datetime
 from pathlib import Path
 
 from tansuo.retrieval.documents import Document, parse_date
-
 from tansuo.settings import DEFAULT_CORPUS_PACKAGES as DEFAULT_PACKAGES
 
 MIN_DOCSTRING = 40  # characters; shorter ones ("Return self.") say nothing searchable

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+
 from tansuo.retrieval.dense import top_k
 
 RRF_K = 60  # reciprocal-rank fusion constant (Cormack et al. 2009)

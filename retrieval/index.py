@@ -16,16 +16,19 @@ import math
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
+
+from tansuo.embedding import Embedder
 from tansuo.retrieval.chunking import ChunkConfig, chunk_text
 from tansuo.retrieval.dense import DEFAULT_APPROX_THRESHOLD, Dense
 from tansuo.retrieval.documents import Chunk, Document
 from tansuo.retrieval.fusion import HYBRID_ALPHA, convex, fuse, top_positive
+from tansuo.retrieval.hits import AddReport, Filters, Hit, IndexMismatch, Mode, Progress
 from tansuo.retrieval.lexical import Lexical, tokenize
 from tansuo.retrieval.storage import (
     FORMAT,
@@ -38,79 +41,10 @@ from tansuo.retrieval.storage import (
     write_manifest,
     write_segment,
 )
+from tansuo.retrieval.table import Table, build_table, hit, mask, timestamp
 
-from tansuo.embedding import Embedder
-
-Mode = Literal["hybrid", "dense", "bm25", "rrf"]
-Progress = Callable[[str, int, int], None]  # (stage, done, total)
 CANDIDATES = 50  # per retriever, before fusion
 COMMIT_CHUNKS = 2048  # a long ingest commits every so many chunks, so a crash loses little
-
-
-class IndexMismatch(Exception):
-    """The index on disk was built with another embedding model."""
-
-
-@dataclass(frozen=True)
-class Filters:
-    since: datetime | None = None  # the document's date (updated, else published) on or after
-    until: datetime | None = None  # ... on or before
-    sources: tuple[str, ...] = ()  # source prefixes (a folder, a site); any of them
-
-    @property
-    def empty(self) -> bool:
-        return self.since is None and self.until is None and not self.sources
-
-
-@dataclass(frozen=True)
-class Hit:
-    chunk_id: str
-    doc_id: str
-    title: str
-    source: str
-    text: str
-    start: int
-    end: int
-    published: datetime | None
-    updated: datetime | None
-    date_origin: str
-    metadata: dict[str, Any]
-    score: float  # fused (hybrid) or the retriever's own score
-    dense_rank: int | None = None  # 1-based rank in each retriever's list, if it found the chunk
-    bm25_rank: int | None = None
-    similarity: float | None = None  # query-chunk cosine: absolute relevance (fused scores are relative)
-
-    @property
-    def date(self) -> datetime | None:
-        return self.updated or self.published
-
-
-@dataclass
-class AddReport:
-    added: list[str] = field(default_factory=list)
-    replaced: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    chunks: int = 0  # chunks embedded
-
-
-@dataclass
-class _Table:
-    """The live chunks, row-aligned with the search structures."""
-
-    vectors: np.ndarray
-    doc_ids: list[str]
-    n: np.ndarray
-    start: np.ndarray
-    end: np.ndarray
-    texts: list[str]
-    tokens: list[str]
-    doc_row: np.ndarray  # row -> position in doc_order
-    doc_order: list[str]
-    doc_dates: np.ndarray  # per document: POSIX time of its date, NaN if it has none
-    doc_sources: list[str]
-
-    def __len__(self) -> int:
-        return len(self.doc_ids)
 
 
 class DocumentIndex:
@@ -130,7 +64,7 @@ class DocumentIndex:
         self._seen: tuple[int, int] | None = None  # the manifest file's (mtime, size) when last read
         with self._writing():  # also cleans up after a writer that crashed
             remove_orphans(folder, set(self._manifest["segments"]))
-        self._table: _Table | None = None
+        self._table: Table | None = None
         self._lexical = Lexical()
         self._dense = Dense(np.zeros((0, embedder.dim), np.float32), approx_threshold=approx_threshold)
         self._ready_generation = -1
@@ -298,7 +232,7 @@ class DocumentIndex:
         live = len(self)
         if len(self._segments) <= 8 and (stored == 0 or live / stored >= 0.6):
             return
-        table = self._build_table()
+        table = build_table(self._manifest, self._docs, self._segments, self.embedder.dim)
         name = self._next_segment_name()
         segment = Segment(table.vectors, table.doc_ids, table.n, table.start, table.end, table.texts, table.tokens)
         write_segment(self.folder, name, segment)
@@ -323,23 +257,23 @@ class DocumentIndex:
         table = self._table
         if table is None or not len(table) or not query.strip():
             return []
-        mask = self._mask(table, filters) if filters and not filters.empty else None
-        if mask is not None and not mask.any():
+        kept = mask(table, filters) if filters and not filters.empty else None
+        if kept is not None and not kept.any():
             return []
         depth = max(candidates, k)
         dense = bm25 = (np.zeros(0, np.int64), np.zeros(0, np.float32))
         query_vector = bm25_scores = None
         if mode != "bm25":
             query_vector = self.embedder.embed([query])[0]
-            dense = self._dense.search(query_vector, depth, mask)
+            dense = self._dense.search(query_vector, depth, kept)
         if mode != "dense":
-            bm25_scores = self._lexical.scores(query, mask)
+            bm25_scores = self._lexical.scores(query, kept)
             bm25 = top_positive(bm25_scores, depth) if bm25_scores is not None else bm25
         if mode == "hybrid":
             ranked = convex(table.vectors, query_vector, bm25_scores, dense, bm25, self.hybrid_alpha)
         else:
             ranked = fuse(dense, bm25, mode)
-        hits = [self._hit(table, row, score, ranks) for row, score, ranks in ranked[:k]]
+        hits = [hit(table, self._docs, row, score, ranks) for row, score, ranks in ranked[:k]]
         if query_vector is not None and hits:
             rows = np.array([row for row, _, _ in ranked[:k]], np.int64)
             cosines = np.einsum("ij,j->i", table.vectors[rows], query_vector)  # no BLAS threads
@@ -351,7 +285,7 @@ class DocumentIndex:
         self.refresh()
         if self._ready_generation == self.generation and self._table is not None:
             return
-        table = self._table = self._build_table()
+        table = self._table = build_table(self._manifest, self._docs, self._segments, self.embedder.dim)
         self._dense = Dense(table.vectors, approx_threshold=self.approx_threshold)
         snapshot = self.folder / f"snapshot-{self.generation:08d}"
         if not self._load_snapshot(snapshot, table):
@@ -364,7 +298,7 @@ class DocumentIndex:
                 progress("search structures", 1, 1)
         self._ready_generation = self.generation
 
-    def _load_snapshot(self, snapshot: Path, table: _Table) -> bool:
+    def _load_snapshot(self, snapshot: Path, table: Table) -> bool:
         if not snapshot.is_dir():
             return False
         try:
@@ -385,55 +319,11 @@ class DocumentIndex:
             if old != snapshot:
                 shutil.rmtree(old, ignore_errors=True)
 
-    def _build_table(self) -> _Table:
-        parts: list[tuple[Segment, np.ndarray]] = []
-        doc_order: list[str] = []
-        for name in self._manifest["segments"]:
-            docs = sorted(((r["first"], r["count"], d) for d, r in self._docs.items() if r["segment"] == name))
-            rows = np.concatenate([np.arange(f, f + c) for f, c, _ in docs]) if docs else np.zeros(0, np.int64)
-            parts.append((self._segments[name], rows))
-            doc_order += [d for _, _, d in docs]
-        counts = [self._docs[d]["count"] for d in doc_order]
-        dim = self.embedder.dim
-        return _Table(
-            vectors=_gather([s.vectors for s, _ in parts], [r for _, r in parts], np.zeros((0, dim), np.float32)),
-            doc_ids=[s.doc_ids[i] for s, rows in parts for i in rows],
-            n=_gather([s.n for s, _ in parts], [r for _, r in parts], np.zeros(0, np.int32)),
-            start=_gather([s.start for s, _ in parts], [r for _, r in parts], np.zeros(0, np.int64)),
-            end=_gather([s.end for s, _ in parts], [r for _, r in parts], np.zeros(0, np.int64)),
-            texts=[s.texts[i] for s, rows in parts for i in rows],
-            tokens=[s.tokens[i] for s, rows in parts for i in rows],
-            doc_row=np.repeat(np.arange(len(doc_order), dtype=np.int32), counts),
-            doc_order=doc_order,
-            doc_dates=np.array([_timestamp(self._docs[d]["info"]) for d in doc_order], np.float64),
-            doc_sources=[self._docs[d]["info"]["source"] for d in doc_order])
-
-    def _mask(self, table: _Table, filters: Filters) -> np.ndarray:
-        keep = np.ones(len(table.doc_order), bool)
-        if filters.since or filters.until:
-            dates = table.doc_dates
-            with np.errstate(invalid="ignore"):  # undated documents (NaN) never pass a date filter
-                if filters.since:
-                    keep &= dates >= filters.since.timestamp()
-                if filters.until:
-                    keep &= dates <= filters.until.timestamp()
-        if filters.sources:
-            keep &= np.array([s.startswith(filters.sources) for s in table.doc_sources])
-        return keep[table.doc_row]
-
-    def _hit(self, table: _Table, row: int, score: float, ranks: tuple[int | None, int | None]) -> Hit:
-        doc_id = table.doc_ids[row]
-        info = self._docs[doc_id]["info"]
-        return Hit(chunk_id=f"{doc_id}#{int(table.n[row])}", doc_id=doc_id, title=info["title"],
-                   source=info["source"], text=table.texts[row], start=int(table.start[row]),
-                   end=int(table.end[row]), published=_from_iso(info["published"]),
-                   updated=_from_iso(info["updated"]), date_origin=info["date_origin"],
-                   metadata=info["metadata"], score=score, dense_rank=ranks[0], bm25_rank=ranks[1])
 
     # --- bookkeeping -------------------------------------------------------------------------
 
     def stats(self) -> dict[str, Any]:
-        dates = [_timestamp(r["info"]) for r in self._docs.values()]
+        dates = [timestamp(r["info"]) for r in self._docs.values()]
         dated = [d for d in dates if not math.isnan(d)]
         origins: dict[str, int] = {}
         for record in self._docs.values():
@@ -493,17 +383,3 @@ def _stat(folder: Path) -> tuple[int, int] | None:
     return st.st_mtime_ns, st.st_size
 
 
-def _gather(arrays: list[np.ndarray], rows: list[np.ndarray], empty: np.ndarray) -> np.ndarray:
-    if len(arrays) == 1 and len(rows[0]) == len(arrays[0]):
-        return arrays[0]  # one segment, all live: no copy
-    picked = [a[r] for a, r in zip(arrays, rows) if len(r)]
-    return np.concatenate(picked) if picked else empty
-
-
-def _timestamp(info: dict[str, Any]) -> float:
-    value = _from_iso(info["updated"] or info["published"])
-    return value.timestamp() if value else math.nan
-
-
-def _from_iso(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None

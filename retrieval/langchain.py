@@ -8,8 +8,10 @@ from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document as LCDocument
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
+
 from tansuo.retrieval.documents import iso
-from tansuo.retrieval.index import DocumentIndex, Filters, Hit, Mode
+from tansuo.retrieval.hits import Filters, Hit, Mode
+from tansuo.retrieval.index import DocumentIndex
 
 
 class TansuoRetriever(BaseRetriever):

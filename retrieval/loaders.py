@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
 from tansuo.retrieval.decoding import LoadError, decode
 from tansuo.retrieval.documents import Document, parse_date
 from tansuo.retrieval.html import parse_html

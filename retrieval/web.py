@@ -16,6 +16,7 @@ from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
 import httpx
+
 from tansuo.retrieval.documents import Document, parse_date
 from tansuo.retrieval.loaders import HTML_SUFFIXES, SUPPORTED, LoadResult, Problem, load_bytes
 

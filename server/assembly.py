@@ -9,12 +9,11 @@ from datetime import datetime
 
 from tansuo.agent.agent import Agent
 from tansuo.agent.build import build_agent as build_unchecked
-from tansuo.retrieval.index import Progress
-from tansuo.verifiers.build import build_verifiers
-
 from tansuo.embedding import Embedder, SentenceTransformerEmbedder, embedding_model_path
 from tansuo.llm import LLMBackend, make_backend
+from tansuo.retrieval.hits import Progress
 from tansuo.settings import Settings
+from tansuo.verifiers.build import build_verifiers
 
 
 async def build_agent(settings: Settings, *, backend: LLMBackend | None = None, embedder: Embedder | None = None,

@@ -24,11 +24,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from tansuo.server.conversations import ANONYMOUS, owner_tag
-from tansuo.server.guards import mismatch, signature
-from tansuo.server.store import Store
 
 from tansuo.embedding import Embedder
+from tansuo.server.conversations import ANONYMOUS, owner_tag
+from tansuo.server.same_question import mismatch, signature
+from tansuo.server.store import Store
 
 SPACE = "answers-v2"  # v2: answers by copy, tool readings; answers stored in the old form are not served
 # Seconds a cached answer lives, per recency kind (verifiers/data/recency.yaml); "timeless" otherwise.

@@ -17,12 +17,12 @@ from tansuo.server.cache import AnswerCache
 from tansuo.server.conversations import ANONYMOUS, DEGRADED_NOTICE, Conversations
 from tansuo.server.gate import Gate
 from tansuo.server.metrics import Metrics
-from tansuo.server.protocol import ChatRequest
+from tansuo.server.protocol import CompletionRequest
 from tansuo.server.store import StoreUnavailable
 
 
 @dataclass
-class Step:
+class TurnStep:
     """What a turn yields: an agent event while it runs, then its end."""
 
     kind: str  # "event" | "end"
@@ -43,7 +43,7 @@ class ChatService:
     document_hash: Callable[[str], str | None]
     max_question_chars: int = 8000
 
-    async def turn(self, request: ChatRequest, *, owner: str = ANONYMOUS) -> AsyncIterator[Step]:
+    async def turn(self, request: CompletionRequest, *, owner: str = ANONYMOUS) -> AsyncIterator[TurnStep]:
         """One turn for `owner` (the caller's key, or ANONYMOUS when keys are off): only the owner's
         conversation is continued and only the owner's cached answers are served."""
         question = request.messages[-1].text().strip()
@@ -70,12 +70,13 @@ class ChatService:
                 if isinstance(event, TurnEnded):
                     end = event
                 else:
-                    yield Step("event", event)
+                    yield TurnStep("event", event)
             self.gate.observe(time.perf_counter() - started)
-        assert end is not None
+        if end is None:  # the agent always ends with TurnEnded or raises: a bug if not
+            raise RuntimeError("the turn ended without its last event")
         yield await self._finish(question, conversation, end, notice, owner, cacheable=use_cache)
 
-    async def _cached(self, question: str, conversation: str, owner: str) -> Step | None:
+    async def _cached(self, question: str, conversation: str, owner: str) -> TurnStep | None:
         try:
             lookup = await self.cache.lookup(question, owner=owner)
         except StoreUnavailable:
@@ -90,11 +91,11 @@ class ChatService:
                   "cached": {"question": lookup.hit.question, "similarity": round(lookup.hit.similarity, 4),
                              "age_s": round(lookup.hit.age_s, 1), "lookup_ms": lookup.elapsed_ms}}
         await self._save(owner, conversation, question, payload["answer"], extras)
-        return Step("end", answer=payload["answer"], extras=extras, finish=payload.get("finish", "stop"),
+        return TurnStep("end", answer=payload["answer"], extras=extras, finish=payload.get("finish", "stop"),
                     usage={"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0})
 
     async def _finish(self, question: str, conversation: str, end: TurnEnded, notice: str | None, owner: str, *,
-                      cacheable: bool) -> Step:
+                      cacheable: bool) -> TurnStep:
         blocked = any(v["action"] == "block" for v in end.verdicts)
         answer = f"{notice}\n\n{end.answer}" if notice else end.answer
         tokens = int(end.budget.get("tokens", 0))
@@ -104,7 +105,8 @@ class ChatService:
         extras = {"conversation_id": conversation, "sources": wire["sources"], "consulted": wire["consulted"],
                   "verdicts": list(end.verdicts), "complete": end.complete, "timings": end.timings,
                   "budget": end.budget, "notice": notice, "cached": None, "badges": badges(end)}
-        step = Step("end", answer=answer, extras=extras, finish="content_filter" if blocked else "stop", usage=usage)
+        step = TurnStep("end", answer=answer, extras=extras, finish="content_filter" if blocked else "stop",
+                        usage=usage)
         saved = await self._save(owner, conversation, question, answer, extras)
         if cacheable and saved and end.complete and not blocked:
             await self._remember(question, step, end, owner)
@@ -119,7 +121,7 @@ class ChatService:
             extras["notice"] = extras.get("notice") or DEGRADED_NOTICE
         return saved
 
-    async def _remember(self, question: str, step: Step, end: TurnEnded, owner: str) -> None:
+    async def _remember(self, question: str, step: TurnStep, end: TurnEnded, owner: str) -> None:
         documents = {}
         for source in end.sources:
             if source.kind == "document":
@@ -163,5 +165,5 @@ def badges(end: TurnEnded) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def is_delta(step: Step) -> bool:
+def is_delta(step: TurnStep) -> bool:
     return step.kind == "event" and isinstance(step.event, AnswerDelta)

@@ -18,9 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tansuo.server.store import Store, StoreUnavailable
-
 from tansuo.llm import Message
+from tansuo.server.store import Store, StoreUnavailable
 
 ANONYMOUS = "anonymous"  # the owner of everything when keys are off
 DEGRADED_NOTICE = ("The conversation store is unavailable: this answer does not use the earlier turns, "

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tansuo.agent.router import ToolRouter
+from tansuo.embedding import Embedder, SentenceTransformerEmbedder, embedding_model_path
+from tansuo.llm import LLMBackend, make_backend
 from tansuo.retrieval.index import DocumentIndex
 from tansuo.server.assembly import build_agent
 from tansuo.server.auth import KeyRing
@@ -17,9 +19,6 @@ from tansuo.server.conversations import Conversations
 from tansuo.server.gate import Gate
 from tansuo.server.metrics import Metrics
 from tansuo.server.store import Store, open_store
-
-from tansuo.embedding import Embedder, SentenceTransformerEmbedder, embedding_model_path
-from tansuo.llm import LLMBackend, make_backend
 from tansuo.settings import Settings
 
 

@@ -35,7 +35,7 @@ class StreamOptions(BaseModel):
     include_usage: bool = False
 
 
-class ChatRequest(BaseModel):
+class CompletionRequest(BaseModel):
     """POST /v1/chat/completions. `conversation_id` continues a stored conversation (its history
     replaces the request's earlier messages); `tansuo_events` adds the trace to a stream."""
 

@@ -10,8 +10,8 @@ import time
 from collections.abc import Iterator
 
 import uvicorn
-from tansuo.server.app import create_app
 
+from tansuo.server.app import create_app
 from tansuo.settings import Settings
 
 

@@ -193,3 +193,22 @@ def test_the_checks_catch_an_upward_import_a_lazy_one_and_a_cycle():
     assert "a layer above" in found[0] and "inside a function" in found[1] and "sibling" in found[2] \
         and "bare name" in found[3]
     assert cycles(upward + lazy, known) == [["tansuo.agent.steps", "tansuo.verifiers.harm"]]
+
+
+MAX_MODULE_LINES, MAX_FUNCTION_LINES = 400, 60
+RUNTIME = ("foundation", "retrieval | plugins", "verifiers", "agent", "server", "command line")
+
+
+def test_modules_and_functions_stay_small_and_the_runtime_has_no_asserts():
+    long_modules, long_functions, asserts = [], [], []
+    for name, path in modules().items():
+        source = path.read_text()
+        if source.count("\n") > MAX_MODULE_LINES:
+            long_modules.append(name)
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) \
+                    and node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES:
+                long_functions.append(f"{name}.{node.name}")
+            if isinstance(node, ast.Assert) and layer_of(name)[1] in RUNTIME:  # stripped under python -O
+                asserts.append(f"{name}:{node.lineno}")
+    assert (long_modules, long_functions, asserts) == ([], [], [])

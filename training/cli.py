@@ -37,12 +37,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def _harm(args: argparse.Namespace) -> int:
     import random
 
+    from tansuo.cli.index import progress_bars
+    from tansuo.embedding import SentenceTransformerEmbedder, embedding_model_path
     from tansuo.evals.context import EVAL_SETS
     from tansuo.training.harm import TrainOptions, train, training_set
     from tansuo.verifiers.request_model import ADAPTER_PATH
-
-    from tansuo.cli.index import progress_bars
-    from tansuo.embedding import SentenceTransformerEmbedder, embedding_model_path
 
     settings = load_settings()
     model_path = embedding_model_path(settings)
@@ -63,10 +62,9 @@ def _harm(args: argparse.Namespace) -> int:
 def _tools(args: argparse.Namespace) -> int:
     import asyncio
 
-    from tansuo.training.tools.pipeline import train_tools
-
     from tansuo.cli.index import progress_bars
     from tansuo.llm.adapter import trained_path
+    from tansuo.training.tools.pipeline import train_tools
 
     settings = load_settings()
     out = args.out or trained_path(settings)

@@ -23,11 +23,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch import nn
+
 from tansuo.training import lora
 from tansuo.verifiers import external
 from tansuo.verifiers.exemplars import load_data
 from tansuo.verifiers.request_model import LOGIT_SCALE, Adapter, fingerprint, load_encoder, pooled, projections
-from torch import nn
 
 NEAR_DUPLICATE = 0.9
 

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from tansuo.embedding import Embedder, embedding_model_path
+from tansuo.errors import ConfigError
+from tansuo.llm import LLMBackend
+from tansuo.llm.factory import large_model
+from tansuo.llm.openai_compat import OpenAIBackend
+from tansuo.settings import Settings
 from tansuo.verifiers.factuality import Factuality, FactualityOptions
 from tansuo.verifiers.guard import GuardModel
 from tansuo.verifiers.harm import Harmlessness, HarmOptions, HarmScorer
@@ -9,13 +15,6 @@ from tansuo.verifiers.judge import Judge
 from tansuo.verifiers.pipeline import Policy, Verifiers
 from tansuo.verifiers.recency import Recency, RecencyOptions, default_windows
 from tansuo.verifiers.request_model import ADAPTER_PATH, RequestClassifier
-
-from tansuo.embedding import Embedder, embedding_model_path
-from tansuo.errors import ConfigError
-from tansuo.llm import LLMBackend
-from tansuo.llm.factory import large_model
-from tansuo.llm.openai_compat import OpenAIBackend
-from tansuo.settings import Settings
 
 
 def build_verifiers(settings: Settings, *, embedder: Embedder, backend: LLMBackend) -> Verifiers | None:

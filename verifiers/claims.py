@@ -8,9 +8,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from tansuo.verifiers.facts import Facts, facts
-
 from tansuo.core.sources import SourceBook, content_words, markers, sentences
+from tansuo.verifiers.facts import Facts, facts
 
 _MARKERS = re.compile(r"\s?\[\d{1,3}\]")
 _NONE = Facts(frozenset(), frozenset(), frozenset())

@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 import yaml
-from tansuo.verifiers.calibration import Logistic, fit_logistic
 
 from tansuo.embedding import Embedder
+from tansuo.verifiers.calibration import Logistic, fit_logistic
 
 DATA = Path(__file__).parent / "data"
 

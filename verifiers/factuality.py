@@ -19,14 +19,14 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
-from tansuo.verifiers.claims import ClaimCheck, check_claims, claim_sentences
-from tansuo.verifiers.exemplars import VectorCache
-from tansuo.verifiers.facts import facts
-from tansuo.verifiers.judge import Judge
 
 from tansuo.core.sources import SourceBook, content_words, sentences
 from tansuo.core.verdict import Verdict
 from tansuo.embedding import Embedder
+from tansuo.verifiers.claims import ClaimCheck, check_claims, claim_sentences
+from tansuo.verifiers.exemplars import VectorCache
+from tansuo.verifiers.facts import facts
+from tansuo.verifiers.judge import Judge
 
 Status = Literal["supported", "repointed", "unsupported", "unsourced"]
 _MARKERS = re.compile(r"\s?\[\d{1,3}\]")

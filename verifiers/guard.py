@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import re
 
-from tansuo.verifiers.harm import HarmScore
-
 from tansuo.errors import TansuoError
 from tansuo.llm import ChatRequest, LLMBackend
+from tansuo.verifiers.harm import HarmScore
 
 # Llama Guard 3's hazard taxonomy (MLCommons) -> the categories of verifiers/data/harm.yaml
 HAZARDS = {"S1": "violence_weapons", "S2": "crime", "S3": "crime", "S4": "sexual_minors", "S5": "hate",

@@ -20,14 +20,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tansuo.verifiers.exemplars import CalibratedScorer, load_data
-from tansuo.verifiers.judge import Judge
-from tansuo.verifiers.request_model import AdapterMismatch, RequestClassifier
-
 from tansuo.core.fences import Cleaned, defuse
 from tansuo.core.sources import sentences
 from tansuo.core.verdict import Verdict
 from tansuo.embedding import Embedder
+from tansuo.verifiers.exemplars import CalibratedScorer, load_data
+from tansuo.verifiers.judge import Judge
+from tansuo.verifiers.request_model import AdapterMismatch, RequestClassifier
 
 log = logging.getLogger(__name__)
 

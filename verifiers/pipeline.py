@@ -14,13 +14,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from tansuo.verifiers.factuality import Factuality
-from tansuo.verifiers.harm import Harmlessness
-from tansuo.verifiers.recency import Recency, TimeSensitivity
-
 from tansuo.core.fences import Cleaned, fenced_only
 from tansuo.core.sources import SourceBook
 from tansuo.core.verdict import VERIFIERS, Verdict
+from tansuo.verifiers.factuality import Factuality
+from tansuo.verifiers.harm import Harmlessness
+from tansuo.verifiers.recency import Recency, TimeSensitivity
 
 NOTHING_BACKED = "I could not find this stated in the sources I found."
 UNVERIFIABLE = ("I could not verify an answer from the sources I found, so I am not giving one. Try rephrasing "

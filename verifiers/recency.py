@@ -22,14 +22,14 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
-from tansuo.verifiers.dates import DateMention, resolve
-from tansuo.verifiers.exemplars import CalibratedScorer, VectorCache, load_data
-from tansuo.verifiers.facts import facts
-from tansuo.verifiers.judge import Judge
 
 from tansuo.core.sources import Evidence, SourceBook, day_of
 from tansuo.core.verdict import Verdict
 from tansuo.embedding import Embedder
+from tansuo.verifiers.dates import DateMention, resolve
+from tansuo.verifiers.exemplars import CalibratedScorer, VectorCache, load_data
+from tansuo.verifiers.facts import facts
+from tansuo.verifiers.judge import Judge
 
 TIMELESS = "timeless"
 _CURRENT_WORDS = frozenset({"today", "now", "currently", "right now"})

@@ -16,10 +16,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-from tansuo.retrieval.corpus import default_corpus, installed_packages
-from tansuo.retrieval.documents import Document, iso, parse_date
 
 from tansuo.embedding import SentenceTransformerEmbedder
+from tansuo.retrieval.corpus import default_corpus, installed_packages
+from tansuo.retrieval.documents import Document, iso, parse_date
 
 
 def progress_line(stage: str, done: int, total: int) -> None:

@@ -12,7 +12,6 @@ from tansuo.plugins.builtin.table_tool import make_table
 from tansuo.plugins.builtin.units_tool import registry as units_registry
 from tansuo.plugins.builtin.units_tool import units
 from tansuo.plugins.toolbox import Toolbox
-
 from tansuo.settings import Settings
 
 # Demonstrations for the model: a request and the arguments it calls with (validated at registration).

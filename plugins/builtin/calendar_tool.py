@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+
 from tansuo.plugins.tool import ToolError
 
 Clock = Callable[[], dt.datetime]

@@ -12,6 +12,7 @@ import ast
 import re
 
 import sympy
+
 from tansuo.plugins.tool import ToolError
 
 MAX_CHARS = 2000

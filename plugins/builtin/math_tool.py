@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 import sympy
 from pydantic import BaseModel, ConfigDict, Field
+
 from tansuo.plugins.builtin.expr import parse, parse_equation, symbol
 from tansuo.plugins.readout import value_text
 from tansuo.plugins.tool import ToolError

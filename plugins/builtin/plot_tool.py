@@ -13,6 +13,7 @@ from typing import Annotated
 import numpy as np
 import sympy
 from pydantic import Field
+
 from tansuo.plugins.builtin.expr import parse, symbol
 from tansuo.plugins.readout import value_text
 from tansuo.plugins.tool import ToolError

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
 from tansuo.plugins.readout import value_text
 from tansuo.plugins.tool import ToolError
 

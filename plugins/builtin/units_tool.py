@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 
 import pint
+
 from tansuo.plugins.readout import value_text
 from tansuo.plugins.tool import ToolError
 

@@ -184,7 +184,7 @@ async function ask(question) {
         if (msg.error) throw new Error(msg.error.message);
         if (msg.tansuo && msg.tansuo.event) {
           events.push(msg.tansuo.event);
-          if (msg.tansuo.event.type === "plan" && msg.tansuo.event.action === "revise") body.textContent = "";
+          if (msg.tansuo.event.type === "answer_revised" && msg.tansuo.event.restart) body.textContent = "";
           continue;
         }
         const choice = msg.choices && msg.choices[0];

@@ -7,6 +7,7 @@ from typing import Any, TextIO
 
 from tansuo.agent.events import (
     AnswerDelta,
+    AnswerRevised,
     Checked,
     Event,
     Planned,
@@ -26,7 +27,7 @@ from tansuo.settings import Settings
 async def ask(settings: Settings, question: str, *, profile: str | None, out: TextIO, err: TextIO,
               as_json: bool = False, progress=None) -> TurnEnded:
     """Run the turn; print the answer as it streams (or JSON lines of every event), then the rest."""
-    from tansuo.retrieval.index import IndexMismatch
+    from tansuo.retrieval.hits import IndexMismatch
     from tansuo.retrieval.storage import IndexCorrupt
 
     try:
@@ -41,24 +42,21 @@ async def ask(settings: Settings, question: str, *, profile: str | None, out: Te
                 out.write(json.dumps(event.to_dict(), default=str, ensure_ascii=False) + "\n")
             elif isinstance(event, AnswerDelta):
                 out.write(event.text)
-            elif isinstance(event, Planned) and event.action == "revise":
-                out.write("\n\n(a check found a problem; the answer is written again)\n\n")
+            elif isinstance(event, AnswerRevised):
+                out.write("\n\n(a check found a problem; the answer is written again)\n\n" if event.restart
+                          else event.text)
             out.flush()
     finally:
         await agent.deps.backend.aclose()
-    end = trace[-1]
-    assert isinstance(end, TurnEnded)
+    end = trace[-1] if trace else None
+    if not isinstance(end, TurnEnded):  # the agent always ends with TurnEnded or raises: a bug if not
+        raise RuntimeError("the turn ended without its last event")
     if not as_json:
         print_summary(end, trace, out, err)
     return end
 
 
 def print_summary(end: TurnEnded, trace: list[Event], out: TextIO, err: TextIO) -> None:
-    streamed = "".join(e.text for e in trace if isinstance(e, AnswerDelta)).strip()
-    if not streamed:  # no model answer (a fallback after a failure): print the final text
-        out.write(end.answer)
-    elif not end.answer.endswith(_last_draft(trace)):  # citations or verifiers changed it after streaming
-        out.write("\n\nChecked answer: " + end.answer)
     out.write("\n")
     if end.verdicts:
         out.write("\nChecks: " + "; ".join(verdict_line(v) for v in end.verdicts) + "\n")
@@ -81,17 +79,6 @@ def print_summary(end: TurnEnded, trace: list[Event], out: TextIO, err: TextIO) 
               + ("" if end.complete else "; INCOMPLETE") + "]\n")
     out.flush()
     err.flush()
-
-
-def _last_draft(trace: list[Event]) -> str:
-    """The text streamed since the last revision started (what the final answer was made from)."""
-    parts: list[str] = []
-    for event in trace:
-        if isinstance(event, Planned) and event.action == "revise":
-            parts = []
-        elif isinstance(event, AnswerDelta):
-            parts.append(event.text)
-    return "".join(parts).strip()
 
 
 def verdict_line(verdict: dict[str, Any]) -> str:

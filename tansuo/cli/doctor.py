@@ -100,8 +100,8 @@ def _check_verifiers(settings: Settings) -> str:
     """What runs, what may block, and whether the model judges and revises (auto: by model size)."""
     if not settings.verifiers:
         return "off (TANSUO_VERIFIERS is empty)"
-    from tansuo.verifiers.exemplars import load_data
     from tansuo.verifiers.build import model_roles
+    from tansuo.verifiers.exemplars import load_data
 
     for name in ("harm", "recency"):
         load_data(name)  # the shipped exemplars parse

@@ -102,8 +102,8 @@ def progress_bars() -> Iterator[_Bars]:
 
 
 def _open(settings: Settings, bars: _Bars):
-    from tansuo.retrieval.index import IndexMismatch
     from tansuo.retrieval.build import open_index
+    from tansuo.retrieval.hits import IndexMismatch
     from tansuo.retrieval.storage import IndexCorrupt
 
     try:
@@ -148,7 +148,7 @@ async def _fetch_all(settings: Settings, urls: list[str], text_field: str | None
 
 
 def _search(args: argparse.Namespace) -> int:
-    from tansuo.retrieval.index import Filters
+    from tansuo.retrieval.hits import Filters
 
     if not args.query.strip():
         raise TansuoError("the query is empty")

@@ -10,18 +10,17 @@ from pathlib import Path
 
 from tansuo.agent.agent import Agent
 from tansuo.agent.budget import Limits
+from tansuo.agent.deps import AgentDeps, AgentOptions
 from tansuo.agent.events import Event
 from tansuo.agent.extract import CopyOptions
 from tansuo.agent.router import RouterOptions, ToolRouter
-from tansuo.agent.steps import AgentDeps, AgentOptions
 from tansuo.agent.turn import TurnRequest
+from tansuo.embedding import HashingEmbedder
+from tansuo.llm.testing import Reply, ScriptedBackend
 from tansuo.plugins.tool import ToolError
 from tansuo.plugins.toolbox import Toolbox
 from tansuo.retrieval.documents import Document
 from tansuo.retrieval.index import DocumentIndex
-
-from tansuo.embedding import HashingEmbedder
-from tansuo.llm.testing import Reply, ScriptedBackend
 
 NOW = datetime(2026, 11, 28, 12, 0)
 

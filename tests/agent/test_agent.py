@@ -6,8 +6,8 @@ import time
 from dataclasses import replace
 
 import pytest
-from tansuo.agent.budget import Limits
 
+from tansuo.agent.budget import Limits
 from tansuo.errors import TansuoError
 from tests.agent.helpers import ANSWER, SlowBackend, call, make_agent, of_type, run, search
 

@@ -6,6 +6,7 @@ import json
 from datetime import datetime, timezone
 
 import pytest
+
 from tansuo.agent.budget import Budget, BudgetExceeded, Limits, RepeatedCall
 from tansuo.agent.events import AnswerDelta, Searched, Source, ToolReturned, TurnEnded
 

@@ -7,14 +7,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from tansuo.agent.build import adapter_demos
 from tansuo.agent.demos import Demo, DemoBank, wording, write_demos
 from tansuo.agent.planner import Situation, calls_messages, options, route_messages
 from tansuo.agent.router import RouterOptions, ToolRouter
-from tansuo.agent.build import adapter_demos
-from tansuo.plugins.builtin import build_toolbox
-
 from tansuo.embedding import HashingEmbedder
 from tansuo.llm.adapter import SHIPPED, demos_path
+from tansuo.plugins.builtin import build_toolbox
 
 
 def cal(request: str, **arguments) -> Demo:

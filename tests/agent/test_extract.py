@@ -4,6 +4,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 import pytest
+
 from tansuo.agent.evidence import (
     DEFINING,
     LEAD,
@@ -27,9 +28,8 @@ from tansuo.agent.extract import (
     rank_parts,
     yes_or_no,
 )
-from tansuo.retrieval.index import Hit
-
 from tansuo.core.sources import SourceBook
+from tansuo.retrieval.hits import Hit
 from tests.agent.helpers import make_agent, of_type, run, search
 
 
@@ -254,7 +254,7 @@ async def test_nothing_relevant_is_said_in_one_sentence_with_what_was_searched(t
 
 
 def test_a_weak_model_is_not_offered_a_tool_far_below_the_documents(tmp_path):
-    from tansuo.agent import steps
+    from tansuo.agent import planning
     from tansuo.agent.budget import Budget
     from tansuo.agent.router import Offer
     from tansuo.agent.turn import Turn, TurnRequest
@@ -264,5 +264,5 @@ def test_a_weak_model_is_not_offered_a_tool_far_below_the_documents(tmp_path):
     near, far = Offer(spec, "tool", 0.8, None), Offer(spec, "tool", 0.7, None)  # the documents match at 0.9
     hit = _hit(1, "d", "Python statements.", 1)
     turn = Turn(TurnRequest("Is bool a subtype of int?"), "tools", ("answer", "search", "tools"), Budget(), today="")
-    assert steps.tools_for_weak_model(agent.deps, turn, [near, far], [hit], ["preview"]) == [near]
-    assert steps.tools_for_weak_model(agent.deps, turn, [near, far], [hit], []) == [near, far]  # nothing to read
+    assert planning.tools_for_weak_model(agent.deps, turn, [near, far], [hit], ["preview"]) == [near]
+    assert planning.tools_for_weak_model(agent.deps, turn, [near, far], [hit], []) == [near, far]  # nothing to read

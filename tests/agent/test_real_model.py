@@ -13,12 +13,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import yaml
-from tansuo.agent.turn import TurnRequest
-from tansuo.retrieval.loaders import load_path
-from tansuo.retrieval.build import open_index
-from tansuo.server.assembly import build_agent
 
+from tansuo.agent.turn import TurnRequest
 from tansuo.embedding import SentenceTransformerEmbedder, embedding_model_path
+from tansuo.retrieval.build import open_index
+from tansuo.retrieval.loaders import load_path
+from tansuo.server.assembly import build_agent
 from tests.agent.helpers import of_type
 from tests.conftest import make_settings
 from tests.http_helpers import JsonHandler, serving, weather_manifest

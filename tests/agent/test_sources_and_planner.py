@@ -7,6 +7,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+
 from tansuo.agent.decompose import order
 from tansuo.agent.planner import (
     Situation,
@@ -21,10 +22,9 @@ from tansuo.agent.planner import (
     to_decision,
 )
 from tansuo.agent.router import RouterOptions, ToolRouter
-from tansuo.retrieval.index import Hit
-
 from tansuo.core.sources import SourceBook, check_citations
 from tansuo.embedding import HashingEmbedder
+from tansuo.retrieval.hits import Hit
 from tests.agent.helpers import sample_toolbox
 
 

@@ -13,14 +13,14 @@ import time
 from pathlib import Path
 
 import pytest
+
+from tansuo.embedding import HashingEmbedder
+from tansuo.errors import TansuoError
 from tansuo.evals.context import EvalContext
 from tansuo.evals.report import compare, write_summary
 from tansuo.evals.runner import Plan, RunMismatch, run_plan, sample, subset
 from tansuo.evals.sets import Item, ItemResult, get_set
 from tansuo.evals.tally import wilson
-
-from tansuo.embedding import HashingEmbedder
-from tansuo.errors import TansuoError
 from tests.conftest import make_settings
 
 

@@ -7,6 +7,7 @@ import importlib.util
 import json
 
 import pytest
+
 from tansuo.evals.context import EVAL_SETS
 from tansuo.evals.decompose_sets import DecomposeSet, FanoutDevSet, coverage
 from tansuo.evals.sets import get_set

@@ -7,11 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from tansuo.evals.context import EvalContext
 from tansuo.evals.report import write_summary
 from tansuo.evals.runner import Plan, run_plan
 from tansuo.evals.sets import REGISTRY, get_set
-
 from tests.conftest import make_settings
 
 pytestmark = pytest.mark.model

@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from tansuo.evals import learned
 from tansuo.evals.context import EVAL_SETS, ROOT
 from tansuo.evals.sets import read_jsonl

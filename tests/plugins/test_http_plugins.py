@@ -9,10 +9,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import yaml
+
 from tansuo.plugins.http_runtime import HostPolicy
 from tansuo.plugins.plugin import Plugin
 from tansuo.plugins.registry import load_plugins
-
 from tests.http_helpers import JsonHandler, serving
 
 SECRET = "s3cr3t-token-value"
@@ -235,7 +235,7 @@ async def test_a_plugins_error_text_is_fenced_for_the_model_and_never_shown_to_t
     from tansuo.agent.budget import Budget
     from tansuo.agent.planner import Call
     from tansuo.agent.router import Offer
-    from tansuo.agent.steps import call_tools
+    from tansuo.agent.tool_calls import call_tools
     from tansuo.agent.turn import Turn, TurnRequest
 
     with serving(_Hostile) as url:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from tansuo.plugins.index import HashingEmbedder, PluginIndex, SentenceTransformerEmbedder
-from tansuo.plugins.tool import ToolSpec
 
 from tansuo.embedding import embedding_model_path
+from tansuo.plugins.index import HashingEmbedder, PluginIndex, SentenceTransformerEmbedder
+from tansuo.plugins.tool import ToolSpec
 from tests.conftest import make_settings
 
 

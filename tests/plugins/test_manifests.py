@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from tansuo.plugins.http_runtime import HostPolicy
 from tansuo.plugins.manifest import manifest_schema
 from tansuo.plugins.registry import BUILTIN_DIR, discover, load_plugins

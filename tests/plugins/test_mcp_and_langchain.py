@@ -7,6 +7,7 @@ from pathlib import Path
 
 import yaml
 from langchain_core.tools import tool as langchain_tool
+
 from tansuo.plugins.http_runtime import HostPolicy
 from tansuo.plugins.langchain import plugin_from_langchain
 from tansuo.plugins.registry import load_plugins

@@ -2,6 +2,7 @@
 
 import pytest
 import yaml
+
 from tansuo.plugins import readout
 from tansuo.plugins.builtin import calendar_tool, math_tool, units_tool
 from tansuo.plugins.manifest import ManifestProblem, load_manifest

@@ -6,6 +6,7 @@ import time
 from typing import Literal
 
 import pytest
+
 from tansuo.plugins.toolbox import Toolbox
 
 

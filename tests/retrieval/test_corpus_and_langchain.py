@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from langchain_core.retrievers import BaseRetriever
-from tansuo.retrieval import Document, DocumentIndex
-from tansuo.retrieval.corpus import default_corpus, package_info, stdlib_topics
-from tansuo.retrieval.langchain import TansuoRetriever
-from tansuo.retrieval.build import open_index
 
 from tansuo.embedding import HashingEmbedder
+from tansuo.retrieval import Document, DocumentIndex
+from tansuo.retrieval.build import open_index
+from tansuo.retrieval.corpus import default_corpus, package_info, stdlib_topics
+from tansuo.retrieval.langchain import TansuoRetriever
 from tests.conftest import make_settings
 
 

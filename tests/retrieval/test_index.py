@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tansuo.retrieval import Document, DocumentIndex, Filters, IndexMismatch
 
 from tansuo.embedding import HashingEmbedder
+from tansuo.retrieval import Document, DocumentIndex, Filters, IndexMismatch
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -8,7 +8,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from tansuo.retrieval import load_file, load_path
-
 from tests.retrieval.pdf_helpers import make_pdf
 
 

@@ -7,9 +7,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from tansuo.retrieval import DocumentIndex, Filters, load_path
 
 from tansuo.embedding import SentenceTransformerEmbedder, embedding_model_path
+from tansuo.retrieval import DocumentIndex, Filters, load_path
 from tests.conftest import make_settings
 
 ROOT = Path(__file__).resolve().parents[2]

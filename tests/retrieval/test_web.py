@@ -11,8 +11,8 @@ from http.server import ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from tansuo.retrieval.web import ConnectorError, MediaWikiSearch, SearxngSearch, fetch_url, make_client
 
+from tansuo.retrieval.web import ConnectorError, MediaWikiSearch, SearxngSearch, fetch_url, make_client
 from tests.http_helpers import JsonHandler
 
 SEARX = {"query": "tide", "number_of_results": 2, "results": [

@@ -9,11 +9,11 @@ import time
 from pathlib import Path
 
 import httpx
+
+from tansuo.llm.testing import ScriptedBackend
 from tansuo.server.parts import Parts, assemble_parts
 from tansuo.server.store import MemoryStore, Store
 from tansuo.server.testing import free_port, serving  # noqa: F401 (the tests' import point)
-
-from tansuo.llm.testing import ScriptedBackend
 from tansuo.settings import Settings
 
 

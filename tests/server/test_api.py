@@ -12,11 +12,11 @@ from pathlib import Path
 import httpx
 import openai
 import pytest
+
+from tansuo.embedding import HashingEmbedder
 from tansuo.server.auth import KeyRing
 from tansuo.server.protocol import ChatCompletion, ErrorResponse
 from tansuo.server.store import RedisStore
-
-from tansuo.embedding import HashingEmbedder
 from tests.agent.helpers import make_agent
 from tests.conftest import make_settings
 from tests.server.helpers import EchoBackend, parts_for, serving

@@ -6,14 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
+from tansuo.embedding import HashingEmbedder
 from tansuo.retrieval.documents import Document
 from tansuo.retrieval.index import DocumentIndex
 from tansuo.server.cache import AnswerCache, CacheOptions, space_of
 from tansuo.server.conversations import ANONYMOUS
-from tansuo.server.guards import mismatch, signature
+from tansuo.server.same_question import mismatch, signature
 from tansuo.server.store import MemoryStore
-
-from tansuo.embedding import HashingEmbedder
 
 SPACE = space_of(ANONYMOUS)  # where a caller without a key has its answers
 

@@ -16,8 +16,8 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 import yaml
-from tansuo.server.parts import build_parts
 
+from tansuo.server.parts import build_parts
 from tests.conftest import make_settings
 from tests.http_helpers import JsonHandler, weather_manifest
 from tests.http_helpers import serving as serving_http

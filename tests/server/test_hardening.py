@@ -11,11 +11,11 @@ from urllib.parse import urlparse
 
 import httpx
 import pytest
+
+from tansuo.embedding import HashingEmbedder
 from tansuo.server.auth import KeyRing
 from tansuo.server.conversations import Conversations
 from tansuo.server.store import MemoryStore, StoreUnavailable
-
-from tansuo.embedding import HashingEmbedder
 from tests.agent.helpers import make_agent
 from tests.conftest import make_settings
 from tests.server.helpers import EchoBackend, parts_for, serving

@@ -16,11 +16,11 @@ from pathlib import Path
 import httpx
 import openai
 import pytest
+
+from tansuo.retrieval.build import open_index
 from tansuo.retrieval.corpus import stdlib_topics
 from tansuo.retrieval.loaders import load_path
-from tansuo.retrieval.build import open_index
 from tansuo.server.parts import build_parts
-
 from tests.conftest import make_settings
 from tests.server.conftest import SHARED_REDIS
 from tests.server.helpers import free_port, serving, wait_healthy

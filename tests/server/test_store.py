@@ -4,9 +4,9 @@ conversations when Redis stops mid-conversation."""
 from __future__ import annotations
 
 import pytest
+
 from tansuo.server.conversations import Conversations
 from tansuo.server.store import MemoryStore, RedisStore, StoreUnavailable
-
 from tests.server.conftest import SHARED_REDIS
 
 

@@ -12,8 +12,15 @@ from pathlib import Path
 import httpx
 import jsonschema
 import pytest
+
 from tansuo.agent import planner
 from tansuo.agent.router import ToolRouter
+from tansuo.errors import ConfigError
+from tansuo.llm.adapter import SHIPPED, choose_adapter, demos_path, model_fingerprint, read_meta
+from tansuo.llm.embedded import EmbeddedBackend
+from tansuo.llm.factory import resolve_model_path, server_config
+from tansuo.llm.llama_server import LlamaServer
+from tansuo.llm.types import ChatRequest
 from tansuo.plugins.builtin import build_toolbox
 from tansuo.plugins.catalog import load_report
 from tansuo.plugins.tool import toolset_hash
@@ -22,13 +29,6 @@ from tansuo.training.tools.formats import conversations
 from tansuo.training.tools.pipeline import eval_requests
 from tansuo.training.tools.templates import ALL
 from tansuo.training.tools.train import TrainOptions, export_gguf, train
-
-from tansuo.errors import ConfigError
-from tansuo.llm.adapter import SHIPPED, choose_adapter, demos_path, model_fingerprint, read_meta
-from tansuo.llm.embedded import EmbeddedBackend
-from tansuo.llm.factory import resolve_model_path, server_config
-from tansuo.llm.llama_server import LlamaServer
-from tansuo.llm.types import ChatRequest
 from tests.conftest import make_settings
 
 

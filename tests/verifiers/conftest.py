@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from tansuo.retrieval.index import Hit
-
 from tansuo.core.sources import SourceBook
+from tansuo.retrieval.hits import Hit
 
 
 def hit(doc_id: str, text: str, title: str, published: datetime | None = None) -> Hit:

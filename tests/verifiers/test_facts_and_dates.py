@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from tansuo.retrieval.index import Hit
+
+from tansuo.core.sources import SourceBook
+from tansuo.retrieval.hits import Hit
 from tansuo.verifiers.claims import check_claims
 from tansuo.verifiers.dates import resolve
 from tansuo.verifiers.facts import facts
-
-from tansuo.core.sources import SourceBook
 
 SOURCE = ("The board of Halden University appointed marine biologist Dr. Amira Haddad as rector for a "
           "four-year term starting 1 January 2025. The budget of 1,250,000 EUR was approved on 2024-08-20.")

@@ -4,8 +4,8 @@ marking and removing."""
 from __future__ import annotations
 
 import pytest
-from tansuo.verifiers.factuality import Factuality
 
+from tansuo.verifiers.factuality import Factuality
 from tests.verifiers.conftest import book_of, hit
 
 TRAM = hit("n57", "Construction of Halden's first tram line, from the railway station to the university, began "

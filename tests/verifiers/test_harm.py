@@ -5,13 +5,13 @@ guard model on an OpenAI-compatible server over a real socket."""
 from __future__ import annotations
 
 import pytest
+
+from tansuo.core.fences import Cleaned
+from tansuo.llm.openai_compat import OpenAIBackend
 from tansuo.verifiers.exemplars import load_data
 from tansuo.verifiers.guard import GuardError, GuardModel, parse_guard_reply
 from tansuo.verifiers.harm import Harmlessness, HarmScorer
 from tansuo.verifiers.request_model import RequestClassifier
-
-from tansuo.core.fences import Cleaned
-from tansuo.llm.openai_compat import OpenAIBackend
 from tests.http_helpers import JsonHandler, serving
 
 

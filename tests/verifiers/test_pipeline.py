@@ -5,11 +5,11 @@ instructions in retrieved text never reach the model, and the verdicts travel wi
 from __future__ import annotations
 
 import pytest
+
 from tansuo.verifiers.factuality import Factuality
 from tansuo.verifiers.harm import Harmlessness, HarmScorer
 from tansuo.verifiers.pipeline import NOTHING_BACKED, Policy, Verifiers
 from tansuo.verifiers.recency import Recency
-
 from tests.agent.helpers import make_agent, of_type, run, search
 
 
@@ -43,6 +43,10 @@ async def test_an_unsupported_claim_goes_back_once_then_is_removed(verifiers, tm
     assert len(revise) == 1 and "number 15" in revise[0].detail["reason"]
     assert "number 15" in backend.requests[-1].messages[0]["content"]  # the reason reached the model
     assert end.answer == NOTHING_BACKED  # the only claim was removed; the trace keeps it
+    restart, settled = of_type(events, "answer_revised")  # one event tells every consumer what to show
+    assert restart.restart and restart.text == "" and "number 15" in restart.reason
+    assert not settled.restart and settled.text == "\n\nChecked answer: " + NOTHING_BACKED
+    assert events.index(restart) < events.index(settled) < len(events) - 1
     (facts,) = [v for v in end.verdicts if v["verifier"] == "factuality"]
     assert facts["flags"] == ["unsupported"] and facts["scores"]["unsupported"] == 1
 
@@ -50,8 +54,11 @@ async def test_an_unsupported_claim_goes_back_once_then_is_removed(verifiers, tm
 async def test_a_revised_answer_that_is_right_stands(verifiers, tmp_path):
     agent, _ = agent_with(verifiers, [*search("tram line length"), "The tram line runs 15 km [1].",
                                       "The tram line runs 12 km [1]."], tmp_path)
-    end = (await run(agent, "How long is the tram line?"))[-1]
+    events = await run(agent, "How long is the tram line?")
+    end = events[-1]
     assert end.answer == "The tram line runs 12 km [1]."
+    # the second draft streamed is the answer: nothing more to show after it
+    assert [(e.restart, e.text) for e in of_type(events, "answer_revised")] == [(True, "")]
     assert [v["action"] for v in end.verdicts if v["verifier"] == "factuality"] == ["pass"]
 
 

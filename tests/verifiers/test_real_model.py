@@ -8,14 +8,14 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+
 from tansuo.agent.turn import TurnRequest
-from tansuo.retrieval.loaders import load_path
+from tansuo.embedding import SentenceTransformerEmbedder, embedding_model_path
 from tansuo.retrieval.build import open_index
+from tansuo.retrieval.loaders import load_path
 from tansuo.server.assembly import build_agent
 from tansuo.verifiers.factuality import Factuality
 from tansuo.verifiers.judge import Judge
-
-from tansuo.embedding import SentenceTransformerEmbedder, embedding_model_path
 from tests.agent.helpers import of_type
 from tests.conftest import make_settings
 from tests.verifiers.conftest import book_of, hit

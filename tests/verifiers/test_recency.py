@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pytest
-from tansuo.verifiers.recency import Recency, RecencyOptions, default_windows
 
 from tansuo.core.sources import order_newest_first
+from tansuo.verifiers.recency import Recency, RecencyOptions, default_windows
 from tests.verifiers.conftest import book_of, hit
 
 TODAY = date(2026, 11, 28)

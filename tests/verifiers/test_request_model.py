@@ -8,13 +8,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tansuo.training.harm import Example, TrainOptions, train
-from tansuo.verifiers.harm import Harmlessness, HarmScorer
-from tansuo.verifiers.request_model import ADAPTER_PATH, Adapter, AdapterMismatch, RequestClassifier
-from tansuo.verifiers.build import build_harmlessness
 
 from tansuo.embedding import embedding_model_path
 from tansuo.errors import ConfigError
+from tansuo.training.harm import Example, TrainOptions, train
+from tansuo.verifiers.build import build_harmlessness
+from tansuo.verifiers.harm import Harmlessness, HarmScorer
+from tansuo.verifiers.request_model import ADAPTER_PATH, Adapter, AdapterMismatch, RequestClassifier
 from tests.conftest import make_settings
 
 # Written for this test: none is an exemplar or a training example; each pair shares its topic.

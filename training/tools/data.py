@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import jsonschema
-from tansuo.plugins.tool import ToolSpec
-from tansuo.training.tools.templates import ALL, Template
 
 from tansuo.llm.output import schema_validator
+from tansuo.plugins.tool import ToolSpec
+from tansuo.training.tools.templates import ALL, Template
 
 KINDS = ("call", "multi", "answer", "search", "decline")
 

@@ -17,11 +17,10 @@ from datetime import date, timedelta
 
 from tansuo.agent import planner
 from tansuo.agent.router import ToolRouter
-from tansuo.plugins.tool import ToolSpec
-from tansuo.training.tools.data import Sample
-
 from tansuo.llm.output import plan_output
 from tansuo.llm.types import ChatRequest, Message, Tool
+from tansuo.plugins.tool import ToolSpec
+from tansuo.training.tools.data import Sample
 
 # Document titles for the search option's preview, in the shape `steps.preview` gives them.
 _TITLES = ("'Council approves new timetable' (news)", "'Library opening hours change' (notice)",

@@ -10,16 +10,15 @@ from datetime import datetime
 from pathlib import Path
 
 from tansuo.agent.demos import write_demos
-from tansuo.plugins.tool import toolset_hash
-from tansuo.training.tools.data import coverage, generate
-from tansuo.training.tools.formats import conversations
-from tansuo.training.tools.train import TrainOptions, export_gguf, train
-
 from tansuo.errors import TansuoError
 from tansuo.llm.adapter import demos_path, model_fingerprint
 from tansuo.llm.factory import resolve_model_path
 from tansuo.llm.llama_server import find_server_binary
+from tansuo.plugins.tool import toolset_hash
 from tansuo.settings import Settings
+from tansuo.training.tools.data import coverage, generate
+from tansuo.training.tools.formats import conversations
+from tansuo.training.tools.train import TrainOptions, export_gguf, train
 
 Log = Callable[[str], None]
 

@@ -20,10 +20,10 @@ from typing import Any
 
 import numpy as np
 import torch
-from tansuo.training import lora
-from tansuo.training.tools.formats import Conversation
 
 from tansuo.llm.adapter import META
+from tansuo.training import lora
+from tansuo.training.tools.formats import Conversation
 
 # HF projection -> llama.cpp tensor name
 PROJECTIONS = {"self_attn.q_proj": "attn_q", "self_attn.k_proj": "attn_k", "self_attn.v_proj": "attn_v",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+
 from tansuo.plugins.builtin import build_toolbox
 
 FIXED_NOW = dt.datetime(2026, 11, 28, 9, 30, tzinfo=dt.timezone.utc)
@@ -200,7 +201,6 @@ async def test_plot_writes_a_png_under_the_plots_dir(toolbox, workdir):
 
 async def test_the_service_toolbox_follows_the_settings(tmp_path):
     from tansuo.plugins.builtin import toolbox_from_settings
-
     from tests.conftest import make_settings
 
     (tmp_path / "tables").mkdir()
