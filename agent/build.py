@@ -39,7 +39,7 @@ def agent_options(settings: Settings, clock: Callable[[], datetime] = datetime.n
 def adapter_demos(backend: LLMBackend, embedder: Embedder, k: int = DEMO_K) -> DemoBank | None:
     """The loaded tool adapter's training requests, as demonstrations for the planner's route and call prompts;
     None for a backend without one (an adapter trained before they were recorded has none)."""
-    adapter = getattr(backend, "tool_adapter", None)
+    adapter = backend.tool_adapter
     path = demos_path(adapter) if adapter is not None and k > 0 else None
     return DemoBank.from_jsonl(path, embedder, k=k) if path is not None and path.is_file() else None
 

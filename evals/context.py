@@ -23,9 +23,9 @@ class EvalContext:
 
     def get_embedder(self):
         if self.embedder is None:
-            from tansuo.embedding import SentenceTransformerEmbedder, embedding_model_path
+            from tansuo.embedding import default_embedder
 
-            self.embedder = SentenceTransformerEmbedder(embedding_model_path(self.settings))
+            self.embedder = default_embedder(self.settings)
         return self.embedder
 
     def get_backend(self):

@@ -6,9 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from tansuo.embedding import embedding_model_path
+from tansuo.embedding import default_embedder
 from tansuo.plugins.http_runtime import HostPolicy
-from tansuo.plugins.index import Embedder, PluginIndex, SentenceTransformerEmbedder
+from tansuo.plugins.index import Embedder, PluginIndex
 from tansuo.plugins.registry import LoadReport, discover, load_plugins
 from tansuo.settings import Settings
 
@@ -38,7 +38,7 @@ async def load_catalog(settings: Settings, *, embedder: Embedder | None = None,
                        progress: Callable[[int, int], None] | None = None) -> Catalog:
     """Load all plugins and bring the persisted index up to date (embedding only what changed)."""
     report = await load_report(settings)
-    embedder = embedder or SentenceTransformerEmbedder(embedding_model_path(settings), progress=progress)
+    embedder = embedder or default_embedder(settings, progress=progress)
     index = PluginIndex(embedder, threshold=settings.plugin_threshold)
     folder = settings.data_dir / "plugin-index"
     index.load(folder)

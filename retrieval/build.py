@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tansuo.embedding import Embedder, SentenceTransformerEmbedder, embedding_model_path
+from tansuo.embedding import Embedder, default_embedder
 from tansuo.retrieval.corpus import default_corpus
 from tansuo.retrieval.hits import Progress
 from tansuo.retrieval.index import DocumentIndex
@@ -16,7 +16,7 @@ def open_index(settings: Settings, *, embedder: Embedder | None = None, progress
                with_default_corpus: bool | None = None) -> DocumentIndex:
     """The index under the data dir. On first start (and after an interrupted first build, which
     resumes: finished documents are skipped) the default corpus is ingested."""
-    embedder = embedder or SentenceTransformerEmbedder(embedding_model_path(settings))
+    embedder = embedder or default_embedder(settings)
     index = DocumentIndex(settings.effective_index_dir, embedder, approx_threshold=settings.index_approx_threshold,
                           hybrid_alpha=settings.hybrid_alpha)
     wanted = settings.default_corpus if with_default_corpus is None else with_default_corpus

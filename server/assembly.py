@@ -9,7 +9,7 @@ from datetime import datetime
 
 from tansuo.agent.agent import Agent
 from tansuo.agent.build import build_agent as build_unchecked
-from tansuo.embedding import Embedder, SentenceTransformerEmbedder, embedding_model_path
+from tansuo.embedding import Embedder, default_embedder
 from tansuo.llm import LLMBackend, make_backend
 from tansuo.retrieval.hits import Progress
 from tansuo.settings import Settings
@@ -20,7 +20,7 @@ async def build_agent(settings: Settings, *, backend: LLMBackend | None = None, 
                       progress: Progress | None = None, clock: Callable[[], datetime] = datetime.now) -> Agent:
     """Everything a turn needs, its checks included. The first start builds the default corpus."""
     backend = backend or make_backend(settings)  # first: a configuration error shows before any slow work
-    embedder = embedder or SentenceTransformerEmbedder(embedding_model_path(settings))
+    embedder = embedder or default_embedder(settings)
     checks = build_verifiers(settings, embedder=embedder, backend=backend)
     return await build_unchecked(settings, backend=backend, embedder=embedder, checks=checks, progress=progress,
                                  clock=clock)

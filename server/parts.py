@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tansuo.agent.router import ToolRouter
-from tansuo.embedding import Embedder, SentenceTransformerEmbedder, embedding_model_path
+from tansuo.embedding import Embedder, default_embedder
 from tansuo.llm import LLMBackend, make_backend
 from tansuo.retrieval.index import DocumentIndex
 from tansuo.server.assembly import build_agent
@@ -43,7 +43,7 @@ async def build_parts(settings: Settings, *, backend: LLMBackend | None = None, 
                       store: Store | None = None, clock=None, progress=None) -> Parts:
     """Everything the app runs on; the first start indexes the default corpus (with `progress`)."""
     backend = backend or make_backend(settings)
-    embedder = embedder or SentenceTransformerEmbedder(embedding_model_path(settings))
+    embedder = embedder or default_embedder(settings)
     agent = await build_agent(settings, backend=backend, embedder=embedder, progress=progress,
                               **({"clock": clock} if clock is not None else {}))
     return assemble_parts(settings, agent, embedder, store or open_store(settings.redis_url, settings.redis_prefix))

@@ -11,7 +11,6 @@ from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Res
 
 from tansuo.server.deps import PartsDep
 from tansuo.server.errors import incident
-from tansuo.server.readiness import backend_ready
 from tansuo.server.store import reachable
 
 STATIC = Path(__file__).parent / "static"
@@ -30,7 +29,7 @@ async def readyz(request: Request, parts: PartsDep) -> JSONResponse:
         return JSONResponse(checked["body"], 200)
     problems = {}
     try:
-        await asyncio.wait_for(backend_ready(parts.backend), 10)
+        await asyncio.wait_for(parts.backend.ready(), 10)
     except Exception as exc:  # any failure means not ready; the details go to the log
         problems["backend"] = f"does not answer ({incident(exc)})"
     store_problem = await reachable(parts.chat.conversations.store)

@@ -33,6 +33,11 @@ def embedding_model_path(settings: Settings) -> Path:
 QUERY_CACHE = 64  # recent single-text embeddings kept
 
 
+def default_embedder(settings: Settings, *, progress: Callable[[int, int], None] | None = None) -> Embedder:
+    """The embedder the settings name (the one place it is built from them)."""
+    return SentenceTransformerEmbedder(embedding_model_path(settings), progress=progress)
+
+
 class Embedder(Protocol):
     """Texts to L2-normalised float32 vectors, one row per text."""
 

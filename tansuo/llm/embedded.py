@@ -50,6 +50,9 @@ class EmbeddedBackend:
         """The LoRA adapter llama-server loads (None: the base model alone)."""
         return self.server.cfg.lora
 
+    async def ready(self) -> None:
+        await (await self.start()).ready()
+
     async def start(self) -> OpenAIBackend:
         async with self._lock:
             if self._client is None or not self.server.alive:

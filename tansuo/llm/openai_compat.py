@@ -11,6 +11,7 @@ import json
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
 from typing import Any, Literal
 
 import httpx
@@ -74,6 +75,13 @@ class OpenAIBackend:
 
     async def aclose(self) -> None:
         await self._client.aclose()
+
+    @property
+    def tool_adapter(self) -> Path | None:
+        return None  # a served model's adapters are the server's business
+
+    async def ready(self) -> None:
+        await self.served_models()
 
     async def served_models(self) -> list[str]:
         """Model ids the server lists; learns the server dialect on the way."""

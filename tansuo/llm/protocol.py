@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from tansuo.llm.types import ChatRequest, ChatResult, StreamEvent
@@ -16,6 +17,16 @@ class LLMBackend(Protocol):
     one `StreamEnd` carrying the same result. Both raise `tansuo.errors.LLMError`
     subclasses for failures the caller must see.
     """
+
+    @property
+    def tool_adapter(self) -> Path | None:
+        """The LoRA adapter the backend applies to tool requests (None: the model alone)."""
+        ...
+
+    async def ready(self) -> None:
+        """Raise when the backend cannot serve (for /readyz): the embedded one is started (and restarted
+        when it died) and asked for its models; a served one is asked for its models."""
+        ...
 
     async def chat(self, request: ChatRequest) -> ChatResult: ...
 

@@ -27,6 +27,11 @@ class ScriptedBackend:
         self.model = model
         self.requests: list[ChatRequest] = []
 
+    tool_adapter = None
+
+    async def ready(self) -> None:
+        return None
+
     async def chat(self, request: ChatRequest) -> ChatResult:
         started = time.perf_counter()
         self.requests.append(request)

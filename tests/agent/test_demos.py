@@ -13,6 +13,7 @@ from tansuo.agent.planner import Situation, calls_messages, options, route_messa
 from tansuo.agent.router import RouterOptions, ToolRouter
 from tansuo.embedding import HashingEmbedder
 from tansuo.llm.adapter import SHIPPED, demos_path
+from tansuo.llm.testing import ScriptedBackend
 from tansuo.plugins.builtin import build_toolbox
 
 
@@ -96,7 +97,7 @@ def test_the_service_reads_the_demonstrations_beside_the_adapter_it_loads(tmp_pa
     assert demos_path(adapter) == tmp_path / "tools-lora.demos.jsonl"
     bank = adapter_demos(Loaded(), HashingEmbedder())
     assert bank is not None and bank.tools() == {"calendar"}
-    assert adapter_demos(object(), HashingEmbedder()) is None  # a served model: no adapter, none
+    assert adapter_demos(ScriptedBackend(), HashingEmbedder()) is None  # a model with no adapter: none
 
 
 def test_the_shipped_adapter_has_its_demonstrations():

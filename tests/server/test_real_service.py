@@ -54,8 +54,12 @@ class Recording:
         async for event in self.backend.stream(request):
             yield event
 
-    async def start(self):
-        return await self.backend.start()
+    @property
+    def tool_adapter(self):
+        return self.backend.tool_adapter
+
+    async def ready(self) -> None:
+        await self.backend.ready()
 
     async def aclose(self) -> None:
         await self.backend.aclose()

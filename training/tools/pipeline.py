@@ -51,10 +51,10 @@ def eval_requests() -> list[str]:
 
 async def train_tools(settings: Settings, out: Path, *, steps: int, seed: int, per_template: int,
                       merge: str | None, log: Log, progress=None) -> str:
-    from tansuo.embedding import SentenceTransformerEmbedder, embedding_model_path
+    from tansuo.embedding import default_embedder
 
     model_path = resolve_model_path(settings)
-    embedder = SentenceTransformerEmbedder(embedding_model_path(settings))
+    embedder = default_embedder(settings)
     router, specs = await installed_tools(settings, embedder)
     untrained = [s.name for s in specs if not s.example_calls]
     if untrained:
