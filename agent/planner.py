@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tansuo.agent.router import Offer
+from tansuo.core.data import shipped
 from tansuo.llm import ChatRequest, LLMBackend, Message
 
 MAX_QUERIES = 3
@@ -28,15 +29,10 @@ MAX_STEPS = 4
 ANSWER, SEARCH, PLAN = "answer", "search", "plan"
 RESERVED = (ANSWER, SEARCH, PLAN)  # tool names never collide with these (plugin names are validated)
 
-_SMALL_TALK = ("Hi, how are you?", "Thanks a lot!")
-_QUERY_DEMOS = (  # the two-part one last: a small model follows the nearest demonstration most
-    ("Who is the mayor of Bergen?", ["mayor of Bergen"]),
-    ("Earlier: Jane Doe founded Acme in 1990.\nQuestion: and where was she born?", ["Jane Doe birthplace"]),
-    ("When did the museum reopen, and how much is a ticket now?", ["museum reopening date", "museum ticket price"]),
-)
-_PLAN_DEMO = ("Find the year the old bridge was finished, then how many years it stood until 2000.",
-              [{"task": "When was the old bridge finished?", "needs": []},
-               {"task": "How many years from that year to 2000?", "needs": [1]}])
+_DEMOS = shipped("tansuo.agent", "planner")  # agent/data/planner.yaml
+_SMALL_TALK = tuple(_DEMOS["small_talk"])
+_QUERY_DEMOS = tuple((d["question"], d["queries"]) for d in _DEMOS["queries"])
+_PLAN_DEMO = (_DEMOS["plan"]["task"], _DEMOS["plan"]["steps"])
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,8 @@ def test_the_wheel_installs_only_tansuo_and_runs_from_where_it_is_installed(tmp_
     top_level = next(n for n in names if n.endswith("top_level.txt"))
     assert zipfile.ZipFile(wheel).read(top_level).decode().split() == ["tansuo"]
     assert {"tansuo/agent/agent.py", "tansuo/server/static/index.html", "tansuo/training/tools/templates.yaml",
-            "tansuo/plugins/manifests/unicode_info.yaml"} <= set(names)
+            "tansuo/plugins/manifests/unicode_info.yaml", "tansuo/agent/data/planner.yaml",
+            "tansuo/verifiers/data/harm.yaml"} <= set(names)
 
     site = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(site), str(wheel)],

@@ -10,23 +10,19 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
+from tansuo.core.data import shipped
 from tansuo.embedding import Embedder
 from tansuo.verifiers.calibration import Logistic, fit_logistic
 
-DATA = Path(__file__).parent / "data"
 
-
-@cache
 def load_data(name: str) -> dict[str, Any]:
     """A shipped exemplar file (verifiers/data/NAME.yaml), parsed once."""
-    return yaml.safe_load((DATA / f"{name}.yaml").read_text(encoding="utf-8"))
+    return shipped("tansuo.verifiers", name)
 
 
 class VectorCache:
