@@ -8,7 +8,10 @@ What keeps a stored answer from being served wrongly:
 - it remembers the content hash of every document it cites: re-ingested with new content, or
   removed, the document takes the answer with it (checked when the entry is found, so a document
   re-indexed by another process counts too).
-Entries live in the store, so processes sharing one Redis share the cache. Each owner (API key, or
+Entries live in the store, so processes sharing one Redis share the cache; each process keeps the
+cached questions in memory (`server.question_index`) and reads only what changed since it last
+looked, so a lookup costs one read by key, one read of the space's log and an index search, however
+many answers are cached. Each owner (API key, or
 the anonymous owner when keys are off) has its own space: one key is never served another's
 answer, nor shown another's question.
 """
@@ -27,10 +30,12 @@ import numpy as np
 
 from tansuo.embedding import Embedder
 from tansuo.server.conversations import ANONYMOUS, owner_tag
+from tansuo.server.question_index import QuestionIndex
 from tansuo.server.same_question import mismatch, signature
 from tansuo.server.store import Store
 
-SPACE = "answers-v2"  # v2: answers by copy, tool readings; answers stored in the old form are not served
+SPACE = "answers-v3"  # v3: questions indexed beside the answers; answers stored in older forms are not served
+NEAREST = 32  # nearest cached questions checked (guards, freshness) before a lookup gives up
 # Seconds a cached answer lives, per recency kind (verifiers/data/recency.yaml); "timeless" otherwise.
 DEFAULT_TTL_S = {"timeless": 7 * 86400, "news": 3600, "price": 900, "weather": 600, "schedule": 3600,
                  "version": 86400, "office_holder": 86400}
@@ -67,38 +72,43 @@ class AnswerCache:
         self.embedder = embedder
         self.document_hash = document_hash  # doc id -> its indexed content hash (None: no longer indexed)
         self.options = options or CacheOptions()
-        self._vectors: dict[str, np.ndarray] = {}  # decoded once per entry and process
+        self._indexes: dict[str, QuestionIndex] = {}  # per space, in step with the store's log
 
     async def lookup(self, question: str, vector: np.ndarray | None = None, *, owner: str = ANONYMOUS) -> Lookup:
+        """The stored answer to the same question (one read by its key), else to the nearest cached
+        question whose exact parts agree, within the similarity threshold."""
         started = time.perf_counter()
         space = space_of(owner)
-        entries = await self.store.entries(space)
-        if not entries:
+        if vector is None:
+            same = await self.store.get(space, question_key(question))
+            if same is not None and self._stale_source(same) is None:
+                # the same question again (case and spacing aside): no embedding needed
+                hit = CacheHit(question_key(question), same["question"], 1.0, same["payload"], time.time() - same["at"])
+                return Lookup(hit, "hit", 1.0, _ms(started))
+        index = await self._synced(space)
+        if not len(index):
             return Lookup(None, "empty", elapsed_ms=_ms(started))
-        same = entries.get(question_key(question))
-        if same is not None and vector is None and self._stale_source(same) is None:
-            # the same question again (case and spacing aside): no embedding needed
-            hit = CacheHit(question_key(question), same["question"], 1.0, same["payload"], time.time() - same["at"])
-            return Lookup(hit, "hit", 1.0, _ms(started))
         query = await asyncio.to_thread(self._embed, question) if vector is None else vector
-        keys = list(entries)
-        sims = await asyncio.to_thread(self._similarities, keys, entries, query)  # off the event loop
+        near = await asyncio.to_thread(index.nearest, query, NEAREST, self.store.clock())
         mine = signature(question)
-        reason, nearest = "no near question", float(sims.max())
-        for i in np.argsort(-sims):
-            if sims[i] < self.options.similarity:
+        reason, nearest = "no near question", (near[0][1] if near else None)
+        for key, similarity, asked in near:
+            if similarity < self.options.similarity:
                 break
-            entry = entries[keys[i]]
-            why = mismatch(mine, signature(entry["question"]))
-            if why is None:
+            why = mismatch(mine, signature(asked))
+            entry = await self.store.get(space, key) if why is None else None
+            if why is None and entry is None:
+                why = "expired"
+                index.forget(key)
+            elif why is None:
                 why = self._stale_source(entry)
                 if why is not None:
-                    await self.store.remove(space, keys[i])
+                    await self.store.remove(space, key)
             if why is not None:
                 reason = why
                 continue
-            hit = CacheHit(keys[i], entry["question"], float(sims[i]), entry["payload"], time.time() - entry["at"])
-            return Lookup(hit, "hit", float(sims[i]), _ms(started))
+            hit = CacheHit(key, entry["question"], similarity, entry["payload"], time.time() - entry["at"])
+            return Lookup(hit, "hit", similarity, _ms(started))
         return Lookup(None, reason, nearest, _ms(started))
 
     async def store_answer(self, question: str, payload: dict[str, Any], *, kind: str = "timeless",
@@ -108,15 +118,15 @@ class AnswerCache:
         query = await asyncio.to_thread(self._embed, question) if vector is None else vector
         key = question_key(question)
         ttl = self.options.ttl_s.get(kind, self.options.ttl_s.get("timeless", DEFAULT_TTL_S["timeless"]))
-        entry = {"question": question, "vector": _encode(query), "payload": payload, "kind": kind,
-                 "documents": dict(documents or {}), "at": time.time()}
+        now = time.time()
+        entry = {"question": question, "payload": payload, "kind": kind, "documents": dict(documents or {}),
+                 "at": now}
         space = space_of(owner)
-        present = await self.store.entries(space)
-        overflow = max(0, len(present) - self.options.max_entries + 1)
-        for old in sorted(present, key=lambda k: present[k]["at"])[:overflow]:
+        index = await self._synced(space)
+        for old in index.oldest(max(0, len(index) - self.options.max_entries + 1)):
             await self.store.remove(space, old)  # the oldest make room
-        await self.store.put(space, key, entry, ttl_s=int(ttl))
-        self._vectors[key] = query
+        await self.store.put(space, key, entry, ttl_s=int(ttl),
+                             brief={"question": question, "vector": _encode(query), "at": now})
         return key
 
     async def invalidate_documents(self, doc_ids: set[str], *, owner: str = ANONYMOUS) -> int:
@@ -129,22 +139,20 @@ class AnswerCache:
                 gone += 1
         return gone
 
-    def _similarities(self, keys: list[str], entries: dict[str, dict[str, Any]], query: np.ndarray) -> np.ndarray:
-        return np.vstack([self._vector(k, entries[k]) for k in keys]) @ query
+    async def _synced(self, space: str) -> QuestionIndex:
+        """The space's question index, brought up to what the store holds now (only the changes since
+        this replica last looked are read)."""
+        index = self._indexes.setdefault(space, QuestionIndex(self.embedder.dim))
+        changes = await self.store.changes(space, index.cursor)
+        if changes.complete or changes.puts or changes.removes or changes.cursor != index.cursor:
+            await asyncio.to_thread(index.apply, changes, _decode)
+        return index
 
     def embed(self, question: str) -> np.ndarray:
         return self._embed(question)
 
     def _embed(self, question: str) -> np.ndarray:
         return self.embedder.embed([question])[0].astype(np.float32)
-
-    def _vector(self, key: str, entry: dict[str, Any]) -> np.ndarray:
-        vector = self._vectors.get(key)
-        if vector is None:
-            if len(self._vectors) > 2 * self.options.max_entries:  # expired entries' vectors pile up otherwise
-                self._vectors.clear()
-            vector = self._vectors[key] = _decode(entry["vector"])
-        return vector
 
     def _stale_source(self, entry: dict[str, Any]) -> str | None:
         for doc_id, digest in entry.get("documents", {}).items():

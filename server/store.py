@@ -8,6 +8,7 @@ import asyncio
 import json
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from tansuo.errors import TansuoError
@@ -17,16 +18,38 @@ class StoreUnavailable(TansuoError):
     """The store (Redis) did not answer; the service says so and keeps working without it."""
 
 
+LOG_CAP = 200_000  # changes kept per space's log; a reader further behind reads the whole index again
+
+
+@dataclass
+class Changes:
+    """What changed in a space's index since a cursor (`Store.changes`): entries put (key, brief,
+    expiry) and keys removed, in order; `complete` when the puts are the whole live index (a first
+    read, or a reader the log no longer reaches back to)."""
+
+    cursor: str
+    puts: list[tuple[str, dict[str, Any], float]] = field(default_factory=list)
+    removes: list[str] = field(default_factory=list)
+    complete: bool = False
+
+
 class Store(Protocol):
     name: str
+    clock: Callable[[], float]  # the time entries expire by
 
     async def ping(self) -> None: ...
     async def history(self, conversation: str) -> list[dict[str, Any]]: ...
     async def append(self, conversation: str, entries: list[dict[str, Any]], *, cap: int, ttl_s: int) -> None: ...
     async def delete(self, conversation: str) -> bool: ...
-    async def put(self, space: str, key: str, value: dict[str, Any], *, ttl_s: int) -> None: ...
+    async def put(self, space: str, key: str, value: dict[str, Any], *, ttl_s: int,
+                  brief: dict[str, Any] | None = None) -> None:
+        """Keep `value` under `key` for `ttl_s`; a `brief` (what readers search by) joins the space's
+        index, and every reader learns of it through `changes`."""
+
+    async def get(self, space: str, key: str) -> dict[str, Any] | None: ...
     async def entries(self, space: str) -> dict[str, dict[str, Any]]: ...
     async def remove(self, space: str, key: str) -> None: ...
+    async def changes(self, space: str, cursor: str | None) -> Changes: ...
     async def take(self, bucket: str, *, rate: float, burst: int) -> float: ...
     async def aclose(self) -> None: ...
 
@@ -40,6 +63,8 @@ class MemoryStore:
         self.clock = clock
         self._histories: dict[str, tuple[float, list[dict[str, Any]]]] = {}
         self._spaces: dict[str, dict[str, tuple[float, dict[str, Any]]]] = {}
+        self._index: dict[str, dict[str, tuple[float, dict[str, Any]]]] = {}
+        self._logs: dict[str, list[tuple[int, str, dict[str, Any] | None, float]]] = {}
         self._buckets: dict[str, tuple[float, float]] = {}
 
     async def ping(self) -> None:
@@ -59,8 +84,17 @@ class MemoryStore:
     async def delete(self, conversation: str) -> bool:
         return self._histories.pop(conversation, None) is not None
 
-    async def put(self, space: str, key: str, value: dict[str, Any], *, ttl_s: int) -> None:
-        self._spaces.setdefault(space, {})[key] = (self.clock() + ttl_s, json.loads(json.dumps(value)))
+    async def put(self, space: str, key: str, value: dict[str, Any], *, ttl_s: int,
+                  brief: dict[str, Any] | None = None) -> None:
+        expires = self.clock() + ttl_s
+        self._spaces.setdefault(space, {})[key] = (expires, json.loads(json.dumps(value)))
+        if brief is not None:
+            self._index.setdefault(space, {})[key] = (expires, dict(brief))
+            self._log(space, key, dict(brief), expires)
+
+    async def get(self, space: str, key: str) -> dict[str, Any] | None:
+        expires, value = self._spaces.get(space, {}).get(key, (0.0, None))
+        return value if value is not None and expires > self.clock() else None
 
     async def entries(self, space: str) -> dict[str, dict[str, Any]]:
         now, items = self.clock(), self._spaces.get(space, {})
@@ -70,6 +104,28 @@ class MemoryStore:
 
     async def remove(self, space: str, key: str) -> None:
         self._spaces.get(space, {}).pop(key, None)
+        if self._index.get(space, {}).pop(key, None) is not None:
+            self._log(space, key, None, 0.0)
+
+    async def changes(self, space: str, cursor: str | None) -> Changes:
+        log = self._logs.get(space, [])
+        last = log[-1][0] if log else 0
+        if cursor is None or (log and int(cursor) < log[0][0] - 1):  # first read, or the log moved on
+            now = self.clock()
+            live = [(k, b, e) for k, (e, b) in self._index.get(space, {}).items() if e > now]
+            return Changes(str(last), puts=live, complete=True)
+        out = Changes(str(last))
+        for _, key, brief, expires in (e for e in log if e[0] > int(cursor)):
+            if brief is None:
+                out.removes.append(key)
+            else:
+                out.puts.append((key, brief, expires))
+        return out
+
+    def _log(self, space: str, key: str, brief: dict[str, Any] | None, expires: float) -> None:
+        log = self._logs.setdefault(space, [])
+        log.append(((log[-1][0] if log else 0) + 1, key, brief, expires))
+        del log[:-LOG_CAP]
 
     async def take(self, bucket: str, *, rate: float, burst: int) -> float:
         now = self.clock()
@@ -111,6 +167,7 @@ class RedisStore:
 
         self.url = url
         self.prefix = prefix
+        self.clock = time.time
         self._redis = redis.Redis.from_url(url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s,
                                            decode_responses=True)
         self._take = self._redis.register_script(_TAKE)
@@ -144,9 +201,24 @@ class RedisStore:
     async def delete(self, conversation: str) -> bool:
         return bool(await self._call(self._redis.delete(self._key("conv", conversation))))
 
-    async def put(self, space: str, key: str, value: dict[str, Any], *, ttl_s: int) -> None:
-        body = json.dumps({"expires": time.time() + ttl_s, "value": value}, ensure_ascii=False)
-        await self._call(self._redis.hset(self._key("space", space), key, body))
+    async def put(self, space: str, key: str, value: dict[str, Any], *, ttl_s: int,
+                  brief: dict[str, Any] | None = None) -> None:
+        expires = time.time() + ttl_s
+        body = json.dumps({"expires": expires, "value": value}, ensure_ascii=False)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hset(self._key("space", space), key, body)
+            if brief is not None:  # the index entry and its log record, in the same transaction
+                indexed = json.dumps({"expires": expires, "value": brief}, ensure_ascii=False)
+                pipe.hset(self._key("index", space), key, indexed)
+                pipe.xadd(self._key("log", space), {"key": key, "body": indexed}, maxlen=LOG_CAP, approximate=True)
+            await self._call(pipe.execute())
+
+    async def get(self, space: str, key: str) -> dict[str, Any] | None:
+        body = await self._call(self._redis.hget(self._key("space", space), key))
+        if body is None:
+            return None
+        item = json.loads(body)
+        return item["value"] if item["expires"] > time.time() else None
 
     async def entries(self, space: str) -> dict[str, dict[str, Any]]:
         raw = await self._call(self._redis.hgetall(self._key("space", space)))
@@ -157,7 +229,28 @@ class RedisStore:
         return out
 
     async def remove(self, space: str, key: str) -> None:
-        await self._call(self._redis.hdel(self._key("space", space), key))
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hdel(self._key("space", space), key)
+            pipe.hdel(self._key("index", space), key)
+            pipe.xadd(self._key("log", space), {"key": key}, maxlen=LOG_CAP, approximate=True)
+            await self._call(pipe.execute())
+
+    async def changes(self, space: str, cursor: str | None) -> Changes:
+        log = self._key("log", space)
+        if cursor is not None:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.xrange(log, min=f"({cursor}", max="+")
+                pipe.xrange(log, min="-", max="+", count=1)
+                records, first = await self._call(pipe.execute())
+            if not first or _stream_id(first[0][0]) <= _stream_id(cursor) or cursor == "0-0" and \
+                    len(records) < LOG_CAP // 2:  # else the log no longer reaches back to the cursor
+                return await asyncio.to_thread(_replayed, records, cursor)
+        async with self._redis.pipeline(transaction=True) as pipe:  # the whole index and where the log stands
+            pipe.xrevrange(log, max="+", min="-", count=1)
+            pipe.hgetall(self._key("index", space))
+            last, raw = await self._call(pipe.execute())
+        live, _ = await asyncio.to_thread(_live, raw, time.time(), with_expiry=True)
+        return Changes(last[0][0] if last else "0-0", puts=live, complete=True)
 
     async def take(self, bucket: str, *, rate: float, burst: int) -> float:
         wait = await self._call(self._take(keys=[self._key("bucket", bucket)], args=[rate, burst, time.time()]))
@@ -167,16 +260,35 @@ class RedisStore:
         await self._redis.aclose()
 
 
-def _live(raw: dict[str, str], now: float) -> tuple[dict[str, dict[str, Any]], list[str]]:
-    """The entries that have not expired, decoded, and the keys of those that have."""
-    out, stale = {}, []
+def _live(raw: dict[str, str], now: float, *, with_expiry: bool = False):
+    """The entries that have not expired, decoded, and the keys of those that have; `with_expiry`:
+    as (key, value, expires) rows."""
+    out, rows, stale = {}, [], []
     for key, body in raw.items():
         item = json.loads(body)
         if item["expires"] <= now:
             stale.append(key)
+        elif with_expiry:
+            rows.append((key, item["value"], item["expires"]))
         else:
             out[key] = item["value"]
-    return out, stale
+    return (rows if with_expiry else out), stale
+
+
+def _replayed(records: list, cursor: str) -> Changes:
+    out = Changes(records[-1][0] if records else cursor)
+    for _, fields in records:
+        if "body" in fields:
+            item = json.loads(fields["body"])
+            out.puts.append((fields["key"], item["value"], item["expires"]))
+        else:
+            out.removes.append(fields["key"])
+    return out
+
+
+def _stream_id(text: str) -> tuple[int, int]:
+    ms, _, seq = text.partition("-")
+    return int(ms), int(seq or 0)
 
 
 def _safe_url(url: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tansuo.embedding import HashingEmbedder
@@ -12,8 +13,10 @@ from tansuo.retrieval.documents import Document
 from tansuo.retrieval.index import DocumentIndex
 from tansuo.server.cache import AnswerCache, CacheOptions, space_of
 from tansuo.server.conversations import ANONYMOUS
+from tansuo.server.question_index import EXACT_MAX, QuestionIndex
 from tansuo.server.same_question import mismatch, signature
-from tansuo.server.store import MemoryStore
+from tansuo.server.store import Changes, MemoryStore, RedisStore
+from tests.server.conftest import SHARED_REDIS
 
 SPACE = space_of(ANONYMOUS)  # where a caller without a key has its answers
 
@@ -110,3 +113,38 @@ def test_guards_allow_reworded_comparisons_and_possessives() -> None:
     assert mismatch(signature("Why doesn't it start?"), signature("Why does it start?")) == "a negation differs"
     assert mismatch(signature("What happened on 3 March 2025?"),
                     signature("What happened on 2025-03-03?")) is None  # one date, two spellings
+
+
+async def test_replicas_on_one_redis_see_each_others_answers_by_reading_only_what_changed(embedder, prefix):
+    """Two caches on one Redis (two `tansuo serve` processes): what one stores the other serves, and
+    what one removes the other stops serving, each reading only the space's log since it last looked."""
+    one, two = (AnswerCache(RedisStore(SHARED_REDIS, prefix=prefix), embedder, document_hash=lambda _: None)
+                for _ in range(2))
+    try:
+        assert (await two.lookup("Who wrote the novel Pride and Prejudice?")).reason == "empty"
+        await one.store_answer("Who wrote the novel Pride and Prejudice?", PAYLOAD)
+        found = await two.lookup("who is the author of Pride and Prejudice")
+        assert found.hit is not None and found.hit.payload == PAYLOAD
+        seen = two._indexes[space_of(ANONYMOUS)].cursor
+        await one.store.remove(space_of(ANONYMOUS), found.hit.key)
+        assert (await two.lookup("who is the author of Pride and Prejudice")).hit is None
+        assert two._indexes[space_of(ANONYMOUS)].cursor != seen and not len(two._indexes[space_of(ANONYMOUS)])
+    finally:
+        await one.store.aclose()
+        await two.store.aclose()
+
+
+def test_the_question_index_scans_small_spaces_and_searches_large_ones_by_ivf():
+    rng = np.random.default_rng(0)
+    vectors = rng.standard_normal((EXACT_MAX + 2000, 8)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    index = QuestionIndex(8)
+    puts = [(f"k{i}", {"question": f"q{i}", "vector": v, "at": float(i)}, 1e12) for i, v in enumerate(vectors)]
+    index.apply(Changes("1", puts=puts[:100], complete=True), lambda v: v)
+    assert index.nearest(vectors[7], 1, now=0.0)[0][:1] == ("k7",) and index._ivf is None
+    index.apply(Changes("2", puts=puts[100:], removes=["k7"]), lambda v: v)
+    assert index.nearest(vectors[9], 1, now=0.0)[0][0] == "k9" and index._ivf is not None  # past the scan
+    assert all(key != "k7" for key, _, _ in index.nearest(vectors[7], 5, now=0.0))  # removed
+    assert index.nearest(vectors[9], 1, now=2e12) == []  # expired
+    assert index.oldest(2) == ["k0", "k1"]
+

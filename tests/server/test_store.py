@@ -36,6 +36,23 @@ async def test_entries_expire_and_can_be_removed(store) -> None:
     assert await store.entries("answers") == {}
 
 
+async def test_a_space_index_is_read_whole_once_then_by_its_changes(store) -> None:
+    assert await store.get("answers", "k1") is None
+    await store.put("answers", "k1", {"x": 1}, ttl_s=60, brief={"q": "one"})
+    await store.put("answers", "k0", {"x": 0}, ttl_s=60)  # no brief: not in the index, not logged
+    first = await store.changes("answers", None)
+    assert first.complete and [(k, b) for k, b, _ in first.puts] == [("k1", {"q": "one"})]
+    assert await store.get("answers", "k1") == {"x": 1}
+    assert (await store.changes("answers", first.cursor)).puts == []  # nothing new since
+    await store.put("answers", "k2", {"x": 2}, ttl_s=60, brief={"q": "two"})
+    await store.remove("answers", "k1")
+    later = await store.changes("answers", first.cursor)
+    assert not later.complete and [k for k, _, _ in later.puts] == ["k2"] and later.removes == ["k1"]
+    assert later.cursor != first.cursor and (await store.changes("answers", later.cursor)).puts == []
+    again = await store.changes("answers", None)  # a new reader: the live index, whole
+    assert again.complete and [k for k, _, _ in again.puts] == ["k2"] and again.cursor == later.cursor
+
+
 async def test_a_token_bucket_allows_its_burst_then_says_how_long_to_wait(store) -> None:
     waits = [await store.take("bucket", rate=1.0, burst=3) for _ in range(4)]
     assert waits[:3] == [0.0, 0.0, 0.0] and 0.5 < waits[3] <= 1.0
