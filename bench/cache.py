@@ -62,11 +62,11 @@ def question(i: int) -> str:
     return f"What does entry {i} of the benchmark cache say?"
 
 
-async def fill(redis, prefix: str, vectors: np.ndarray, *, batch: int = 2000) -> None:
+async def fill(store: RedisStore, prefix: str, vectors: np.ndarray, *, batch: int = 2000) -> None:
     """The same N answers in both layouts: the old one (one hash, vector inside each entry) and
     today's (entries, the question index, and its log), written in bulk."""
-    now, expires = time.time(), time.time() + 86400
-    old_space, new_space = f"{prefix}:space:answers-v2:old", f"{prefix}:space:{space_of(ANONYMOUS)}"
+    redis, now, expires = store._redis, time.time(), time.time() + 86400
+    old_space, new_space = f"{prefix}:space:answers-v2:old", store._space_key("space", space_of(ANONYMOUS))
     for start in range(0, len(vectors), batch):
         async with redis.pipeline(transaction=False) as pipe:
             for i in range(start, min(start + batch, len(vectors))):
@@ -75,8 +75,8 @@ async def fill(redis, prefix: str, vectors: np.ndarray, *, batch: int = 2000) ->
                 pipe.hset(old_space, key, json.dumps({"expires": expires, "value": {**entry, "vector": vec}}))
                 pipe.hset(new_space, key, json.dumps({"expires": expires, "value": entry}))
                 indexed = json.dumps({"expires": expires, "value": {"question": text, "vector": vec, "at": now}})
-                pipe.hset(f"{prefix}:index:{space_of(ANONYMOUS)}", key, indexed)
-                pipe.xadd(f"{prefix}:log:{space_of(ANONYMOUS)}", {"key": key, "body": indexed}, maxlen=LOG_CAP,
+                pipe.hset(store._space_key("index", space_of(ANONYMOUS)), key, indexed)
+                pipe.xadd(store._space_key("log", space_of(ANONYMOUS)), {"key": key, "body": indexed}, maxlen=LOG_CAP,
                           approximate=True)
             await pipe.execute()
         log(f"  filled {min(start + batch, len(vectors))}/{len(vectors)}")
@@ -148,7 +148,7 @@ async def main() -> int:
         lookups.append((question(int(i)), noisy / np.linalg.norm(noisy)))
     try:
         log(f"filling Redis with {args.entries} cached answers in both layouts")
-        await fill(redis, prefix, vectors)
+        await fill(store, prefix, vectors)
 
         class Dim:  # the cache needs the embedder's dimension only: every lookup brings its vector
             dim = DIM

@@ -175,6 +175,11 @@ class RedisStore:
     def _key(self, *parts: str) -> str:
         return ":".join((self.prefix, *parts))
 
+    def _space_key(self, kind: str, space: str) -> str:
+        """A space's entries, index and log carry one hash tag ({space}): written in one transaction,
+        they must sit in one slot of a Redis Cluster."""
+        return self._key(kind, f"{{{space}}}")
+
     async def _call(self, operation):
         import redis.exceptions
 
@@ -206,37 +211,38 @@ class RedisStore:
         expires = time.time() + ttl_s
         body = json.dumps({"expires": expires, "value": value}, ensure_ascii=False)
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.hset(self._key("space", space), key, body)
+            pipe.hset(self._space_key("space", space), key, body)
             if brief is not None:  # the index entry and its log record, in the same transaction
                 indexed = json.dumps({"expires": expires, "value": brief}, ensure_ascii=False)
-                pipe.hset(self._key("index", space), key, indexed)
-                pipe.xadd(self._key("log", space), {"key": key, "body": indexed}, maxlen=LOG_CAP, approximate=True)
+                pipe.hset(self._space_key("index", space), key, indexed)
+                pipe.xadd(self._space_key("log", space), {"key": key, "body": indexed}, maxlen=LOG_CAP,
+                          approximate=True)
             await self._call(pipe.execute())
 
     async def get(self, space: str, key: str) -> dict[str, Any] | None:
-        body = await self._call(self._redis.hget(self._key("space", space), key))
+        body = await self._call(self._redis.hget(self._space_key("space", space), key))
         if body is None:
             return None
         item = json.loads(body)
         return item["value"] if item["expires"] > time.time() else None
 
     async def entries(self, space: str) -> dict[str, dict[str, Any]]:
-        raw = await self._call(self._redis.hgetall(self._key("space", space)))
+        raw = await self._call(self._redis.hgetall(self._space_key("space", space)))
         # decoded in a thread: thousands of cached answers would hold the event loop for a lookup
         out, stale = await asyncio.to_thread(_live, raw, time.time())
         if stale:
-            await self._call(self._redis.hdel(self._key("space", space), *stale))
+            await self._call(self._redis.hdel(self._space_key("space", space), *stale))
         return out
 
     async def remove(self, space: str, key: str) -> None:
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.hdel(self._key("space", space), key)
-            pipe.hdel(self._key("index", space), key)
-            pipe.xadd(self._key("log", space), {"key": key}, maxlen=LOG_CAP, approximate=True)
+            pipe.hdel(self._space_key("space", space), key)
+            pipe.hdel(self._space_key("index", space), key)
+            pipe.xadd(self._space_key("log", space), {"key": key}, maxlen=LOG_CAP, approximate=True)
             await self._call(pipe.execute())
 
     async def changes(self, space: str, cursor: str | None) -> Changes:
-        log = self._key("log", space)
+        log = self._space_key("log", space)
         if cursor is not None:
             async with self._redis.pipeline(transaction=False) as pipe:
                 pipe.xrange(log, min=f"({cursor}", max="+")
@@ -247,7 +253,7 @@ class RedisStore:
                 return await asyncio.to_thread(_replayed, records, cursor)
         async with self._redis.pipeline(transaction=True) as pipe:  # the whole index and where the log stands
             pipe.xrevrange(log, max="+", min="-", count=1)
-            pipe.hgetall(self._key("index", space))
+            pipe.hgetall(self._space_key("index", space))
             last, raw = await self._call(pipe.execute())
         live, _ = await asyncio.to_thread(_live, raw, time.time(), with_expiry=True)
         return Changes(last[0][0] if last else "0-0", puts=live, complete=True)

@@ -86,3 +86,12 @@ async def test_redis_stopping_mid_conversation_degrades_then_recovers_without_lo
         assert conversations.pending == {}
     finally:
         await store.aclose()
+
+
+def test_a_spaces_entries_index_and_log_share_one_cluster_slot():
+    from redis.crc import key_slot
+
+    store = RedisStore(SHARED_REDIS, prefix="tansuo")
+    slots = {key_slot(store._space_key(kind, "answers-v3:alice").encode()) for kind in ("space", "index", "log")}
+    other = key_slot(store._space_key("space", "answers-v3:bob").encode())
+    assert len(slots) == 1 and other not in slots  # one transaction per space; spaces spread over slots
