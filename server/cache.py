@@ -123,7 +123,8 @@ class AnswerCache:
                  "at": now}
         space = space_of(owner)
         index = await self._synced(space)
-        for old in index.oldest(max(0, len(index) - self.options.max_entries + 1)):
+        overflow = len(index) - self.options.max_entries + 1
+        for old in index.oldest(overflow) if overflow > 0 else ():  # sorting only when the space is full
             await self.store.remove(space, old)  # the oldest make room
         await self.store.put(space, key, entry, ttl_s=int(ttl),
                              brief={"question": question, "vector": _encode(query), "at": now})
