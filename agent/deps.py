@@ -13,7 +13,7 @@ from tansuo.agent.checks import Checks
 from tansuo.agent.extract import CopyOptions
 from tansuo.agent.router import ToolRouter
 from tansuo.llm import LLMBackend
-from tansuo.retrieval.index import DocumentIndex
+from tansuo.retrieval.hits import Index
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class AgentOptions:
 class AgentDeps:
     backend: LLMBackend
     router: ToolRouter | None = None
-    index: DocumentIndex | None = None
+    index: Index | None = None
     profile: str = "tools"
     options: AgentOptions = field(default_factory=AgentOptions)
     verifiers: Checks | None = None

@@ -38,10 +38,14 @@ class EvalContext:
     def news_index(self):
         """The dated news corpus (eval_sets/news), indexed once per run."""
         if "news" not in self._cache:
+            from tansuo.retrieval.build import make_index
             from tansuo.retrieval.index import DocumentIndex
             from tansuo.retrieval.loaders import load_path
 
-            index = DocumentIndex(self.work_dir / "news-index", self.get_embedder())
+            if self.settings.index_server:  # TANSUO_INDEX_URI names a Milvus server: the same set on it
+                index = make_index(self.settings, self.get_embedder(), name="eval_news")
+            else:
+                index = DocumentIndex(self.work_dir / "news-index", self.get_embedder())
             index.add(load_path(EVAL_SETS / "news").documents)
             self._cache["news"] = index
         return self._cache["news"]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from tansuo.embedding import Embedder, default_embedder
 from tansuo.retrieval.corpus import default_corpus
-from tansuo.retrieval.hits import Progress
+from tansuo.retrieval.hits import Index, Progress
 from tansuo.retrieval.index import DocumentIndex
+from tansuo.retrieval.milvus import MilvusIndex
 from tansuo.retrieval.web import MediaWikiSearch, SearxngSearch
 from tansuo.settings import Settings
 
@@ -13,12 +14,12 @@ CORPUS_FLAG = "default_corpus"
 
 
 def open_index(settings: Settings, *, embedder: Embedder | None = None, progress: Progress | None = None,
-               with_default_corpus: bool | None = None) -> DocumentIndex:
-    """The index under the data dir. On first start (and after an interrupted first build, which
-    resumes: finished documents are skipped) the default corpus is ingested."""
+               with_default_corpus: bool | None = None) -> Index:
+    """The index the settings name (a folder here, or a Milvus server). On first start (and after an
+    interrupted first build, which resumes: finished documents are skipped) the default corpus is
+    ingested."""
     embedder = embedder or default_embedder(settings)
-    index = DocumentIndex(settings.effective_index_dir, embedder, approx_threshold=settings.index_approx_threshold,
-                          hybrid_alpha=settings.hybrid_alpha)
+    index = make_index(settings, embedder)
     wanted = settings.default_corpus if with_default_corpus is None else with_default_corpus
     if wanted and CORPUS_FLAG not in index.meta:
         packages = list(settings.corpus_packages)
@@ -26,6 +27,20 @@ def open_index(settings: Settings, *, embedder: Embedder | None = None, progress
         index.set_meta(CORPUS_FLAG, {"packages": packages})
         index.prepare(progress)
     return index
+
+
+def make_index(settings: Settings, embedder: Embedder, *, name: str | None = None) -> Index:
+    """The engine `TANSUO_INDEX_URI` names: Milvus for an http(s) URI, else the embedded store in a
+    folder. `name`: another index beside the service's own (a folder under the data dir, or another
+    collection prefix)."""
+    if settings.index_server:
+        token = settings.index_token.get_secret_value() if settings.index_token else None
+        collection = f"{settings.index_collection}_{name}" if name else settings.index_collection
+        return MilvusIndex(settings.index_uri, embedder, token=token, name=collection,
+                           hybrid_alpha=settings.hybrid_alpha)
+    folder = settings.data_dir / name if name else settings.effective_index_dir
+    return DocumentIndex(folder, embedder, approx_threshold=settings.index_approx_threshold,
+                         hybrid_alpha=settings.hybrid_alpha)
 
 
 def web_sources(settings: Settings, client) -> list:

@@ -177,7 +177,7 @@ class DocumentIndex:
             pending.append((doc, digest, chunk_text(doc.id, doc.text, self.chunking)))
         total = sum(len(c) for _, _, c in pending)
         done = 0
-        for batch in _batches(pending, self.commit_chunks):
+        for batch in document_batches(pending, self.commit_chunks):
             self._commit_batch(batch, lambda n: progress and progress("embedding", done + n, total))
             done += sum(len(c) for _, _, c in batch)
         report.chunks = total
@@ -329,7 +329,7 @@ class DocumentIndex:
         for record in self._docs.values():
             origins[record["info"]["date_origin"]] = origins.get(record["info"]["date_origin"], 0) + 1
         return {
-            "folder": str(self.folder), "documents": len(self._docs), "chunks": len(self),
+            "engine": "embedded", "folder": str(self.folder), "documents": len(self._docs), "chunks": len(self),
             "segments": len(self._segments), "generation": self.generation, "embedder": self.embedder_name,
             "dense": "ivf" if len(self) > self.approx_threshold else "exact",
             "disk_bytes": sum(p.stat().st_size for p in self.folder.rglob("*") if p.is_file()),
@@ -363,7 +363,8 @@ def _embed(embedder: Embedder, texts: list[str], progress: Callable[[int], Any],
     return np.vstack(out).astype(np.float32) if out else np.zeros((0, embedder.dim), np.float32)
 
 
-def _batches(pending: list, size: int):
+def document_batches(pending: list, size: int):
+    """Whole documents (tuples whose third item is their chunks) in batches of about `size` chunks."""
     batch, count = [], 0
     for item in pending:
         batch.append(item)

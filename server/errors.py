@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Route
 
 from tansuo.errors import BackendUnavailable, TansuoError
+from tansuo.retrieval.milvus import IndexUnavailable
 from tansuo.server.protocol import error_body
 from tansuo.server.store import StoreUnavailable
 
@@ -37,7 +38,7 @@ class ApiError(Exception):
 
 
 def as_api_error(exc: TansuoError) -> Exception:
-    if isinstance(exc, (BackendUnavailable, StoreUnavailable)):  # their own handlers: 503
+    if isinstance(exc, (BackendUnavailable, StoreUnavailable, IndexUnavailable)):  # their own handlers: 503
         return exc
     return ApiError(400, str(exc))
 
@@ -69,6 +70,11 @@ def install_errors(app: FastAPI) -> None:
         # its log path, log tail and URLs are for the operator: in the log, under the incident id
         return JSONResponse(error_body(f"the model backend is unavailable; retry shortly ({incident(exc)})",
                                        "server_error", code="backend_unavailable"), 503, headers={"Retry-After": "5"})
+
+    @app.exception_handler(IndexUnavailable)
+    async def _index(_: Request, exc: IndexUnavailable) -> JSONResponse:
+        return JSONResponse(error_body(f"the document index is unavailable; retry shortly ({incident(exc)})",
+                                       "server_error", code="index_unavailable"), 503, headers={"Retry-After": "5"})
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

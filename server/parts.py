@@ -10,13 +10,13 @@ from pathlib import Path
 from tansuo.agent.router import ToolRouter
 from tansuo.embedding import Embedder, default_embedder
 from tansuo.llm import LLMBackend, make_backend
-from tansuo.retrieval.index import DocumentIndex
+from tansuo.retrieval.hits import Index
 from tansuo.server.assembly import build_agent
 from tansuo.server.auth import KeyRing
 from tansuo.server.cache import AnswerCache, CacheOptions
 from tansuo.server.chat import ChatService
 from tansuo.server.conversations import Conversations
-from tansuo.server.gate import Gate
+from tansuo.server.gate import Gate, SharedPool
 from tansuo.server.metrics import Metrics
 from tansuo.server.store import Store, open_store
 from tansuo.settings import Settings
@@ -29,7 +29,7 @@ class Parts:
     settings: Settings
     chat: ChatService
     router: ToolRouter | None  # built-in tools, plugins and their index
-    index: DocumentIndex | None
+    index: Index | None
     backend: LLMBackend
     keys: KeyRing
     plots_dir: Path
@@ -46,7 +46,8 @@ async def build_parts(settings: Settings, *, backend: LLMBackend | None = None, 
     embedder = embedder or default_embedder(settings)
     agent = await build_agent(settings, backend=backend, embedder=embedder, progress=progress,
                               **({"clock": clock} if clock is not None else {}))
-    return assemble_parts(settings, agent, embedder, store or open_store(settings.redis_url, settings.redis_prefix))
+    return assemble_parts(settings, agent, embedder, store or open_store(settings.redis_url, settings.redis_prefix,
+                                                                          cluster=settings.redis_cluster))
 
 
 def assemble_parts(settings: Settings, agent, embedder: Embedder, store: Store, *, queue: tuple[int, int] | None = None,
@@ -61,11 +62,22 @@ def assemble_parts(settings: Settings, agent, embedder: Embedder, store: Store, 
     slots, depth = queue or (settings.queue_slots or settings.parallel, settings.queue_depth)
     conversations = Conversations(store, cap=settings.history_messages, ttl_s=settings.history_ttl_s,
                                   held_file=settings.data_dir / "held-turns.jsonl")
-    chat = ChatService(agent=agent, conversations=conversations,
-                       cache=cache, gate=Gate(slots, depth), metrics=Metrics(), document_hash=document_hash,
-                       max_question_chars=settings.max_question_chars)
+    chat = ChatService(agent=agent, conversations=conversations, cache=cache,
+                       gate=Gate(slots, depth, pool=_pool(settings, store)), metrics=Metrics(),
+                       document_hash=document_hash, max_question_chars=settings.max_question_chars)
     return Parts(settings=settings, chat=chat, router=agent.deps.router, index=index, backend=agent.deps.backend,
                  keys=KeyRing(settings.effective_api_keys_file), plots_dir=settings.data_dir / "plots")
+
+
+def _pool(settings: Settings, store: Store) -> SharedPool | None:
+    """The store-kept pool the queue counts in when its scope is the whole service."""
+    scope = settings.queue_scope
+    if scope == "auto":
+        scope = "service" if settings.redis_url and settings.backend == "openai" else "replica"
+    if scope == "replica":
+        return None
+    # a place outlives the longest turn and its wait; a replica that dies frees its places after that
+    return SharedPool(store, hold_s=2 * settings.turn_timeout_s + 30)
 
 
 def _hasher(index) -> Callable[[str], str | None]:

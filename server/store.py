@@ -51,6 +51,11 @@ class Store(Protocol):
     async def remove(self, space: str, key: str) -> None: ...
     async def changes(self, space: str, cursor: str | None) -> Changes: ...
     async def take(self, bucket: str, *, rate: float, burst: int) -> float: ...
+    async def claim(self, pool: str, ticket: str, *, limit: int, ttl_s: float) -> int | None:
+        """Hold `ticket` in `pool` (for `ttl_s` at most, so a process that dies frees its places) when
+        fewer than `limit` are held; how many others hold one, or None when the pool is full."""
+
+    async def release(self, pool: str, ticket: str) -> None: ...
     async def aclose(self) -> None: ...
 
 
@@ -66,6 +71,7 @@ class MemoryStore:
         self._index: dict[str, dict[str, tuple[float, dict[str, Any]]]] = {}
         self._logs: dict[str, list[tuple[int, str, dict[str, Any] | None, float]]] = {}
         self._buckets: dict[str, tuple[float, float]] = {}
+        self._pools: dict[str, dict[str, float]] = {}
 
     async def ping(self) -> None:
         return None
@@ -137,6 +143,18 @@ class MemoryStore:
         self._buckets[bucket] = (tokens, now)
         return (1 - tokens) / rate
 
+    async def claim(self, pool: str, ticket: str, *, limit: int, ttl_s: float) -> int | None:
+        now, held = self.clock(), self._pools.setdefault(pool, {})
+        for stale in [t for t, until in held.items() if until <= now]:
+            del held[stale]
+        if len(held) >= limit:
+            return None
+        held[ticket] = now + ttl_s
+        return len(held) - 1
+
+    async def release(self, pool: str, ticket: str) -> None:
+        self._pools.get(pool, {}).pop(ticket, None)
+
     async def aclose(self) -> None:
         return None
 
@@ -156,21 +174,39 @@ return tostring(wait)
 """
 
 
+# A place in a pool shared by processes, in one round trip: drop places held past their time, then
+# take one if fewer than the limit are held. A sorted set: ticket -> the time its hold ends.
+_CLAIM = """
+local now, limit, ttl = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local held = redis.call('ZCARD', KEYS[1])
+if held >= limit then return -1 end
+redis.call('ZADD', KEYS[1], now + ttl, ARGV[1])
+redis.call('EXPIRE', KEYS[1], math.ceil(ttl) + 1)
+return held
+"""
+
+
 class RedisStore:
     """Histories as Redis lists (`tansuo:conv:<id>`, trimmed to the cap, TTL renewed per turn);
-    entries of a space in one hash per space plus a per-entry expiry kept beside them."""
+    entries of a space in one hash per space plus a per-entry expiry kept beside them. `cluster`:
+    the URL names one node of a Redis Cluster, and the client follows the cluster's slot map (every
+    multi-key transaction here stays within one hash tag, so within one slot)."""
 
     name = "redis"
 
-    def __init__(self, url: str, *, prefix: str = "tansuo", timeout_s: float = 2.0) -> None:
+    def __init__(self, url: str, *, prefix: str = "tansuo", timeout_s: float = 2.0, cluster: bool = False) -> None:
         import redis.asyncio as redis
 
         self.url = url
         self.prefix = prefix
         self.clock = time.time
-        self._redis = redis.Redis.from_url(url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s,
-                                           decode_responses=True)
+        self.name = "redis-cluster" if cluster else "redis"
+        client = redis.RedisCluster if cluster else redis.Redis
+        self._redis = client.from_url(url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s,
+                                      decode_responses=True)
         self._take = self._redis.register_script(_TAKE)
+        self._claim = self._redis.register_script(_CLAIM)
 
     def _key(self, *parts: str) -> str:
         return ":".join((self.prefix, *parts))
@@ -185,7 +221,9 @@ class RedisStore:
 
         try:
             return await operation
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as exc:
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, redis.exceptions.ClusterError,
+                redis.exceptions.RedisClusterUnreachableError, redis.exceptions.SlotNotCoveredError,
+                OSError) as exc:  # the cluster ones: no node answers, or a slot's node is down
             raise StoreUnavailable(f"the Redis store at {_safe_url(self.url)} does not answer: {exc}") from None
 
     async def ping(self) -> None:
@@ -262,6 +300,14 @@ class RedisStore:
         wait = await self._call(self._take(keys=[self._key("bucket", bucket)], args=[rate, burst, time.time()]))
         return float(wait)
 
+    async def claim(self, pool: str, ticket: str, *, limit: int, ttl_s: float) -> int | None:
+        held = int(await self._call(self._claim(keys=[self._key("pool", pool)], args=[ticket, time.time(), limit,
+                                                                                         ttl_s])))
+        return None if held < 0 else held
+
+    async def release(self, pool: str, ticket: str) -> None:
+        await self._call(self._redis.zrem(self._key("pool", pool), ticket))
+
     async def aclose(self) -> None:
         await self._redis.aclose()
 
@@ -305,8 +351,8 @@ def _safe_url(url: str) -> str:
     return url
 
 
-def open_store(redis_url: str | None, prefix: str = "tansuo") -> Store:
-    return RedisStore(redis_url, prefix=prefix) if redis_url else MemoryStore()
+def open_store(redis_url: str | None, prefix: str = "tansuo", *, cluster: bool = False) -> Store:
+    return RedisStore(redis_url, prefix=prefix, cluster=cluster) if redis_url else MemoryStore()
 
 
 async def reachable(store: Store, timeout_s: float = 1.0) -> str | None:

@@ -180,6 +180,15 @@ class Settings(BaseSettings):
     # Document index and its optional web sources.
     index_dir: Path | None = Field(None, description="The document index's folder. "
                                    "Default: `$TANSUO_DATA_DIR/index`.")
+    index_uri: str | None = Field(None, description="Where the document index lives: a folder (the embedded "
+                                  "store, as `TANSUO_INDEX_DIR`), or a Milvus server `http(s)://host:19530` "
+                                  "(Standalone, Distributed, Zilliz Cloud). Default: the embedded store in "
+                                  "`TANSUO_INDEX_DIR`.")
+    index_token: SecretStr | None = Field(None, description="Milvus token (`user:password`, or a Zilliz Cloud API "
+                                          "key) when `TANSUO_INDEX_URI` is a server.")
+    index_collection: str = Field("tansuo", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,200}$", description="Milvus "
+                                  "collections' name prefix (`<it>_chunks`, `<it>_docs`): several indexes on one "
+                                  "server.")
     default_corpus: bool = Field(True, description="Index the local Python docs on first start.")
     corpus_packages: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: list(DEFAULT_CORPUS_PACKAGES),
@@ -198,6 +207,8 @@ class Settings(BaseSettings):
                                   "rate limits); in-process when unset.")
     redis_prefix: str = Field("tansuo", pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="Key prefix in Redis "
                               "(several services on one Redis).")
+    redis_cluster: bool = Field(False, description="`TANSUO_REDIS_URL` names one node of a Redis Cluster; "
+                                "the client learns the others from it and follows their slots.")
 
     # The chat service (`tansuo serve`).
     host: str = Field("127.0.0.1", description="The address `tansuo serve` listens on.")
@@ -223,6 +234,10 @@ class Settings(BaseSettings):
     queue_slots: int | None = Field(None, ge=1, description="Turns running at once. Default: `TANSUO_PARALLEL`.")
     queue_depth: int = Field(16, ge=0, description="Turns that may wait for a slot; beyond that, 429 with "
                              "`Retry-After`.")
+    queue_scope: Literal["auto", "replica", "service"] = Field(
+        "auto", description="What the queue counts: `service`: every replica's turns, in the Redis store (replicas "
+        "that share one model server); `replica`: this process's own; `auto`: `service` when `TANSUO_REDIS_URL` is "
+        "set and the backend is `openai`, else `replica`.")
     history_messages: int = Field(40, ge=2, description="Messages kept per conversation.")
     history_ttl_s: int = Field(7 * 86400, ge=60, description="Seconds a conversation lives after its last turn.")
     answer_cache: bool = Field(True, description="Serve a stored answer to a question "
@@ -288,6 +303,11 @@ class Settings(BaseSettings):
                 f"kv_cache_type={self.kv_cache_type} needs flash attention: "
                 f"set {ENV_PREFIX}FLASH_ATTN=true or {ENV_PREFIX}KV_CACHE_TYPE=f16"
             )
+        if self.index_uri and self.index_dir and not self.index_server:
+            raise ValueError(f"set {ENV_PREFIX}INDEX_URI or {ENV_PREFIX}INDEX_DIR for the index folder, not both")
+        if self.index_uri and "://" in self.index_uri and not self.index_server:
+            raise ValueError(f"{ENV_PREFIX}INDEX_URI={self.index_uri!r}: a folder, or a Milvus server as "
+                             "http://host:19530 or https://host:19530")
         if self.backend == "openai" and not self.openai_base_url:
             raise ValueError(
                 f"backend=openai needs a server: set {ENV_PREFIX}OPENAI_BASE_URL "
@@ -296,7 +316,14 @@ class Settings(BaseSettings):
         return self
 
     @property
+    def index_server(self) -> bool:
+        """The index is a Milvus server (`TANSUO_INDEX_URI` is http(s)://...), not a folder here."""
+        return bool(self.index_uri) and self.index_uri.startswith(("http://", "https://"))
+
+    @property
     def effective_index_dir(self) -> Path:
+        if self.index_uri and not self.index_server:
+            return Path(self.index_uri).expanduser()
         return self.index_dir or self.data_dir / "index"
 
     @property

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,11 @@ from tansuo.llm.factory import server_config
 from tansuo.llm.llama_server import LlamaServer
 from tansuo.llm.openai_compat import OpenAIBackend
 from tansuo.settings import Settings
+
+# `make test-vllm` points these at a vLLM server: the contract suite gains a third backend and the
+# agent's end-to-end tests run on it instead of the embedded model.
+VLLM_URL = os.environ.get("TANSUO_TEST_VLLM_URL")
+VLLM_MODEL = os.environ.get("TANSUO_TEST_VLLM_MODEL")
 
 # Small contexts keep the session fast and make overflow easy to provoke.
 TEST_CTX = 1024
@@ -66,7 +72,21 @@ async def openai_backend(llama_server: LlamaServer, settings: Settings):
     await backend.aclose()
 
 
-@pytest.fixture(params=["embedded", "openai"])
+def vllm_overrides() -> dict[str, object]:
+    """Settings that put an agent on the vLLM server under `make test-vllm`; none otherwise."""
+    if not VLLM_URL:
+        return {}
+    return {"backend": "openai", "openai_base_url": VLLM_URL, "openai_model": VLLM_MODEL, "openai_dialect": "vllm"}
+
+
+@pytest.fixture(scope="session")
+async def vllm_backend():
+    backend = OpenAIBackend(VLLM_URL, model=VLLM_MODEL, dialect="vllm", max_retries=1)
+    yield backend
+    await backend.aclose()
+
+
+@pytest.fixture(params=["embedded", "openai"] + (["vllm"] if VLLM_URL else []))
 def backend(request: pytest.FixtureRequest):
     """The same contract suite runs against both backends."""
     return request.getfixturevalue(f"{request.param}_backend")

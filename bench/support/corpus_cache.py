@@ -81,6 +81,7 @@ class CachedEmbedder:
         return np.vstack([self.vectors[k] for k in keys]).astype(np.float32)
 
     def save(self) -> None:
+        self.cache_file.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.cache_file.with_suffix(".tmp.npz")
         np.savez(tmp, keys=np.array(list(self.vectors), dtype="U20"),
                  vectors=np.vstack(list(self.vectors.values())) if self.vectors else np.zeros((0, self.dim)))

@@ -163,15 +163,17 @@ def _check_store(settings: Settings) -> str:
     if not settings.redis_url:
         return "in-process store (set TANSUO_REDIS_URL to share history across processes)"
     import redis
+    import redis.cluster
 
-    client = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=2)
+    kind = redis.cluster.RedisCluster if settings.redis_cluster else redis.Redis
+    what = "Redis Cluster" if settings.redis_cluster else "Redis"
     try:
+        client = kind.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=2)
         client.ping()
-    except redis.RedisError as exc:
-        raise TansuoError(f"Redis at {settings.redis_url} does not answer: {exc}") from None
-    finally:
         client.close()
-    return f"Redis at {settings.redis_url} answers"
+    except (redis.RedisError, redis.exceptions.RedisClusterException) as exc:
+        raise TansuoError(f"{what} at {settings.redis_url} does not answer: {exc}") from None
+    return f"{what} at {settings.redis_url} answers"
 
 
 def _check_plugins(settings: Settings) -> str:
@@ -188,6 +190,8 @@ def _check_index(settings: Settings) -> str:
     """Reads the manifest only: opening the index would build the default corpus."""
     from tansuo.retrieval.storage import IndexCorrupt, read_manifest
 
+    if settings.index_server:
+        return _check_milvus(settings)
     folder = settings.effective_index_dir
     try:
         manifest = read_manifest(folder) if folder.is_dir() else None
@@ -199,6 +203,25 @@ def _check_index(settings: Settings) -> str:
         return f"no index in {folder} yet; {corpus}"
     docs = manifest["documents"]
     return f"{len(docs)} documents, {sum(d['count'] for d in docs.values())} chunks in {folder}"
+
+
+def _check_milvus(settings: Settings) -> str:
+    """The server answers, and whether the collections exist (they are made on first start)."""
+    try:
+        from pymilvus import MilvusClient
+        from pymilvus.exceptions import MilvusException
+    except ImportError:
+        raise TansuoError("TANSUO_INDEX_URI names a Milvus server: pip install 'tansuo[milvus]'") from None
+    token = settings.index_token.get_secret_value() if settings.index_token else ""
+    chunks = f"{settings.index_collection}_chunks"
+    try:
+        client = MilvusClient(uri=settings.index_uri, token=token, timeout=5)
+        if not client.has_collection(chunks):
+            return f"Milvus at {settings.index_uri} answers; no collection {chunks} yet (made on first start)"
+        count = client.query(chunks, filter="", output_fields=["count(*)"])[0]["count(*)"]
+    except MilvusException as exc:
+        raise TansuoError(f"Milvus at {settings.index_uri} does not answer: {exc.message or exc}") from None
+    return f"Milvus at {settings.index_uri}: {count} chunks in {chunks}"
 
 
 def _check_data_dir(settings: Settings) -> str:

@@ -36,6 +36,7 @@ from tansuo.llm.types import (
     ToolCall,
     Usage,
 )
+from tansuo.llm.wire import StopCutter, cut_at_stops, split_stops, wire_schema
 
 Dialect = Literal["auto", "vllm", "llama.cpp", "openai"]
 _RETRY_BACKOFF_S = 0.25
@@ -101,6 +102,7 @@ class OpenAIBackend:
 
     async def chat(self, request: ChatRequest) -> ChatResult:
         plan, body = await self._prepare(request, stream=False)
+        held = split_stops(request.stop, self._dialect)[1]
         started = time.perf_counter()
         resp = await self._send("POST", "/chat/completions", json=body)
         _raise_for_status(resp)
@@ -109,6 +111,8 @@ class OpenAIBackend:
             choice = data["choices"][0]
             content, finish = choice["message"].get("content") or "", choice.get("finish_reason") or "stop"
             usage, timings = _usage(data), _server_timings(data)
+        content, stopped = cut_at_stops(content, held)
+        finish = "stop" if stopped else finish
         timings.total_ms = (time.perf_counter() - started) * 1000
         return _result(plan, data.get("model", body["model"]), content, finish, usage, timings,
                        _native_calls(choice["message"]))
@@ -116,7 +120,7 @@ class OpenAIBackend:
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
         plan, body = await self._prepare(request, stream=True)
         started = time.perf_counter()
-        state = _StreamState(model=body["model"])
+        state = _StreamState(model=body["model"], cutter=StopCutter(split_stops(request.stop, self._dialect)[1]))
         async with self._open_stream(body) as resp:
             async for chunk in _sse_chunks(resp):
                 with _malformed("the stream"):
@@ -126,6 +130,11 @@ class OpenAIBackend:
                         state.first_token_ms = (time.perf_counter() - started) * 1000
                     if plan.schema is None:  # constrained JSON is decoded whole, at the end
                         yield TextDelta(text)
+                if state.cutter.hit:  # a stop the server was not sent: closing the stream ends the request
+                    break
+        tail = state.close()
+        if tail and plan.schema is None:
+            yield TextDelta(tail)
         timings = state.timings
         timings.total_ms = (time.perf_counter() - started) * 1000
         timings.first_token_ms = state.first_token_ms
@@ -147,11 +156,11 @@ class OpenAIBackend:
         if request.seed is not None:
             body["seed"] = request.seed
         if request.stop:
-            body["stop"] = request.stop
+            body["stop"] = split_stops(request.stop, self._dialect)[0]
         if stream:
             body["stream_options"] = {"include_usage": True}
         if plan.schema is not None:
-            body["response_format"] = response_format(self._dialect, plan.schema)
+            body["response_format"] = response_format(self._dialect, wire_schema(plan.schema, self._dialect))
         if request.temperature == 0 and self._dialect == "llama.cpp":
             body.update(GREEDY_LLAMA_CPP)
         body.update(request.extra_body or {})
@@ -281,8 +290,9 @@ def _result(plan: OutputPlan, model: str, content: str, finish: str, usage: Usag
 class _StreamState:
     """Accumulates a streamed completion."""
 
-    def __init__(self, model: str) -> None:
+    def __init__(self, model: str, cutter: StopCutter) -> None:
         self.model = model
+        self.cutter = cutter
         self.parts: list[str] = []
         self.finish_reason = "stop"
         self.usage = Usage()
@@ -299,9 +309,19 @@ class _StreamState:
         for choice in chunk.get("choices") or []:
             text += (choice.get("delta") or {}).get("content") or ""
             self.finish_reason = choice.get("finish_reason") or self.finish_reason
+        text = self.cutter.feed(text) if self.cutter.stops else text
         if text:
             self.parts.append(text)
+        if self.cutter.hit:
+            self.finish_reason = "stop"
         return text
+
+    def close(self) -> str:
+        """What the stop cutter still held back (the stream ended without a stop)."""
+        tail = self.cutter.flush() if self.cutter.stops else ""
+        if tail:
+            self.parts.append(tail)
+        return tail
 
 
 async def _sse_chunks(resp: httpx.Response) -> AsyncIterator[dict[str, Any]]:

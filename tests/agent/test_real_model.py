@@ -20,7 +20,7 @@ from tansuo.retrieval.build import open_index
 from tansuo.retrieval.loaders import load_path
 from tansuo.server.assembly import build_agent
 from tests.agent.helpers import of_type
-from tests.conftest import make_settings
+from tests.conftest import make_settings, vllm_overrides
 from tests.http_helpers import JsonHandler, serving, weather_manifest
 
 pytestmark = pytest.mark.model
@@ -51,7 +51,7 @@ async def agent(tmp_path_factory: pytest.TempPathFactory, weather_url: str):
     plugin_dir.mkdir()
     (plugin_dir / "weather.yaml").write_text(yaml.safe_dump(weather_manifest(weather_url)))
     settings = make_settings(tmp / "data", n_ctx=4096, parallel=1, default_corpus=False,
-                             plugin_dirs=[plugin_dir], plugin_allow_private_hosts=["127.0.0.1"])
+                             plugin_dirs=[plugin_dir], plugin_allow_private_hosts=["127.0.0.1"], **vllm_overrides())
     embedder = SentenceTransformerEmbedder(embedding_model_path(settings))
     open_index(settings, embedder=embedder).add(load_path(NEWS).documents)
     built = await build_agent(settings, embedder=embedder, clock=lambda: CLOCK)

@@ -204,6 +204,22 @@ def test_a_503_tells_the_client_what_and_when_but_no_internals(tmp_path: Path) -
         assert "/srv/tansuo" not in resp.text and "10.0.0.7" not in resp.text
 
 
+def test_a_document_index_that_does_not_answer_is_a_503_not_a_400(tmp_path: Path) -> None:
+    from tansuo.retrieval.milvus import IndexUnavailable
+
+    agent, _ = make_agent([], tmp_path)
+
+    def down(*args, **kwargs):
+        raise IndexUnavailable("the Milvus index at http://10.0.0.8:19530: connection refused")
+
+    agent.deps.index.search = down
+    settings = make_settings(tmp_path / "data")
+    with serving(settings, parts_for(settings, agent, HashingEmbedder())) as url:
+        resp = _ask(url, {}, "When does the ferry leave?", cache=False)
+        assert resp.status_code == 503 and resp.headers["retry-after"] == "5"
+        assert resp.json()["error"]["code"] == "index_unavailable" and "10.0.0.8" not in resp.text
+
+
 def test_n_and_token_limits_are_checked_and_the_bearer_scheme_is_case_insensitive(keyed) -> None:
     url, a, _ = keyed
     for extra, field in (({"n": 2}, "n"), ({"max_tokens": -5}, "max_tokens"), ({"max_completion_tokens": 0},

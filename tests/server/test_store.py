@@ -3,6 +3,8 @@ conversations when Redis stops mid-conversation."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from tansuo.server.conversations import Conversations
@@ -10,9 +12,14 @@ from tansuo.server.store import MemoryStore, RedisStore, StoreUnavailable
 from tests.server.conftest import SHARED_REDIS
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["memory", "redis", "redis-cluster"])
 async def store(request, prefix: str):
-    made = MemoryStore() if request.param == "memory" else RedisStore(SHARED_REDIS, prefix=prefix)
+    if request.param == "memory":
+        made = MemoryStore()
+    elif request.param == "redis":
+        made = RedisStore(SHARED_REDIS, prefix=prefix)
+    else:  # the same contract on a 3-node cluster: every transaction within one slot
+        made = RedisStore(request.getfixturevalue("redis_cluster").url, prefix=prefix, cluster=True)
     yield made
     await made.aclose()
 
@@ -58,8 +65,19 @@ async def test_a_token_bucket_allows_its_burst_then_says_how_long_to_wait(store)
     assert waits[:3] == [0.0, 0.0, 0.0] and 0.5 < waits[3] <= 1.0
 
 
-async def test_two_processes_sharing_redis_share_conversations(prefix: str) -> None:
-    one, two = RedisStore(SHARED_REDIS, prefix=prefix), RedisStore(SHARED_REDIS, prefix=prefix)
+async def test_a_pool_holds_up_to_its_limit_and_frees_places_released_or_lapsed(store) -> None:
+    assert [await store.claim("turns", t, limit=2, ttl_s=60) for t in ("a", "b", "c")] == [0, 1, None]
+    await store.release("turns", "a")
+    assert await store.claim("turns", "c", limit=2, ttl_s=0.2) == 1
+    assert await store.claim("turns", "d", limit=2, ttl_s=60) is None
+    await asyncio.sleep(0.3)  # "c" lapsed: a replica that died mid-turn does not hold its place for ever
+    assert await store.claim("turns", "d", limit=2, ttl_s=60) == 1
+
+
+@pytest.mark.parametrize("cluster", [False, True], ids=["redis", "redis-cluster"])
+async def test_two_processes_sharing_redis_share_conversations(prefix: str, cluster: bool, request) -> None:
+    url = request.getfixturevalue("redis_cluster").url if cluster else SHARED_REDIS
+    one, two = RedisStore(url, prefix=prefix, cluster=cluster), RedisStore(url, prefix=prefix, cluster=cluster)
     try:
         await Conversations(one).save("alice", "shared", "hello?", {"content": "hi"})
         assert [m["content"] for m in (await Conversations(two).load("alice", "shared")).messages] == ["hello?", "hi"]

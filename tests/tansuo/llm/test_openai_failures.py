@@ -10,7 +10,14 @@ from http.server import ThreadingHTTPServer
 
 import pytest
 
-from tansuo.errors import BackendError, BackendTimeout, BackendUnavailable, BadRequest, ContextOverflow
+from tansuo.errors import (
+    BackendError,
+    BackendTimeout,
+    BackendUnavailable,
+    BadRequest,
+    ContextOverflow,
+    InvalidOutput,
+)
 from tansuo.llm import ChatRequest, TextDelta
 from tansuo.llm.llama_server import free_port
 from tansuo.llm.openai_compat import OpenAIBackend
@@ -170,4 +177,38 @@ async def test_a_reply_that_is_not_the_openai_shape_is_a_backend_error(scripted)
         await backend.chat(ChatRequest(messages=HELLO))
     with pytest.raises(BackendError, match="malformed"):
         await backend.chat(ChatRequest(messages=HELLO))
+    await backend.aclose()
+
+
+STOPS = ["<a>", "<b>", "<c>", "<d>", "END"]
+
+
+def _delta(text: str) -> dict:
+    return {"id": "x", "object": "chat.completion.chunk", "model": "m",
+            "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": None}]}
+
+
+async def test_a_vllm_server_gets_four_stops_and_the_fifth_is_applied_here(scripted):
+    scripted.answers = [(200, completion("one two END three")),
+                        (200, [_delta("one tw"), _delta("o EN"), _delta("D three"), _delta(" four")])]
+    backend = OpenAIBackend(scripted.url, model="m", dialect="vllm")
+    result = await backend.chat(ChatRequest(messages=HELLO, stop=STOPS))
+    assert result.content == "one two " and result.finish_reason == "stop"
+    events = [e async for e in backend.stream(ChatRequest(messages=HELLO, stop=STOPS))]
+    streamed = "".join(e.text for e in events if isinstance(e, TextDelta))
+    assert streamed == "one two " == events[-1].result.content  # a stop split across pieces is still found
+    assert [b["stop"] for b in scripted.bodies] == [STOPS[:4], STOPS[:4]]  # OpenAI's and vLLM's limit
+    await backend.aclose()
+
+
+async def test_a_vllm_server_is_not_sent_schema_keywords_its_decoder_refuses_and_the_reply_is_checked(scripted):
+    schema = {"type": "object", "properties": {"picks": {"type": "array", "items": {"type": "integer"},
+                                                         "uniqueItems": True}}, "required": ["picks"]}
+    scripted.answers = [(200, completion('{"picks": [1, 2]}')), (200, completion('{"picks": [1, 1]}'))]
+    backend = OpenAIBackend(scripted.url, model="m", dialect="vllm")
+    result = await backend.chat(ChatRequest(messages=HELLO, response_schema=schema))
+    assert result.parsed == {"picks": [1, 2]}
+    assert "uniqueItems" not in json.dumps(scripted.bodies[0]["response_format"])
+    with pytest.raises(InvalidOutput, match="non-unique|unique"):
+        await backend.chat(ChatRequest(messages=HELLO, response_schema=schema))
     await backend.aclose()

@@ -1,0 +1,152 @@
+"""Tansuo on a vLLM server (run by `make test-vllm`, which starts vLLM first):
+
+    .venv/bin/python bench/vllm.py --url http://127.0.0.1:8100/v1 --model NAME [--check]
+
+(a) batching: aggregate generation tokens/s of 4 concurrent streams against 1, alternating rounds,
+    through Tansuo's openai backend (the client `tansuo serve` uses); the same for the embedded
+    backend (llama-server) in the same run, for comparison on this machine.
+(b) second-turn time to first token through `tansuo serve` (backend=openai on the vLLM server, prefix
+    caching on): a conversation's first turn, then a follow-up, median over conversations.
+Targets: (a) 4-stream ratio >= 1.5 on vLLM. (b) is recorded, not a target here (issue 28 owns the
+prompt layout that decides it).
+Results: stdout and bench/results/vllm.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.backend import concurrency_ratio  # noqa: E402
+from bench.support.checks import add_check, at_least, finish, run_info, targets_json  # noqa: E402
+from tansuo.llm.embedded import EmbeddedBackend  # noqa: E402
+from tansuo.llm.factory import server_config  # noqa: E402
+from tansuo.llm.llama_server import LlamaServer, free_port  # noqa: E402
+from tansuo.llm.openai_compat import OpenAIBackend  # noqa: E402
+from tansuo.settings import Settings  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results"
+FIRST = ("I am planning a week of walking along the coast in early spring and want to keep my pack light. "
+         "Tell me in a few sentences what matters most when choosing a waterproof jacket for it.")
+FOLLOW_UP = "And what about shoes?"
+
+
+async def batching(url: str, model: str, rounds: int) -> dict:
+    rng = random.Random(7)
+    out = {}
+    vllm = OpenAIBackend(url, model=model, dialect="vllm")
+    try:
+        out["vllm"] = await concurrency_ratio(vllm, rng, rounds)
+    finally:
+        await vllm.aclose()
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(_env_file=None, data_dir=Path(tmp), parallel=4)  # type: ignore[call-arg]
+        cfg, env = server_config(settings)
+        embedded = EmbeddedBackend(LlamaServer(cfg, env=env, log_path=Path(tmp) / "server.log"))
+        try:
+            out["embedded"] = await concurrency_ratio(embedded, rng, rounds)
+        finally:
+            await embedded.aclose()
+    return out
+
+
+def serve(url: str, model: str, data: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = {**os.environ, "TANSUO_BACKEND": "openai", "TANSUO_OPENAI_BASE_URL": url, "TANSUO_OPENAI_MODEL": model,
+           "TANSUO_OPENAI_DIALECT": "vllm", "TANSUO_DATA_DIR": str(data), "TANSUO_DEFAULT_CORPUS": "false",
+           "TANSUO_PORT": str(port), "TANSUO_ANSWER_CACHE": "false", "TANSUO_RATE_LIMIT_BURST": "1000"}
+    tansuo = shutil.which("tansuo", path=str(Path(sys.executable).parent)) or "tansuo"
+    proc = subprocess.Popen([tansuo, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 300
+    while True:
+        try:
+            if httpx.get(f"{base}/readyz", timeout=5).status_code == 200:
+                return proc, base
+        except httpx.TransportError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("tansuo serve did not get ready")
+        time.sleep(0.5)
+
+
+def ttft(base: str, conversation: str, question: str) -> float:
+    """Seconds from sending a streamed turn to its first answer text."""
+    body = {"model": "tansuo", "stream": True, "conversation_id": conversation,
+            "messages": [{"role": "user", "content": question}]}
+    started = time.perf_counter()
+    first, extras = None, {}
+    with httpx.stream("POST", f"{base}/v1/chat/completions", json=body, timeout=300) as reply:
+        reply.raise_for_status()
+        for line in reply.iter_lines():
+            if not line.startswith("data: {"):
+                continue
+            chunk = json.loads(line[6:])
+            choices = chunk.get("choices") or [{}]
+            if first is None and choices[0].get("delta", {}).get("content"):
+                first = time.perf_counter() - started
+            if choices[0].get("finish_reason"):
+                extras = chunk.get("tansuo") or {}
+    if not extras.get("complete"):  # an answer about a failure comes fast and would flatter the number
+        raise RuntimeError(f"the turn did not complete: {extras.get('notice') or extras}")
+    return first if first is not None else time.perf_counter() - started
+
+
+def second_turn(url: str, model: str, conversations: int) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        proc, base = serve(url, model, Path(tmp))
+        try:
+            firsts, seconds = [], []
+            for i in range(conversations):
+                conversation = f"bench-{i}-{random.random():.6f}"
+                firsts.append(ttft(base, conversation, FIRST))
+                seconds.append(ttft(base, conversation, FOLLOW_UP))
+        finally:
+            proc.terminate()
+            proc.wait(60)
+    first, second = statistics.median(firsts), statistics.median(seconds)
+    return {"first_turn_ttft_ms": round(first * 1000), "second_turn_ttft_ms": round(second * 1000),
+            "ratio": round(second / first, 3), "conversations": conversations}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--url", required=True, help="the vLLM server's OpenAI base URL (…/v1)")
+    parser.add_argument("--model", required=True, help="the served model's name")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--conversations", type=int, default=5)
+    add_check(parser)
+    args = parser.parse_args()
+    results = {**run_info(), "batching": asyncio.run(batching(args.url, args.model, args.rounds)),
+               "second_turn": second_turn(args.url, args.model, args.conversations)}
+    b, t = results["batching"], results["second_turn"]
+    print("| measure | vLLM (bf16) | embedded llama-server (Q4_1) |\n|---|---|---|")
+    print(f"| generation tok/s, 1 stream | {b['vllm']['gen_tps_1']:.1f} | {b['embedded']['gen_tps_1']:.1f} |")
+    print(f"| generation tok/s, 4 streams | {b['vllm']['gen_tps_4']:.1f} | {b['embedded']['gen_tps_4']:.1f} |")
+    print(f"| 4 streams ÷ 1 | {b['vllm']['ratio']:.2f}× | {b['embedded']['ratio']:.2f}× |")
+    print(f"| TTFT p50 under 4 streams | {b['vllm']['ttft_p50_ms']:.0f} ms | {b['embedded']['ttft_p50_ms']:.0f} ms |")
+    print(f"\nthrough tansuo serve on vLLM: first turn TTFT {t['first_turn_ttft_ms']} ms, second turn "
+          f"{t['second_turn_ttft_ms']} ms ({t['ratio']}×), median of {t['conversations']} conversations")
+    found = [at_least("vLLM: 4 streams ÷ 1 stream", b["vllm"]["ratio"], 1.5, "×")]
+    results["targets"] = targets_json(found)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "vllm.json").write_text(json.dumps(results, indent=2))
+    return finish("vllm", found, args.check)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
