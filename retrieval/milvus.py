@@ -142,8 +142,9 @@ class MilvusIndex:
     def _doc_rows(self, doc_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         if not doc_ids:
             return {}
-        rows = self._call(lambda: self._client.get(self.docs_name, ids=[f"d:{d}" for d in doc_ids],
-                                                   output_fields=["id", "hash", "count", "record"]))
+        expr = f"id in {_literal([f'd:{d}' for d in doc_ids])}"
+        rows = self._call(lambda: self._client.query(self.docs_name, filter=expr,
+                                                     output_fields=["id", "hash", "count", "record"]))
         return {r["id"][2:]: r for r in rows}
 
     def document(self, doc_id: str) -> dict[str, Any] | None:
@@ -161,7 +162,7 @@ class MilvusIndex:
         return [r["id"][2:] for r in self._iterate(self.docs_name, 'kind == "doc"', ["id"])]
 
     def chunks(self, doc_id: str) -> list[Chunk]:
-        rows = self._call(lambda: self._client.query(self.chunks_name, filter=f"doc_id == {json.dumps(doc_id)}",
+        rows = self._call(lambda: self._client.query(self.chunks_name, filter=f"doc_id == {_literal(doc_id)}",
                                                      output_fields=["n", "text", "start", "end"]))
         return [Chunk(doc_id, int(r["n"]), r["text"], int(r["start"]), int(r["end"]))
                 for r in sorted(rows, key=lambda r: r["n"])]
@@ -227,26 +228,29 @@ class MilvusIndex:
         return report
 
     def _write(self, batch: list) -> None:
-        """Documents' chunks (embedded together), then the tails of longer old versions, then the
-        documents' rows."""
+        """Documents' chunks (embedded together), then whatever chunks lie past each one's new end,
+        then the documents' rows: a row is written last, so a write cut off midway leaves the old
+        hash, and the next add writes the document again."""
         texts = [embedding_text(doc.title, c.text) for doc, _, chunks, _ in batch for c in chunks]
         vectors = iter(self.embedder.embed(texts) if texts else [])
         terms = iter(texts)
         rows = [_chunk_row(doc, c, next(terms), next(vectors)) for doc, _, chunks, _ in batch for c in chunks]
         if rows:
             self._call(lambda: self._client.upsert(self.chunks_name, rows))
-        gone = [f"{doc.id}#{n}" for doc, _, chunks, old in batch if old for n in range(len(chunks), old["count"])]
-        if gone:
-            self._call(lambda: self._client.delete(self.chunks_name, ids=gone))
+        for doc, _, chunks, old in batch:  # chunks past the new end: an older, longer version's, or a cut-off write's
+            if old is not None:
+                expr = f"doc_id == {_literal(doc.id)} and n >= {len(chunks)}"
+                self._call(lambda expr=expr: self._client.delete(self.chunks_name, filter=expr))
         docs = [_doc_row(doc, digest, len(chunks)) for doc, digest, chunks, _ in batch]
         self._call(lambda: self._client.upsert(self.docs_name, docs))
 
     def remove(self, doc_ids: Sequence[str]) -> list[str]:
         present = [d for d in dict.fromkeys(doc_ids) if d in self._doc_rows([d])]
-        for doc_id in present:  # the document's row first: a removal cut off midway leaves no half document
-            self._call(lambda doc_id=doc_id: self._client.delete(self.docs_name, ids=[f"d:{doc_id}"]))
+        for doc_id in present:  # chunks first: a removal cut off midway keeps the row, so a retry finishes it
             self._call(lambda doc_id=doc_id: self._client.delete(self.chunks_name,
-                                                                 filter=f"doc_id == {json.dumps(doc_id)}"))
+                                                                 filter=f"doc_id == {_literal(doc_id)}"))
+            self._call(lambda doc_id=doc_id: self._client.delete(self.docs_name,
+                                                                 filter=f"id == {_literal('d:' + doc_id)}"))
         return present
 
     # --- searching ----------------------------------------------------------------------------
@@ -268,7 +272,8 @@ class MilvusIndex:
         else:
             found = self._call(lambda: self._client.hybrid_search(
                 self.chunks_name, requests, ranker=self._ranker(mode), limit=k, output_fields=HIT_FIELDS))
-        return [_hit(row, vector) for row in found[0]]
+        hits = [_hit(row, vector) for row in found[0]]
+        return [h for h in hits if not filters or not filters.sources or h.source.startswith(filters.sources)]
 
     def _requests(self, vector, terms: str, mode: Mode, expr: str, depth: int) -> list:
         from pymilvus import AnnSearchRequest
@@ -302,14 +307,23 @@ def filter_expression(filters: Filters) -> str:
         if filters.until:
             parts.append(f"date <= {filters.until.timestamp()!r}")
     if filters.sources:
-        likes = [f"source like {json.dumps(_like_prefix(s))}" for s in filters.sources]
+        likes = [f"source like {_literal(_like_prefix(s))}" for s in filters.sources]
         parts.append("(" + " or ".join(likes) + ")")
     return " and ".join(parts)
 
 
 def _like_prefix(prefix: str) -> str:
-    """A LIKE pattern matching what starts with `prefix` (its own % and _ taken literally)."""
-    return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    """A LIKE pattern for what starts with `prefix`: its own % and _ taken literally. A trailing
+    backslash is dropped, since it would escape the wildcard (search() keeps only hits whose
+    source starts with the prefix itself)."""
+    return prefix.rstrip("\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _literal(value: str | list[str]) -> str:
+    """A string (or a list of strings) as a Milvus expression literal: double-quoted, with quotes
+    and backslashes escaped; characters outside ASCII as they are (an escaped surrogate pair is
+    not a literal Milvus reads)."""
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _chunk_row(doc: Document, chunk: Chunk, text: str, vector: np.ndarray) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from typing import Any
 from tansuo.agent.agent import Agent
 from tansuo.agent.events import AnswerDelta, Event, TurnEnded
 from tansuo.agent.turn import TurnRequest
+from tansuo.retrieval.milvus import IndexUnavailable
 from tansuo.server.cache import AnswerCache
 from tansuo.server.conversations import ANONYMOUS, DEGRADED_NOTICE, Conversations
 from tansuo.server.gate import Gate
@@ -79,6 +80,8 @@ class ChatService:
     async def _cached(self, question: str, conversation: str, owner: str) -> TurnStep | None:
         try:
             lookup = await self.cache.lookup(question, owner=owner)
+        except IndexUnavailable:  # a cached answer's sources cannot be checked now: answer afresh
+            return None
         except StoreUnavailable:
             self.metrics.count("tansuo_store_errors_total", "store calls that failed")
             return None
@@ -126,7 +129,10 @@ class ChatService:
         for source in end.sources:
             if source.kind == "document":
                 doc_id = source.chunk_id.rsplit("#", 1)[0]
-                digest = self.document_hash(doc_id)
+                try:
+                    digest = self.document_hash(doc_id)
+                except IndexUnavailable:  # the answer stands; it is only not cached
+                    return
                 if digest is None:
                     return  # a source that is not in the index (a web page): nothing to invalidate it by
                 documents[doc_id] = digest

@@ -39,6 +39,7 @@ class Gate:
         self.turn_s_estimate = turn_s_estimate  # for Retry-After; updated from finished turns
         self.pool = pool
         self._sem = asyncio.Semaphore(slots)
+        self._tasks: set[asyncio.Task] = set()
         self.running = 0
         self.waiting = 0
 
@@ -65,11 +66,15 @@ class Gate:
         replica's own when the store does not answer: serve rather than refuse everyone)."""
         if self.pool is not None:
             ticket = uuid.uuid4().hex
+            claim = asyncio.ensure_future(self.pool.store.claim(self.pool.name, ticket, limit=self.slots + self.depth,
+                                                                ttl_s=self.pool.hold_s))
             try:
-                ahead = await self.pool.store.claim(self.pool.name, ticket, limit=self.slots + self.depth,
-                                                    ttl_s=self.pool.hold_s)
+                ahead = await asyncio.shield(claim)
             except StoreUnavailable:
                 ahead = -1
+            except asyncio.CancelledError:  # the client left while the place was being taken: give it back
+                claim.add_done_callback(lambda _: self._detach(self.pool.store.release(self.pool.name, ticket)))
+                raise
             if ahead is None:
                 raise QueueFull(self.retry_after(self.depth))
             if ahead >= 0:
@@ -79,9 +84,21 @@ class Gate:
         return None
 
     async def _release(self, ticket: str | None) -> None:
+        """Give the place back, even when the turn ends by cancellation (a client that left): the
+        release runs on as a task of its own, so it is not cancelled with the turn."""
         if ticket is not None and self.pool is not None:
-            with contextlib.suppress(StoreUnavailable):  # the place lapses on its own after hold_s
-                await self.pool.store.release(self.pool.name, ticket)
+            await asyncio.shield(self._detach(self.pool.store.release(self.pool.name, ticket)))
+
+    def _detach(self, work) -> asyncio.Task:
+        """A task kept until it ends (the loop holds tasks weakly); a store that does not answer is
+        ignored: the place lapses on its own after hold_s."""
+        async def quietly():
+            with contextlib.suppress(StoreUnavailable):
+                await work
+        task = asyncio.ensure_future(quietly())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
 
     def observe(self, seconds: float) -> None:
         self.turn_s_estimate = 0.8 * self.turn_s_estimate + 0.2 * seconds

@@ -175,9 +175,11 @@ return tostring(wait)
 
 
 # A place in a pool shared by processes, in one round trip: drop places held past their time, then
-# take one if fewer than the limit are held. A sorted set: ticket -> the time its hold ends.
+# take one if fewer than the limit are held. A sorted set: ticket -> the time its hold ends, by the
+# Redis server's clock (replicas' clocks may differ).
 _CLAIM = """
-local now, limit, ttl = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local t = redis.call('TIME')
+local now, limit, ttl = tonumber(t[1]) + tonumber(t[2]) / 1e6, tonumber(ARGV[2]), tonumber(ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 local held = redis.call('ZCARD', KEYS[1])
 if held >= limit then return -1 end
@@ -301,8 +303,7 @@ class RedisStore:
         return float(wait)
 
     async def claim(self, pool: str, ticket: str, *, limit: int, ttl_s: float) -> int | None:
-        held = int(await self._call(self._claim(keys=[self._key("pool", pool)], args=[ticket, time.time(), limit,
-                                                                                         ttl_s])))
+        held = int(await self._call(self._claim(keys=[self._key("pool", pool)], args=[ticket, limit, ttl_s])))
         return None if held < 0 else held
 
     async def release(self, pool: str, ticket: str) -> None:

@@ -86,10 +86,13 @@ def make_table(data_folder: Path | None) -> Callable[..., dict]:
         Example steps: [{"op": "filter", "column": "year", "cmp": ">=", "value": 2020},
         {"op": "group", "by": ["city"], "aggregate": {"price": "mean"}}].
         """
-        frame = _load(source, data_folder)
-        for step in steps:
-            frame = _apply(frame, step)
-        rows = json.loads(frame.head(limit).to_json(orient="records", date_format="iso"))
+        # strings as Python objects even where pyarrow is installed: arrow's memory pools reserve more
+        # address space than the sandbox's limit allows, and the results would depend on the install
+        with pd.option_context("mode.string_storage", "python"):
+            frame = _load(source, data_folder)
+            for step in steps:
+                frame = _apply(frame, step)
+            rows = json.loads(frame.head(limit).to_json(orient="records", date_format="iso"))
         return {"columns": [str(c) for c in frame.columns], "rows": rows, "row_count": len(frame)}
 
     return table

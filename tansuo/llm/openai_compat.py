@@ -293,6 +293,7 @@ class _StreamState:
     def __init__(self, model: str, cutter: StopCutter) -> None:
         self.model = model
         self.cutter = cutter
+        self.deltas = 0
         self.parts: list[str] = []
         self.finish_reason = "stop"
         self.usage = Usage()
@@ -309,6 +310,7 @@ class _StreamState:
         for choice in chunk.get("choices") or []:
             text += (choice.get("delta") or {}).get("content") or ""
             self.finish_reason = choice.get("finish_reason") or self.finish_reason
+        self.deltas += bool(text)
         text = self.cutter.feed(text) if self.cutter.stops else text
         if text:
             self.parts.append(text)
@@ -317,10 +319,14 @@ class _StreamState:
         return text
 
     def close(self) -> str:
-        """What the stop cutter still held back (the stream ended without a stop)."""
+        """What the stop cutter still held back (the stream ended without a stop). A stream closed
+        at a stop of our own ends before the server's usage chunk: its pieces stand in for tokens
+        (a server streams one token per piece), so budgets and metrics still count them."""
         tail = self.cutter.flush() if self.cutter.stops else ""
         if tail:
             self.parts.append(tail)
+        if self.cutter.hit and not self.usage.completion_tokens:
+            self.usage = Usage(self.usage.prompt_tokens, self.deltas)
         return tail
 
 

@@ -147,9 +147,23 @@ def test_another_embedder_is_refused_with_a_clear_error(engine) -> None:
 
 
 def test_a_filter_expression_escapes_what_a_source_may_hold() -> None:
-    expr = filter_expression(Filters(sources=('/a_b', 'say "hi"\\'), since=datetime(2024, 1, 1, tzinfo=timezone.utc)))
+    expr = filter_expression(Filters(sources=('/a_b', 'say "hi"\\', "ünï 😀"),
+                                      since=datetime(2024, 1, 1, tzinfo=timezone.utc)))
     assert expr == ('dated == true and date >= 1704067200.0 and (source like "/a\\\\_b%" or '
-                    'source like "say \\"hi\\"\\\\\\\\%")')
+                    'source like "say \\"hi\\"%" or source like "ünï 😀%")')
+
+
+def test_ids_and_sources_with_quotes_backslashes_and_emoji(engine) -> None:
+    idx = engine()
+    odd = Document(id="notes/Ada's \"log\" \\ 😀.md", title="Odd", source="C:\\notes\\ada's 😀.md",
+                   text="The analytical engine weaves algebraic patterns.")
+    idx.add([odd, _doc(1)])
+    assert idx.add([odd]).unchanged == [odd.id] and odd.id in idx and idx.document(odd.id)["title"] == "Odd"
+    assert [c.text for c in idx.chunks(odd.id)] == [odd.text]
+    found = idx.search("analytical engine", k=3, filters=Filters(sources=("C:\\notes\\",)))
+    assert [h.doc_id for h in found] == [odd.id]
+    assert idx.remove([odd.id]) == [odd.id] and odd.id not in idx and idx.document_ids() == ["d1"]
+    assert idx.search("analytical engine", k=3, mode="bm25") == []
 
 
 def test_a_server_that_does_not_answer_is_a_clear_error() -> None:

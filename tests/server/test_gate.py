@@ -67,3 +67,21 @@ async def test_a_pool_whose_store_is_down_falls_back_to_the_replicas_own_queue(o
                     pass
     finally:
         await store.aclose()
+
+
+async def test_a_turn_cancelled_while_it_holds_a_place_gives_the_place_back(prefix: str) -> None:
+    stores = [RedisStore(SHARED_REDIS, prefix=prefix) for _ in range(2)]
+    one, two = (Gate(1, 0, pool=SharedPool(store)) for store in stores)
+    try:
+        entered = asyncio.Event()
+        task = asyncio.create_task(_hold(one, entered, asyncio.Event()))  # never left: the client goes away
+        await entered.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await asyncio.sleep(0.2)  # the release runs as a task of its own
+        async with two.enter():  # the service's one place is free again, long before hold_s
+            assert two.running == 1
+    finally:
+        for store in stores:
+            await store.aclose()

@@ -197,6 +197,7 @@ async def test_a_vllm_server_gets_four_stops_and_the_fifth_is_applied_here(scrip
     events = [e async for e in backend.stream(ChatRequest(messages=HELLO, stop=STOPS))]
     streamed = "".join(e.text for e in events if isinstance(e, TextDelta))
     assert streamed == "one two " == events[-1].result.content  # a stop split across pieces is still found
+    assert events[-1].result.usage.completion_tokens == 3  # closed before the usage chunk: pieces counted
     assert [b["stop"] for b in scripted.bodies] == [STOPS[:4], STOPS[:4]]  # OpenAI's and vLLM's limit
     await backend.aclose()
 
