@@ -101,13 +101,13 @@ def progress_bars() -> Iterator[_Bars]:
         bars.close()
 
 
-def _open(settings: Settings, bars: _Bars):
+def _open(settings: Settings, bars: _Bars, *, with_default_corpus: bool | None = None):
     from tansuo.retrieval.build import open_index
     from tansuo.retrieval.hits import IndexMismatch
     from tansuo.retrieval.storage import IndexCorrupt
 
     try:
-        return open_index(settings, progress=bars)
+        return open_index(settings, progress=bars, with_default_corpus=with_default_corpus)
     except (IndexMismatch, IndexCorrupt) as exc:
         raise TansuoError(str(exc)) from None
 
@@ -117,7 +117,8 @@ def _add(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     bars = _Bars()
-    index = _open(settings, bars)
+    # a user's own files never wait for the default corpus: the first search or service start builds it
+    index = _open(settings, bars, with_default_corpus=False)
     loaded = LoadResult()
     urls = [i for i in args.inputs if i.startswith(("http://", "https://"))]
     for item in args.inputs:
@@ -182,7 +183,7 @@ def _web(args: argparse.Namespace) -> int:
     for problem in problems:
         print(f"source failed: {problem}", file=sys.stderr)
     if args.add and docs:
-        report = _open(settings, _Bars()).add(docs)
+        report = _open(settings, _Bars(), with_default_corpus=False).add(docs)
         print(f"{len(report.added)} added, {len(report.replaced)} replaced, {len(report.unchanged)} unchanged")
     return EXIT_PROBLEMS if problems else EXIT_OK
 

@@ -89,3 +89,14 @@ def test_web_sources_are_off_by_default_and_results_can_be_ingested(tmp_path: Pa
     finally:
         server.shutdown()
     assert_no_traceback(off)
+
+
+def test_adding_to_a_new_data_dir_does_not_wait_for_the_default_corpus(tmp_path: Path) -> None:
+    (tmp_path / "mine.md").write_text("# Tide table\n\nHigh water at Halden is at 06:40 on Monday.\n")
+    env = {"TANSUO_DATA_DIR": str(tmp_path / "data"), "TANSUO_DEFAULT_CORPUS": "true"}
+    added = tansuo("index", "add", str(tmp_path / "mine.md"), env=env)
+    assert added.returncode == 0 and "1 added" in added.stdout and "(1 chunks embedded)" in added.stdout, \
+        added.stdout + added.stderr[-1000:]
+    # the corpus is still owed: the first reading command or service start builds it (not run here)
+    stats = tansuo("index", "stats", env=env | {"TANSUO_DEFAULT_CORPUS": "false"})
+    assert stats.returncode == 0 and any(line.split() == ["documents", "1"] for line in stats.stdout.splitlines())
