@@ -36,6 +36,7 @@ from bench.support.checks import add_check, at_most, finish, run_info, targets_j
 from bench.support.corpus_cache import CachedEmbedder, progress_line  # noqa: E402
 from tansuo.embedding import SentenceTransformerEmbedder, embedding_model_path  # noqa: E402
 from tansuo.evals.sets import hash_split  # noqa: E402
+from tansuo.llm.llama_server import free_port  # noqa: E402
 from tansuo.retrieval.corpus import default_corpus  # noqa: E402
 from tansuo.retrieval.index import DocumentIndex  # noqa: E402
 from tansuo.retrieval.loaders import load_path  # noqa: E402
@@ -48,9 +49,7 @@ MODES = ("dense", "bm25", "hybrid")
 
 
 def start_milvus(data: Path) -> tuple[subprocess.Popen, str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "milvus_lite", "server", "--data-dir", str(data), "--host",
                              "127.0.0.1", "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60

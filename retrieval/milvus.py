@@ -73,9 +73,9 @@ class MilvusIndex:
 
     def _ensure_collections(self) -> None:
         if not self._call(lambda: self._client.has_collection(self.chunks_name)):
-            self._call(lambda: self._create_chunks())
+            self._call(self._create_chunks)
         if not self._call(lambda: self._client.has_collection(self.docs_name)):
-            self._call(lambda: self._create_docs())
+            self._call(self._create_docs)
             self._put_meta("embedder", {"name": self.embedder_name, "dim": self.embedder.dim})
         built = self.meta.get("embedder") or {}
         if built.get("name") != self.embedder_name or built.get("dim") != self.embedder.dim:
@@ -245,7 +245,9 @@ class MilvusIndex:
         self._call(lambda: self._client.upsert(self.docs_name, docs))
 
     def remove(self, doc_ids: Sequence[str]) -> list[str]:
-        present = [d for d in dict.fromkeys(doc_ids) if d in self._doc_rows([d])]
+        wanted = list(dict.fromkeys(doc_ids))
+        known = self._doc_rows(wanted)  # one lookup for them all
+        present = [d for d in wanted if d in known]
         for doc_id in present:  # chunks first: a removal cut off midway keeps the row, so a retry finishes it
             self._call(lambda doc_id=doc_id: self._client.delete(self.chunks_name,
                                                                  filter=f"doc_id == {_literal(doc_id)}"))

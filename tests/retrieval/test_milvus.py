@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from tansuo.embedding import HashingEmbedder
+from tansuo.llm.llama_server import free_port
 from tansuo.retrieval import Document, DocumentIndex, Filters, IndexMismatch
 from tansuo.retrieval.build import make_index
 from tansuo.retrieval.loaders import load_path
@@ -27,17 +28,11 @@ from tests.conftest import make_settings
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class MilvusServer:
     """milvus-lite's gRPC server in a process of its own, as a Milvus server would run."""
 
     def __init__(self, data: Path) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.uri = f"http://127.0.0.1:{self.port}"
         self.log = data.parent / "milvus.log"
         with open(self.log, "wb") as out:
@@ -167,8 +162,8 @@ def test_ids_and_sources_with_quotes_backslashes_and_emoji(engine) -> None:
 
 
 def test_a_server_that_does_not_answer_is_a_clear_error() -> None:
-    with pytest.raises(IndexUnavailable, match=f"127.0.0.1:{_free_port()}|does not answer|Milvus"):
-        MilvusIndex(f"http://127.0.0.1:{_free_port()}", HashingEmbedder(), timeout_s=2)
+    with pytest.raises(IndexUnavailable, match=f"127.0.0.1:{free_port()}|does not answer|Milvus"):
+        MilvusIndex(f"http://127.0.0.1:{free_port()}", HashingEmbedder(), timeout_s=2)
 
 
 def test_the_index_commands_run_on_a_milvus_server(milvus: MilvusServer, tmp_path: Path) -> None:
@@ -190,7 +185,7 @@ def test_the_index_commands_run_on_a_milvus_server(milvus: MilvusServer, tmp_pat
     doc_id = json.loads(found.stdout.splitlines()[0])["chunk_id"].rsplit("#", 1)[0]
     removed = run("remove", doc_id)
     assert removed.returncode == 0 and run("search", "ferry", "--json").stdout.strip() == ""
-    env["TANSUO_INDEX_URI"] = f"http://127.0.0.1:{_free_port()}"  # nobody there: one line, no traceback
+    env["TANSUO_INDEX_URI"] = f"http://127.0.0.1:{free_port()}"  # nobody there: one line, no traceback
     down = run("stats")
     assert down.returncode != 0 and "Traceback" not in down.stderr and "Milvus" in down.stderr
 
