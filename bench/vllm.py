@@ -17,25 +17,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
-import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
-
-import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.backend import concurrency_ratio  # noqa: E402
 from bench.support.checks import add_check, at_least, finish, run_info, targets_json  # noqa: E402
+from bench.support.service import start_serve, stop_serve, ttft  # noqa: E402
 from tansuo.llm.embedded import EmbeddedBackend  # noqa: E402
 from tansuo.llm.factory import server_config  # noqa: E402
-from tansuo.llm.llama_server import LlamaServer, free_port  # noqa: E402
+from tansuo.llm.llama_server import LlamaServer  # noqa: E402
 from tansuo.llm.openai_compat import OpenAIBackend  # noqa: E402
 from tansuo.settings import Settings  # noqa: E402
 
@@ -64,60 +59,19 @@ async def batching(url: str, model: str, rounds: int) -> dict:
     return out
 
 
-def serve(url: str, model: str, data: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {**os.environ, "TANSUO_BACKEND": "openai", "TANSUO_OPENAI_BASE_URL": url, "TANSUO_OPENAI_MODEL": model,
-           "TANSUO_OPENAI_DIALECT": "vllm", "TANSUO_DATA_DIR": str(data), "TANSUO_DEFAULT_CORPUS": "false",
-           "TANSUO_PORT": str(port), "TANSUO_ANSWER_CACHE": "false", "TANSUO_RATE_LIMIT_BURST": "1000"}
-    tansuo = shutil.which("tansuo", path=str(Path(sys.executable).parent)) or "tansuo"
-    proc = subprocess.Popen([tansuo, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 300
-    while True:
-        try:
-            if httpx.get(f"{base}/readyz", timeout=5).status_code == 200:
-                return proc, base
-        except httpx.TransportError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError("tansuo serve did not get ready")
-        time.sleep(0.5)
-
-
-def ttft(base: str, conversation: str, question: str) -> float:
-    """Seconds from sending a streamed turn to its first answer text."""
-    body = {"model": "tansuo", "stream": True, "conversation_id": conversation,
-            "messages": [{"role": "user", "content": question}]}
-    started = time.perf_counter()
-    first, extras = None, {}
-    with httpx.stream("POST", f"{base}/v1/chat/completions", json=body, timeout=300) as reply:
-        reply.raise_for_status()
-        for line in reply.iter_lines():
-            if not line.startswith("data: {"):
-                continue
-            chunk = json.loads(line[6:])
-            choices = chunk.get("choices") or [{}]
-            if first is None and choices[0].get("delta", {}).get("content"):
-                first = time.perf_counter() - started
-            if choices[0].get("finish_reason"):
-                extras = chunk.get("tansuo") or {}
-    if not extras.get("complete"):  # an answer about a failure comes fast and would flatter the number
-        raise RuntimeError(f"the turn did not complete: {extras.get('notice') or extras}")
-    return first if first is not None else time.perf_counter() - started
-
-
 def second_turn(url: str, model: str, conversations: int) -> dict:
+    env = {"TANSUO_BACKEND": "openai", "TANSUO_OPENAI_BASE_URL": url, "TANSUO_OPENAI_MODEL": model,
+           "TANSUO_OPENAI_DIALECT": "vllm"}
     with tempfile.TemporaryDirectory() as tmp:
-        proc, base = serve(url, model, Path(tmp))
+        proc, base = start_serve(Path(tmp), env)
         try:
             firsts, seconds = [], []
             for i in range(conversations):
                 conversation = f"bench-{i}-{random.random():.6f}"
-                firsts.append(ttft(base, conversation, FIRST))
-                seconds.append(ttft(base, conversation, FOLLOW_UP))
+                firsts.append(ttft(base, [{"role": "user", "content": FIRST}], conversation)[0])
+                seconds.append(ttft(base, [{"role": "user", "content": FOLLOW_UP}], conversation)[0])
         finally:
-            proc.terminate()
-            proc.wait(60)
+            stop_serve(proc)
     first, second = statistics.median(firsts), statistics.median(seconds)
     return {"first_turn_ttft_ms": round(first * 1000), "second_turn_ttft_ms": round(second * 1000),
             "ratio": round(second / first, 3), "conversations": conversations}

@@ -35,6 +35,10 @@ TEXT_CHARS = 65535  # Milvus's VARCHAR limit, in bytes
 BATCH = 256  # chunks embedded and written per request (whole documents: a long one makes a batch longer)
 PAD_DIM = 2  # Milvus wants a vector field in every collection; the document table's is a constant
 HIT_FIELDS = ["doc_id", "n", "start", "end", "text", "info", "dense"]
+# pymilvus pings an idle channel every 10 s; a server that enforces gRPC's default ping policy
+# (milvus-lite's does) answers GOAWAY "too_many_pings" and the shared channel stops connecting.
+# Pings only while a call is in flight; an idle channel reconnects on the next call.
+GRPC_OPTIONS = {"grpc.keepalive_permit_without_calls": False}
 
 
 class IndexUnavailable(TansuoError):
@@ -58,7 +62,8 @@ class MilvusIndex:
         self.chunks_name, self.docs_name = f"{name}_chunks", f"{name}_docs"
         # pymilvus warns on every query iterator that a server does not report its MVCC timestamp
         logging.getLogger("pymilvus").setLevel(logging.ERROR)
-        self._client = self._call(lambda: MilvusClient(uri=uri, token=token or "", timeout=timeout_s))
+        self._client = self._call(lambda: MilvusClient(uri=uri, token=token or "", timeout=timeout_s,
+                                                       grpc_options=GRPC_OPTIONS))
         self._ensure_collections()
 
     def _call(self, operation):

@@ -245,3 +245,20 @@ async def test_sources_the_answer_does_not_cite_are_consulted_not_cited(tmp_path
     agent, _ = make_agent([*search("Halden tram"), "I do not know."], tmp_path)
     end = (await run(agent, "tram?"))[-1]
     assert end.sources == () and end.consulted and end.consulted[0].title == "Halden tram line"
+
+
+async def test_a_follow_ups_prompt_starts_with_the_first_turns_so_the_server_can_reuse_its_cache(tmp_path):
+    """The answer prompt's system message is the same with sources or without, and this turn's message
+    starts with its bare question (what the history will hold): the follow-up's prompt, up to the first
+    question, is the first prompt's (bench/turns.py measures what that saves)."""
+    first = "When did the tram line open?"
+    agent, backend = make_agent([*search("Halden tram line opening"), "It opened on 3 March 2025 [1]."], tmp_path)
+    end = (await run(agent, first))[-1]
+    sent = backend.requests[-1].messages
+    assert sent[-1]["content"].startswith(first + "\n\nSources:\n<sources>\n")
+    assert sent[-1]["content"].endswith(f"</sources>\n\nQuestion: {first}")
+    history = [{"role": "user", "content": first}, {"role": "assistant", "content": end.answer}]
+    agent, backend = make_agent([ANSWER, "You are welcome."], tmp_path)
+    await run(agent, "Thanks!", history=history)
+    follow_up = backend.requests[-1].messages
+    assert follow_up[0] == sent[0] and follow_up[1:3] == history and follow_up[-1]["content"] == "Thanks!"
