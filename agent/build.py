@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 
 from tansuo.agent.agent import Agent
 from tansuo.agent.answer import Writing
@@ -36,12 +37,20 @@ def agent_options(settings: Settings, clock: Callable[[], datetime] = datetime.n
         route_scale=settings.tool_adapter_route_scale, calls_scale=settings.tool_adapter_calls_scale)
 
 
-def adapter_demos(backend: LLMBackend, embedder: Embedder, k: int = DEMO_K) -> DemoBank | None:
+def adapter_demos(backend: LLMBackend, embedder: Embedder, k: int = DEMO_K,
+                  vectors_dir: Path | None = None) -> DemoBank | None:
     """The loaded tool adapter's training requests, as demonstrations for the planner's route and call prompts;
     None for a backend without one (an adapter trained before they were recorded has none)."""
     adapter = backend.tool_adapter
     path = demos_path(adapter) if adapter is not None and k > 0 else None
-    return DemoBank.from_jsonl(path, embedder, k=k) if path is not None and path.is_file() else None
+    if path is None or not path.is_file():
+        return None
+    return DemoBank.from_jsonl(path, embedder, k=k, vectors_dir=vectors_dir)
+
+
+def vectors_dir(settings: Settings) -> Path:
+    """Where vectors computed once per content are kept (the demonstration bank, tools' examples)."""
+    return settings.data_dir / "vectors"
 
 
 async def build_agent(settings: Settings, *, backend: LLMBackend, embedder: Embedder, checks: Checks | None,
@@ -53,7 +62,8 @@ async def build_agent(settings: Settings, *, backend: LLMBackend, embedder: Embe
                         plugin_index=catalog.index,
                         options=RouterOptions(tool_threshold=settings.tool_threshold,
                                               plugin_threshold=settings.plugin_threshold),
-                        demos=adapter_demos(backend, embedder, settings.tool_demos))
+                        demos=adapter_demos(backend, embedder, settings.tool_demos, vectors_dir(settings)),
+                        vectors_dir=vectors_dir(settings))
     index = open_index(settings, embedder=embedder, progress=progress)
     deps = AgentDeps(backend=backend, router=router, index=index,
                      profile=settings.model_profile, options=agent_options(settings, clock),

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from tansuo.embedding import Embedder
+from tansuo.embedding import Embedder, embed_kept
 from tansuo.errors import ConfigError
 
 DEMO_K = 3  # demonstrations in the prompt: as many as a tool's example calls in training
@@ -37,10 +37,13 @@ class Demo:
 
 
 class DemoBank:
-    """Trained requests with the option they took and their gold calls; embedded once, when first asked."""
+    """Trained requests with the option they took and their gold calls; embedded when first asked, once
+    per content (their vectors are kept on disk when `vectors_dir` is given)."""
 
-    def __init__(self, demos: Sequence[Demo], embedder: Embedder, *, k: int = DEMO_K) -> None:
+    def __init__(self, demos: Sequence[Demo], embedder: Embedder, *, k: int = DEMO_K,
+                 vectors_dir: Path | None = None) -> None:
         self.k = k
+        self._vectors_dir = vectors_dir  # where the bank's vectors are kept between starts (embedding.embed_kept)
         self._demos = list(demos)
         self._by_tool: dict[str, list[int]] = {}
         self._by_option: dict[str, list[int]] = {}
@@ -56,7 +59,8 @@ class DemoBank:
         self._lock = threading.Lock()
 
     @classmethod
-    def from_jsonl(cls, path: Path, embedder: Embedder, *, k: int = DEMO_K) -> DemoBank:
+    def from_jsonl(cls, path: Path, embedder: Embedder, *, k: int = DEMO_K,
+                   vectors_dir: Path | None = None) -> DemoBank:
         """The rows `tansuo train tools` writes: {"request", "kind", "tool", "calls": [{"name", "arguments"}]}."""
         demos = []
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
@@ -69,7 +73,7 @@ class DemoBank:
             except (ValueError, KeyError, TypeError) as exc:  # a hand-edited file: say where, not a traceback
                 raise ConfigError(f"{path}:{n}: not a trained request ({type(exc).__name__}: {exc}); "
                                   "retrain with `tansuo train tools` or set TANSUO_TOOL_DEMOS=0") from None
-        return cls(demos, embedder, k=k)
+        return cls(demos, embedder, k=k, vectors_dir=vectors_dir)
 
     def tools(self) -> set[str]:
         return set(self._by_tool)
@@ -101,7 +105,7 @@ class DemoBank:
     def _all_vectors(self) -> np.ndarray:
         with self._lock:  # two first requests in two threads embed the bank once
             if self._vectors is None:
-                self._vectors = self._embedder.embed(self._wordings)
+                self._vectors = embed_kept(self._embedder, self._wordings, self._vectors_dir)
             return self._vectors
 
 

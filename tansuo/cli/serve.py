@@ -33,13 +33,15 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from tansuo.cli.index import progress_bars
+    from tansuo.cli.running import announce, withdraw
     from tansuo.server.app import create_app
     from tansuo.server.auth import KeyRing, keys_required
     from tansuo.server.parts import build_parts
 
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
     settings = load_settings(**overrides)
-    if keys_required(settings.api_keys, settings.host) and not KeyRing(settings.effective_api_keys_file).records():
+    keys = keys_required(settings.api_keys, settings.host)
+    if keys and not KeyRing(settings.effective_api_keys_file).records():
         raise ConfigError(f"serving on {settings.host} (not a loopback address) needs API keys: create one with "
                           "`tansuo keys add NAME`, or set TANSUO_API_KEYS=off to serve without")
     where = f"http://{settings.host}:{settings.port}/"
@@ -51,13 +53,23 @@ def _serve(args: argparse.Namespace) -> int:
             parts = await build_parts(settings, progress=progress)
             print(f"tansuo: ready: the chat page at {where}, the OpenAI-compatible API at {where}v1",
                   file=sys.stderr, flush=True)
+            announce(settings, keys=keys)  # `tansuo ask` on this data dir sends its questions here
             return parts
 
         # a SIGTERM while the parts are still being built (a first index, a plugin listing) stops the start
         app = create_app(settings, build, stopping=lambda: server.should_exit)
-        server = uvicorn.Server(uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning",
-                                               timeout_graceful_shutdown=int(settings.shutdown_grace_s) or None))
-        server.run()
+        class Server(uvicorn.Server):
+            async def shutdown(self, sockets=None) -> None:
+                # here, not after run(): uvicorn re-raises a caught SIGTERM once it has shut down
+                await super().shutdown(sockets)
+                withdraw(settings)
+
+        server = Server(uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning",
+                                       timeout_graceful_shutdown=int(settings.shutdown_grace_s) or None))
+        try:
+            server.run()
+        finally:
+            withdraw(settings)
     return 0
 
 

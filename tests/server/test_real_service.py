@@ -4,6 +4,7 @@ corpus and a real Redis, driven by the official `openai` client; a second servic
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -199,6 +200,26 @@ def test_a_second_process_on_the_same_redis_continues_the_conversation(env, serv
                                       messages=[{"role": "user", "content": "What is 2 plus 2?"}])
         after = httpx.get(f"{service[0]}/v1/conversations/{conversation}").json()["messages"]  # seen by the first
         assert len(after) == len(before) + 2 and after[-2]["content"] == "What is 2 plus 2?"
+        # `tansuo ask` on the same data dir sends its question to this running service
+        asked = subprocess.run([tansuo, "ask", "What is 37 times 91?"], env=environ, capture_output=True,
+                               text=True, timeout=180)
+        assert asked.returncode == 0, asked.stderr
+        assert f"asked the service running at {url}/" in asked.stderr and "Trace:" in asked.stderr
+        assert "3,367" in asked.stdout.partition("\nSources:\n")[0] and "\nSources:\n  [1] " in asked.stdout
     finally:
         proc.terminate()
         proc.wait(30)
+    assert not (settings.data_dir / "serve.json").exists()  # a stopped service takes its note back
+
+
+def test_ask_json_through_the_service_prints_the_events_ask_prints_in_process(service) -> None:
+    from tansuo.cli.ask import ask_service
+
+    out, err = io.StringIO(), io.StringIO()
+    assert ask_service(f"{service[0]}/", "What weekday was 2024-02-29?", profile=None, out=out, err=err,
+                       as_json=True, timeout_s=300)
+    events = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert events[0]["type"] == "turn_started" and events[-1]["type"] == "turn_ended"
+    streamed = "".join(e["text"] for e in events if e["type"] == "answer_delta")
+    assert "Thursday" in streamed and streamed.strip() == events[-1]["answer"].strip()
+    assert events[-1]["complete"] and events[-1]["sources"][0]["n"] == 1

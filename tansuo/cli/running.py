@@ -1,0 +1,58 @@
+"""A running `tansuo serve` that other commands on the same data dir use: once ready, `serve` leaves
+a note in the data dir (`serve.json`: its pid and URL) and takes it back when it stops; `tansuo ask`
+then sends its question there rather than starting a model, an embedder and an index of its own."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from pathlib import Path
+
+import httpx
+
+from tansuo.settings import Settings
+
+NOTE = "serve.json"
+WILDCARDS = ("0.0.0.0", "::", "")
+
+
+def note_path(settings: Settings) -> Path:
+    return settings.data_dir / NOTE
+
+
+def announce(settings: Settings, *, keys: bool) -> None:
+    """Say, in the data dir, where this process serves (written whole: a reader never sees half)."""
+    host = "127.0.0.1" if settings.host in WILDCARDS else settings.host
+    host = f"[{host}]" if ":" in host else host
+    path = note_path(settings)
+    part = path.with_name(f"{NOTE}.{os.getpid()}.part")
+    with contextlib.suppress(OSError):  # a read-only data dir: commands start their own parts
+        path.parent.mkdir(parents=True, exist_ok=True)
+        part.write_text(json.dumps({"pid": os.getpid(), "url": f"http://{host}:{settings.port}/", "keys": keys}))
+        part.replace(path)
+
+
+def withdraw(settings: Settings) -> None:
+    """Take the note back, if it is still this process's (a newer serve may have written its own)."""
+    path = note_path(settings)
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+        if json.loads(path.read_text())["pid"] == os.getpid():
+            path.unlink()
+
+
+def running_service(settings: Settings, *, timeout_s: float = 2.0) -> str | None:
+    """The URL of a ready `tansuo serve` on this data dir that takes requests without a key, or None."""
+    try:
+        note = json.loads(note_path(settings).read_text())
+        pid, url = int(note["pid"]), str(note["url"])
+        os.kill(pid, 0)  # raises when no such process: a note left by a serve that was killed
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if note.get("keys"):  # its API wants a key this command does not have: it runs the turn itself
+        return None
+    try:
+        ready = httpx.get(f"{url}readyz", timeout=timeout_s).status_code == 200
+    except httpx.HTTPError:
+        return None
+    return url if ready else None
