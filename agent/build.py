@@ -54,9 +54,11 @@ def vectors_dir(settings: Settings) -> Path:
 
 
 async def build_agent(settings: Settings, *, backend: LLMBackend, embedder: Embedder, checks: Checks | None,
-                      progress: Progress | None = None, clock: Callable[[], datetime] = datetime.now) -> Agent:
+                      progress: Progress | None = None, clock: Callable[[], datetime] = datetime.now,
+                      default_corpus: bool = True) -> Agent:
     """Everything a turn needs but its checks, which come in (`tansuo.server.assembly` wires the
-    verifiers). The first start builds the default corpus (with `progress`)."""
+    verifiers). The first start builds the default corpus (with `progress`), unless `default_corpus`
+    is False: the caller builds it (the service, in the background)."""
     catalog = await load_catalog(settings, embedder=embedder)
     router = ToolRouter(toolbox_from_settings(settings, clock=clock), embedder, plugins=catalog.report.plugins,
                         plugin_index=catalog.index,
@@ -64,7 +66,8 @@ async def build_agent(settings: Settings, *, backend: LLMBackend, embedder: Embe
                                               plugin_threshold=settings.plugin_threshold),
                         demos=adapter_demos(backend, embedder, settings.tool_demos, vectors_dir(settings)),
                         vectors_dir=vectors_dir(settings))
-    index = open_index(settings, embedder=embedder, progress=progress)
+    index = open_index(settings, embedder=embedder, progress=progress,
+                       with_default_corpus=None if default_corpus else False)
     deps = AgentDeps(backend=backend, router=router, index=index,
                      profile=settings.model_profile, options=agent_options(settings, clock),
                      verifiers=checks)

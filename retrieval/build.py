@@ -5,7 +5,7 @@ from __future__ import annotations
 from tansuo.embedding import Embedder, default_embedder
 from tansuo.retrieval.corpus import default_corpus
 from tansuo.retrieval.hits import Index, Progress
-from tansuo.retrieval.index import DocumentIndex
+from tansuo.retrieval.index import COMMIT_CHUNKS, DocumentIndex
 from tansuo.retrieval.milvus import MilvusIndex
 from tansuo.retrieval.web import MediaWikiSearch, SearxngSearch
 from tansuo.settings import Settings
@@ -17,22 +17,34 @@ def open_index(settings: Settings, *, embedder: Embedder | None = None, progress
                with_default_corpus: bool | None = None) -> Index:
     """The index the settings name (a folder here, or a Milvus server). On first start (and after an
     interrupted first build, which resumes: finished documents are skipped) the default corpus is
-    ingested."""
+    ingested, unless `with_default_corpus` is False (the service builds it in the background:
+    `retrieval.background`)."""
     embedder = embedder or default_embedder(settings)
     index = make_index(settings, embedder)
     wanted = settings.default_corpus if with_default_corpus is None else with_default_corpus
-    if wanted and CORPUS_FLAG not in index.meta:
-        packages = list(settings.corpus_packages)
-        index.add(default_corpus(packages, progress=progress), progress=progress)
-        index.set_meta(CORPUS_FLAG, {"packages": packages})
-        index.prepare(progress)
+    if wanted and corpus_missing(index):
+        build_default_corpus(settings, index, progress)
     return index
 
 
-def make_index(settings: Settings, embedder: Embedder, *, name: str | None = None) -> Index:
+def corpus_missing(index: Index) -> bool:
+    """The default corpus was never completely ingested into this index."""
+    return CORPUS_FLAG not in index.meta
+
+
+def build_default_corpus(settings: Settings, index: Index, progress: Progress | None = None) -> None:
+    packages = list(settings.corpus_packages)
+    index.add(default_corpus(packages, progress=progress), progress=progress)
+    index.set_meta(CORPUS_FLAG, {"packages": packages})
+    index.prepare(progress)
+
+
+def make_index(settings: Settings, embedder: Embedder, *, name: str | None = None,
+               commit_chunks: int = COMMIT_CHUNKS) -> Index:
     """The engine `TANSUO_INDEX_URI` names: Milvus for an http(s) URI, else the embedded store in a
     folder. `name`: another index beside the service's own (a folder under the data dir, or another
-    collection prefix)."""
+    collection prefix). `commit_chunks`: how often the embedded store commits during a long add
+    (Milvus writes every batch)."""
     if settings.index_server:
         token = settings.index_token.get_secret_value() if settings.index_token else None
         collection = f"{settings.index_collection}_{name}" if name else settings.index_collection
@@ -40,7 +52,7 @@ def make_index(settings: Settings, embedder: Embedder, *, name: str | None = Non
                            hybrid_alpha=settings.hybrid_alpha)
     folder = settings.data_dir / name if name else settings.effective_index_dir
     return DocumentIndex(folder, embedder, approx_threshold=settings.index_approx_threshold,
-                         hybrid_alpha=settings.hybrid_alpha)
+                         hybrid_alpha=settings.hybrid_alpha, commit_chunks=commit_chunks)
 
 
 def web_sources(settings: Settings, client) -> list:

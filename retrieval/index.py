@@ -177,6 +177,8 @@ class DocumentIndex:
             pending.append((doc, digest, chunk_text(doc.id, doc.text, self.chunking)))
         total = sum(len(c) for _, _, c in pending)
         done = 0
+        if progress and total:  # the size of the work before its first (slow) batch
+            progress("embedding", 0, total)
         for batch in document_batches(pending, self.commit_chunks):
             self._commit_batch(batch, lambda n: progress and progress("embedding", done + n, total))
             done += sum(len(c) for _, _, c in batch)

@@ -17,10 +17,12 @@ from tansuo.verifiers.build import build_verifiers
 
 
 async def build_agent(settings: Settings, *, backend: LLMBackend | None = None, embedder: Embedder | None = None,
-                      progress: Progress | None = None, clock: Callable[[], datetime] = datetime.now) -> Agent:
-    """Everything a turn needs, its checks included. The first start builds the default corpus."""
+                      progress: Progress | None = None, clock: Callable[[], datetime] = datetime.now,
+                      default_corpus: bool = True) -> Agent:
+    """Everything a turn needs, its checks included. The first start builds the default corpus, unless
+    `default_corpus` is False (the service builds it in the background)."""
     backend = backend or make_backend(settings)  # first: a configuration error shows before any slow work
     embedder = embedder or default_embedder(settings)
     checks = build_verifiers(settings, embedder=embedder, backend=backend)
     return await build_unchecked(settings, backend=backend, embedder=embedder, checks=checks, progress=progress,
-                                 clock=clock)
+                                 clock=clock, default_corpus=default_corpus)

@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tansuo.agent.agent import Agent
-from tansuo.agent.events import AnswerDelta, Event, TurnEnded
+from tansuo.agent.events import AnswerDelta, Event, Searched, TurnEnded
 from tansuo.agent.turn import TurnRequest
+from tansuo.retrieval.background import CorpusBuild
 from tansuo.retrieval.milvus import IndexUnavailable
 from tansuo.server.cache import AnswerCache
 from tansuo.server.conversations import ANONYMOUS, DEGRADED_NOTICE, Conversations
@@ -43,6 +44,7 @@ class ChatService:
     metrics: Metrics
     document_hash: Callable[[str], str | None]
     max_question_chars: int = 8000
+    corpus: CorpusBuild | None = None  # the default corpus, while it is built in the background
 
     async def turn(self, request: CompletionRequest, *, owner: str = ANONYMOUS) -> AsyncIterator[TurnStep]:
         """One turn for `owner` (the caller's key, or ANONYMOUS when keys are off): only the owner's
@@ -58,7 +60,8 @@ class ChatService:
         else:  # stateless, as with OpenAI: the request carries the conversation so far
             history = [{"role": m.role, "content": m.text()} for m in request.messages[:-1]
                        if m.role in ("user", "assistant")]
-        use_cache = self.cache is not None and request.cache and not history and notice is None
+        building = self.corpus is not None and self.corpus.building  # answers may miss documents: not cached
+        use_cache = self.cache is not None and request.cache and not history and notice is None and not building
         if use_cache:
             hit = await self._cached(question, conversation, owner)
             if hit is not None:
@@ -67,14 +70,18 @@ class ChatService:
         async with self.gate.enter():
             started = time.perf_counter()
             end = None
+            searched = False
             async for event in self.agent.run(TurnRequest(question, history=history, profile=request.profile)):
                 if isinstance(event, TurnEnded):
                     end = event
                 else:
+                    searched = searched or isinstance(event, Searched)
                     yield TurnStep("event", event)
             self.gate.observe(time.perf_counter() - started)
         if end is None:  # the agent always ends with TurnEnded or raises: a bug if not
             raise RuntimeError("the turn ended without its last event")
+        partial = self.corpus.notice() if searched and self.corpus is not None else None
+        notice = " ".join(n for n in (notice, partial) if n) or None
         yield await self._finish(question, conversation, end, notice, owner, cacheable=use_cache)
 
     async def _cached(self, question: str, conversation: str, owner: str) -> TurnStep | None:

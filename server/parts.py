@@ -3,6 +3,7 @@ cache), the store (Redis when configured), the cache, the queue and the API keys
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +11,8 @@ from pathlib import Path
 from tansuo.agent.router import ToolRouter
 from tansuo.embedding import Embedder, default_embedder
 from tansuo.llm import LLMBackend, make_backend
+from tansuo.retrieval.background import CorpusBuild
+from tansuo.retrieval.build import corpus_missing
 from tansuo.retrieval.hits import Index
 from tansuo.server.assembly import build_agent
 from tansuo.server.auth import KeyRing
@@ -35,25 +38,32 @@ class Parts:
     plots_dir: Path
 
     async def aclose(self) -> None:
+        if self.chat.corpus is not None:  # its last commit stands; the next start goes on from there
+            await asyncio.to_thread(self.chat.corpus.stop)
         await self.backend.aclose()
         await self.chat.conversations.store.aclose()
 
 
 async def build_parts(settings: Settings, *, backend: LLMBackend | None = None, embedder: Embedder | None = None,
                       store: Store | None = None, clock=None, progress=None) -> Parts:
-    """Everything the app runs on; the first start indexes the default corpus (with `progress`)."""
+    """Everything the app runs on. The first start indexes the default corpus in the background (with
+    `progress`): the service answers meanwhile (`retrieval.background`)."""
     backend = backend or make_backend(settings)
     embedder = embedder or default_embedder(settings)
-    agent = await build_agent(settings, backend=backend, embedder=embedder, progress=progress,
+    agent = await build_agent(settings, backend=backend, embedder=embedder, progress=progress, default_corpus=False,
                               **({"clock": clock} if clock is not None else {}))
+    index = agent.deps.index
+    corpus = CorpusBuild(settings, embedder, progress=progress).start() \
+        if settings.default_corpus and index is not None and corpus_missing(index) else None
     return assemble_parts(settings, agent, embedder, store or open_store(settings.redis_url, settings.redis_prefix,
-                                                                          cluster=settings.redis_cluster))
+                                                                          cluster=settings.redis_cluster),
+                          corpus=corpus)
 
 
 def assemble_parts(settings: Settings, agent, embedder: Embedder, store: Store, *, queue: tuple[int, int] | None = None,
-                   ) -> Parts:
+                   corpus: CorpusBuild | None = None) -> Parts:
     """The service around a built agent (tests pass a scripted one); `queue`: (slots, depth) in place
-    of the settings'."""
+    of the settings'; `corpus`: the default corpus's build, running in the background."""
     index = agent.deps.index
     document_hash = _hasher(index)
     cache = AnswerCache(store, embedder, document_hash=document_hash,
@@ -64,7 +74,7 @@ def assemble_parts(settings: Settings, agent, embedder: Embedder, store: Store, 
                                   held_file=settings.data_dir / "held-turns.jsonl")
     chat = ChatService(agent=agent, conversations=conversations, cache=cache,
                        gate=Gate(slots, depth, pool=_pool(settings, store)), metrics=Metrics(),
-                       document_hash=document_hash, max_question_chars=settings.max_question_chars)
+                       document_hash=document_hash, max_question_chars=settings.max_question_chars, corpus=corpus)
     return Parts(settings=settings, chat=chat, router=agent.deps.router, index=index, backend=agent.deps.backend,
                  keys=KeyRing(settings.effective_api_keys_file), plots_dir=settings.data_dir / "plots")
 

@@ -26,7 +26,7 @@ async def readyz(request: Request, parts: PartsDep) -> JSONResponse:
     # the last "ready" and when: /readyz needs no key, so it must not be a way to load the backend
     checked = request.app.state.ready
     if time.monotonic() - checked.get("at", -1e9) < 2.0:
-        return JSONResponse(checked["body"], 200)
+        return JSONResponse({**checked["body"], **_corpus(parts)}, 200)
     problems = {}
     try:
         await asyncio.wait_for(parts.backend.ready(), 10)
@@ -39,7 +39,17 @@ async def readyz(request: Request, parts: PartsDep) -> JSONResponse:
             "store": parts.chat.conversations.store.name}
     if not problems:  # a success is kept briefly; a failure is checked again on the next poll
         checked.update(at=time.monotonic(), body=body)
-    return JSONResponse(body, 200 if not problems else 503)
+    return JSONResponse({**body, **_corpus(parts)}, 200 if not problems else 503)
+
+
+def _corpus(parts) -> dict:
+    """While the default corpus is built in the background: how far it has come (ready all the same)."""
+    corpus = parts.chat.corpus
+    if corpus is None or corpus.state.finished:
+        return {}
+    state = corpus.state
+    return {"default_corpus": {"building": corpus.building, "passages": state.done, "of": state.total,
+                               "error": state.error}}
 
 @router.get("/metrics", tags=["operations"], summary="Prometheus metrics", response_class=PlainTextResponse)
 async def metrics(parts: PartsDep) -> Response:

@@ -256,3 +256,39 @@ def test_langchains_chat_openai_works_unchanged(base: str) -> None:
     assert llm.invoke("What does LangChain see?").content == "You asked: What does LangChain see? (0 earlier messages)"
     streamed = "".join(chunk.content for chunk in llm.stream("Does it stream?"))
     assert streamed == "You asked: Does it stream? (0 earlier messages)"
+
+
+def test_while_the_default_corpus_is_built_a_search_says_so_and_is_not_cached(tmp_path: Path) -> None:
+    from tansuo.retrieval.background import CorpusBuild
+    from tansuo.server.parts import assemble_parts
+    from tansuo.server.store import MemoryStore
+    from tests.agent.helpers import ANSWER, search
+    from tests.retrieval.test_background import Gated, until
+
+    tram = [*search("Halden tram line opening"), "The tram line opened on 3 March 2025 [1]."]
+    agent, _ = make_agent([*tram, ANSWER, "Hello!", *tram], tmp_path)
+    settings = make_settings(tmp_path / "data", default_corpus=True, corpus_packages=[])
+    gated = Gated()
+    corpus = CorpusBuild(settings, gated).start()  # held at its first batch until the test lets it go
+    parts = assemble_parts(settings, agent, HashingEmbedder(), MemoryStore(), queue=(2, 4), corpus=corpus)
+    with serving(settings, parts) as url:
+        until(lambda: corpus.state.total > 0)
+        ready = httpx.get(f"{url}/readyz")
+        assert ready.status_code == 200 and ready.json()["default_corpus"]["building"]  # answering meanwhile
+        client = openai.OpenAI(base_url=f"{url}/v1", api_key="local", max_retries=0)
+
+        def ask(text: str):
+            return client.chat.completions.create(model="m", messages=[{"role": "user", "content": text}])
+
+        first = ask("When did the tram line open?")
+        notice = first.model_extra["tansuo"]["notice"]
+        assert notice.startswith("The default documents are still being indexed (0 of ")
+        said = first.choices[0].message.content
+        assert said.startswith(notice) and "3 March 2025 [1]" in said
+        assert ask("Hello").model_extra["tansuo"]["notice"] is None  # it did not search
+        for _ in range(50):
+            gated.batches.release()
+        assert corpus.wait(60) and corpus.state.finished
+        again = ask("When did the tram line open?")  # answered afresh: the partial answer was not cached
+        assert again.model_extra["tansuo"]["notice"] is None and again.model_extra["tansuo"]["cached"] is None
+        assert "default_corpus" not in httpx.get(f"{url}/readyz").json()
