@@ -31,6 +31,10 @@ _BINARY = {ast.Add: sympy.Add, ast.Mult: sympy.Mul}
 _IMPLICIT = re.compile(r"(?<=[0-9])\s*(?=[A-Za-z(])(?![eE][+-]?\d)|(?<=\))\s*(?=[A-Za-z0-9(])")
 
 
+# The operators people (and models copying them) write: "8 × 9", "10 ÷ 4", "7 − 2"
+_TYPOGRAPHIC = str.maketrans({"×": "*", "·": "*", "⋅": "*", "÷": "/", "−": "-", "–": "-"})
+
+
 class ExpressionError(ToolError):
     """The text is not a math expression this tool accepts; the message says why."""
 
@@ -39,7 +43,7 @@ def parse(text: str) -> sympy.Expr:
     """An expression such as `3x^2 + sin(x)/2` (with `^` for power and `2x` for 2*x)."""
     if len(text) > MAX_CHARS:
         raise ExpressionError(f"expression longer than {MAX_CHARS} characters")
-    source = _IMPLICIT.sub("*", text.replace("^", "**").strip())
+    source = _IMPLICIT.sub("*", text.translate(_TYPOGRAPHIC).replace("^", "**").strip())
     try:
         tree = ast.parse(source, mode="eval")
     except SyntaxError as exc:

@@ -58,6 +58,7 @@ CASES = [
     ("math", m("evaluate", expression="2(3+4)"), "result", "14"),
     ("math", m("evaluate", expression="1.5e3 / 3"), "result", "500"),
     ("math", m("evaluate", expression="17 % 5"), "result", "2"),
+    ("math", m("evaluate", expression="8 × 9 − 10 ÷ 4"), "result", "139/2"),  # typographic operators
     ("math", m("evaluate", expression="binomial(10, 3)"), "result", "120"),
     # math: equations and systems (chickens and rabbits: 35 heads, 94 legs)
     ("math", m("solve", equations=["c + r = 35", "2c + 4r = 94"]), "solutions.0.c.result", "23"),
