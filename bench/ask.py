@@ -16,7 +16,6 @@ Results: stdout and bench/results/ask.json.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import statistics
@@ -28,10 +27,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.support.checks import add_check, at_most, finish, run_info, targets_json  # noqa: E402
+from bench.support.checks import add_check, at_most, run_info, save_and_finish  # noqa: E402
 from bench.support.service import start_serve, stop_serve  # noqa: E402
 
-RESULTS = Path(__file__).resolve().parent / "results"
 QUESTION = "What is 37 times 91?"
 TANSUO = shutil.which("tansuo", path=str(Path(sys.executable).parent)) or "tansuo"
 
@@ -80,10 +78,8 @@ def main() -> int:
     found = [at_most("tansuo ask with a service running", median["warm"], 3.0, " s"),
              at_most("cold ÷ cold with nothing kept", ratio, 0.5, "×")]
     results = {**run_info(), "seconds": {k: [round(x, 2) for x in v] for k, v in times.items()},
-               "median_s": {k: round(v, 2) for k, v in median.items()}, "targets": targets_json(found)}
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "ask.json").write_text(json.dumps(results, indent=2))
-    return finish("ask", found, args.check)
+               "median_s": {k: round(v, 2) for k, v in median.items()}}
+    return save_and_finish("ask", results, found, args.check)
 
 
 if __name__ == "__main__":

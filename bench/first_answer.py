@@ -15,7 +15,6 @@ bench/results/first_answer.json.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import signal
 import subprocess
@@ -28,12 +27,11 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.support.checks import add_check, at_most, finish, run_info, targets_json  # noqa: E402
+from bench.support.checks import add_check, at_most, run_info, save_and_finish  # noqa: E402
 from bench.support.service import ttft  # noqa: E402
 from tansuo.llm.llama_server import free_port  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "bench" / "results"
 TOOL_QUESTION = "What is 37 times 91?"
 CORPUS_QUESTION = "What does the Python statement 'with' do?"
 
@@ -90,11 +88,8 @@ def main() -> int:
           "indexing goes on)")
     share = times["first answer (a tool question)"] / times["default corpus complete"]
     found = [at_most("first answer ÷ default corpus complete", share, 0.4, "×")]
-    results = {**run_info(), "seconds": {k: round(v, 1) for k, v in times.items()}, "partial_notice": partial,
-               "targets": targets_json(found)}
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "first_answer.json").write_text(json.dumps(results, indent=2))
-    return finish("first_answer", found, args.check)
+    results = {**run_info(), "seconds": {k: round(v, 1) for k, v in times.items()}, "partial_notice": partial}
+    return save_and_finish("first_answer", results, found, args.check)
 
 
 if __name__ == "__main__":

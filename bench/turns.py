@@ -15,7 +15,6 @@ Target: warm ≤ 0.2× cold (issue 28). Results: stdout and bench/results/turns.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import tempfile
@@ -24,13 +23,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.support.checks import add_check, at_most, finish, run_info, targets_json  # noqa: E402
+from bench.support.checks import add_check, at_most, run_info, save_and_finish  # noqa: E402
 from bench.support.service import start_serve, stop_serve, ttft  # noqa: E402
 from tansuo.llm.factory import default_model_path  # noqa: E402
 from tansuo.retrieval.corpus import stdlib_topics  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "bench" / "results"
 NOTE_CHARS = 4800  # about 1,400 tokens of this tokenizer on the docs' English
 ASK = "Here are my notes:\n\n{notes}\n\nWhat are these notes about, in two sentences?"
 FOLLOW_UP = "Which part of my notes should I read first, and why?"
@@ -112,10 +110,7 @@ def main() -> int:
           "warm TTFT | warm ÷ cold |\n|---|---|---|---|---|\n" + "\n".join(rows))
     found = [at_most(f"second-turn TTFT, warm ÷ cold ({name})", results[name]["ratio"], 0.2, "×")
              for name in SCENARIOS]
-    results["targets"] = targets_json(found)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "turns.json").write_text(json.dumps(results, indent=2))
-    return finish("turns", found, args.check)
+    return save_and_finish("turns", results, found, args.check)
 
 
 if __name__ == "__main__":

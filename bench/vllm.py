@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import random
 import statistics
 import sys
@@ -26,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.backend import concurrency_ratio  # noqa: E402
-from bench.support.checks import add_check, at_least, finish, run_info, targets_json  # noqa: E402
+from bench.support.checks import add_check, at_least, run_info, save_and_finish  # noqa: E402
 from bench.support.service import start_serve, stop_serve, ttft  # noqa: E402
 from tansuo.llm.embedded import EmbeddedBackend  # noqa: E402
 from tansuo.llm.factory import server_config  # noqa: E402
@@ -34,7 +33,6 @@ from tansuo.llm.llama_server import LlamaServer  # noqa: E402
 from tansuo.llm.openai_compat import OpenAIBackend  # noqa: E402
 from tansuo.settings import Settings  # noqa: E402
 
-RESULTS = Path(__file__).resolve().parent / "results"
 FIRST = ("I am planning a week of walking along the coast in early spring and want to keep my pack light. "
          "Tell me in a few sentences what matters most when choosing a waterproof jacket for it.")
 FOLLOW_UP = "And what about shoes?"
@@ -96,10 +94,7 @@ def main() -> int:
     print(f"\nthrough tansuo serve on vLLM: first turn TTFT {t['first_turn_ttft_ms']} ms, second turn "
           f"{t['second_turn_ttft_ms']} ms ({t['ratio']}×), median of {t['conversations']} conversations")
     found = [at_least("vLLM: 4 streams ÷ 1 stream", b["vllm"]["ratio"], 1.5, "×")]
-    results["targets"] = targets_json(found)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "vllm.json").write_text(json.dumps(results, indent=2))
-    return finish("vllm", found, args.check)
+    return save_and_finish("vllm", results, found, args.check)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,9 @@ service, it resumes at the next start (finished documents are skipped)."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import threading
 from dataclasses import dataclass
 
@@ -18,6 +20,14 @@ from tansuo.settings import Settings
 log = logging.getLogger("tansuo.corpus")
 # Search sees the build grow commit by commit: small commits, each about ten seconds of embedding here.
 COMMIT_CHUNKS = 256
+BUILD_NICE = 10
+
+
+def _yield_to_answers() -> None:
+    """Lower this thread's CPU priority (Linux nice is per thread, and the embedding workers this
+    thread starts inherit it): turns and the model server go first, the build takes what is left."""
+    with contextlib.suppress(OSError, AttributeError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BUILD_NICE)
 
 
 class _Stopped(Exception):
@@ -66,6 +76,7 @@ class CorpusBuild:
         return not self._thread.is_alive()
 
     def _run(self) -> None:
+        _yield_to_answers()
         try:
             index = make_index(self._settings, self._embedder, commit_chunks=COMMIT_CHUNKS)
             build_default_corpus(self._settings, index, self._progress)

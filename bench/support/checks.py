@@ -4,6 +4,7 @@ under `--check`, exits 1 when one is missed (`make bench-check` runs them all)."
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import sys
@@ -78,3 +79,11 @@ def finish(name: str, targets: list[Target], check: bool) -> int:
 
 def targets_json(targets: list[Target]) -> list[dict[str, Any]]:
     return [asdict(t) | {"met": t.met if t.measured else None} for t in targets]
+
+
+def save_and_finish(name: str, results: dict[str, Any], targets: list[Target], check: bool) -> int:
+    """Store the results with their targets in bench/results/<name>.json, then `finish`."""
+    results["targets"] = targets_json(targets)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"{name}.json").write_text(json.dumps(results, indent=2, default=str))
+    return finish(name, targets, check)
