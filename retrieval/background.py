@@ -1,8 +1,8 @@
 """The default corpus built in a thread while the service already answers: tools and small talk work
-from the start, and search covers what is indexed so far (a turn that searched says so, with how far
-the build has come). The build writes through an index handle of its own, commit by commit, as a
-second process would; the service's handle picks each commit up before it searches. Stopped with the
-service, it resumes at the next start (finished documents are skipped)."""
+from the start, and search covers what is indexed so far (a turn that searched, or answered without
+a tool, says so, with how far the build has come). The build writes through an index handle of its
+own, commit by commit, as a second process would; the service's handle picks each commit up before
+it searches. Stopped with the service, it resumes at the next start (finished documents are skipped)."""
 
 from __future__ import annotations
 
@@ -59,12 +59,13 @@ class CorpusBuild:
         return not self.state.finished and self.state.error is None
 
     def notice(self) -> str | None:
-        """What a turn that searched says while the build runs; None once it is done (or failed)."""
+        """What a turn that could have used the documents says while the build runs; None once it is
+        done (or failed)."""
         if not self.building:
             return None
         done, total = self.state.done, self.state.total
         so_far = f" ({done:,} of {total:,} passages so far)" if total else ""
-        return (f"The default documents are still being indexed{so_far}: this answer searched only "
+        return (f"The default documents are still being indexed{so_far}: this answer could only use "
                 "what is indexed so far.")
 
     def stop(self, timeout_s: float = 30.0) -> None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tansuo.agent.agent import Agent
-from tansuo.agent.events import AnswerDelta, Event, Searched, TurnEnded
+from tansuo.agent.events import AnswerDelta, Event, Searched, ToolCalled, TurnEnded
 from tansuo.agent.turn import TurnRequest
 from tansuo.retrieval.background import CorpusBuild
 from tansuo.retrieval.milvus import IndexUnavailable
@@ -70,17 +70,19 @@ class ChatService:
         async with self.gate.enter():
             started = time.perf_counter()
             end = None
-            searched = False
+            used: set[type] = set()
             async for event in self.agent.run(TurnRequest(question, history=history, profile=request.profile)):
                 if isinstance(event, TurnEnded):
                     end = event
                 else:
-                    searched = searched or isinstance(event, Searched)
+                    used.add(type(event))
                     yield TurnStep("event", event)
             self.gate.observe(time.perf_counter() - started)
         if end is None:  # the agent always ends with TurnEnded or raises: a bug if not
             raise RuntimeError("the turn ended without its last event")
-        partial = self.corpus.notice() if searched and self.corpus is not None else None
+        # a turn that searched, or answered without a tool (perhaps because nothing was indexed yet)
+        documents = Searched in used or ToolCalled not in used
+        partial = self.corpus.notice() if documents and self.corpus is not None else None
         notice = " ".join(n for n in (notice, partial) if n) or None
         yield await self._finish(question, conversation, end, notice, owner, cacheable=use_cache)
 

@@ -262,11 +262,11 @@ def test_while_the_default_corpus_is_built_a_search_says_so_and_is_not_cached(tm
     from tansuo.retrieval.background import CorpusBuild
     from tansuo.server.parts import assemble_parts
     from tansuo.server.store import MemoryStore
-    from tests.agent.helpers import ANSWER, search
+    from tests.agent.helpers import ANSWER, call, search
     from tests.retrieval.test_background import Gated, until
 
     tram = [*search("Halden tram line opening"), "The tram line opened on 3 March 2025 [1]."]
-    agent, _ = make_agent([*tram, ANSWER, "Hello!", *tram], tmp_path)
+    agent, _ = make_agent([*tram, *call(("add", {"a": 2, "b": 3})), ANSWER, "Hello!", *tram], tmp_path)
     settings = make_settings(tmp_path / "data", default_corpus=True, corpus_packages=[])
     gated = Gated()
     corpus = CorpusBuild(settings, gated).start()  # held at its first batch until the test lets it go
@@ -285,7 +285,8 @@ def test_while_the_default_corpus_is_built_a_search_says_so_and_is_not_cached(tm
         assert notice.startswith("The default documents are still being indexed (0 of ")
         said = first.choices[0].message.content
         assert said.startswith(notice) and "3 March 2025 [1]" in said
-        assert ask("Hello").model_extra["tansuo"]["notice"] is None  # it did not search
+        assert ask("What is 2 plus 3?").model_extra["tansuo"]["notice"] is None  # a tool answered it
+        assert ask("Hello").model_extra["tansuo"]["notice"] == notice  # perhaps answered for want of documents
         for _ in range(50):
             gated.batches.release()
         assert corpus.wait(60) and corpus.state.finished
