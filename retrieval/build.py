@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from tansuo.embedding import Embedder, default_embedder
 from tansuo.retrieval.corpus import default_corpus
+from tansuo.retrieval.documents import Document
 from tansuo.retrieval.hits import Index, Progress
 from tansuo.retrieval.index import COMMIT_CHUNKS, DocumentIndex
 from tansuo.retrieval.milvus import MilvusIndex
@@ -33,9 +36,16 @@ def corpus_missing(index: Index) -> bool:
 
 
 def build_default_corpus(settings: Settings, index: Index, progress: Progress | None = None) -> None:
-    packages = list(settings.corpus_packages)
-    index.add(default_corpus(packages, progress=progress), progress=progress)
-    index.set_meta(CORPUS_FLAG, {"packages": packages})
+    index.add(corpus_documents(settings, progress), progress=progress)
+    mark_corpus_complete(settings, index, progress)
+
+
+def corpus_documents(settings: Settings, progress: Progress | None = None) -> Iterator[Document]:
+    return default_corpus(list(settings.corpus_packages), progress=progress)
+
+
+def mark_corpus_complete(settings: Settings, index: Index, progress: Progress | None = None) -> None:
+    index.set_meta(CORPUS_FLAG, {"packages": list(settings.corpus_packages)})
     index.prepare(progress)
 
 

@@ -15,6 +15,7 @@ import fcntl
 import math
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -59,6 +60,8 @@ class DocumentIndex:
         self.commit_chunks = commit_chunks
         self.hybrid_alpha = hybrid_alpha
         folder.mkdir(parents=True, exist_ok=True)
+        # one thread at a time reads or replaces the state: searches run in threads as commits land
+        self._state = threading.RLock()
         self._manifest = self._empty_manifest()
         self._segments: dict[str, Segment] = {}
         self._seen: tuple[int, int] | None = None  # the manifest file's (mtime, size) when last read
@@ -127,7 +130,7 @@ class DocumentIndex:
     def _writing(self) -> Iterator[None]:
         """One writer at a time across processes (the service and the CLI may share an index);
         the writer first catches up with what others committed, so no commit is lost."""
-        with open(self.folder / ".lock", "a+b") as lock:
+        with self._state, open(self.folder / ".lock", "a+b") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
                 self._reload()
@@ -150,11 +153,12 @@ class DocumentIndex:
 
     def refresh(self) -> bool:
         """Pick up what another process committed (one stat when nothing did); True if anything changed."""
-        if _stat(self.folder) == self._seen:
-            return False
-        before = self.generation
-        self._reload()
-        return self.generation != before
+        with self._state:
+            if _stat(self.folder) == self._seen:
+                return False
+            before = self.generation
+            self._reload()
+            return self.generation != before
 
     def add(self, documents: Iterable[Document], progress: Progress | None = None) -> AddReport:
         """Index documents; unchanged ones (same content hash) are skipped, changed ones replaced."""
@@ -255,6 +259,10 @@ class DocumentIndex:
 
     def search(self, query: str, k: int = 5, *, mode: Mode = "hybrid", filters: Filters | None = None,
                candidates: int = CANDIDATES) -> list[Hit]:
+        with self._state:  # the table, BM25 and dense structures of one generation
+            return self._search(query, k, mode, filters, candidates)
+
+    def _search(self, query: str, k: int, mode: Mode, filters: Filters | None, candidates: int) -> list[Hit]:
         self.prepare()
         table = self._table
         if table is None or not len(table) or not query.strip():
@@ -284,6 +292,10 @@ class DocumentIndex:
 
     def prepare(self, progress: Progress | None = None) -> None:
         """Bring the search structures up to date with the last commit (load the snapshot or rebuild)."""
+        with self._state:
+            self._prepare(progress)
+
+    def _prepare(self, progress: Progress | None) -> None:
         self.refresh()
         if self._ready_generation == self.generation and self._table is not None:
             return

@@ -60,8 +60,8 @@ class ChatService:
         else:  # stateless, as with OpenAI: the request carries the conversation so far
             history = [{"role": m.role, "content": m.text()} for m in request.messages[:-1]
                        if m.role in ("user", "assistant")]
-        building = self.corpus is not None and self.corpus.building  # answers may miss documents: not cached
-        use_cache = self.cache is not None and request.cache and not history and notice is None and not building
+        incomplete = self.corpus is not None and not self.corpus.complete  # answers may miss documents: not cached
+        use_cache = self.cache is not None and request.cache and not history and notice is None and not incomplete
         if use_cache:
             hit = await self._cached(question, conversation, owner)
             if hit is not None:

@@ -38,9 +38,12 @@ class Parts:
     plots_dir: Path
 
     async def aclose(self) -> None:
-        if self.chat.corpus is not None:  # its last commit stands; the next start goes on from there
-            await asyncio.to_thread(self.chat.corpus.stop)
-        await self.backend.aclose()
+        corpus = self.chat.corpus
+        if corpus is not None:  # its last commit stands; the next start goes on from there
+            corpus.request_stop()
+        await self.backend.aclose()  # first: the model server is not left waiting on the build's last batch
+        if corpus is not None:
+            await asyncio.to_thread(corpus.stop)
         await self.chat.conversations.store.aclose()
 
 

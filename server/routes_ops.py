@@ -48,7 +48,7 @@ def _corpus(parts) -> dict:
     if corpus is None or corpus.state.finished:
         return {}
     state = corpus.state
-    return {"default_corpus": {"building": corpus.building, "passages": state.done, "of": state.total,
+    return {"default_corpus": {"building": corpus.building, "documents": state.done, "of": state.total,
                                "error": state.error}}
 
 @router.get("/metrics", tags=["operations"], summary="Prometheus metrics", response_class=PlainTextResponse)

@@ -65,7 +65,7 @@ def embed_kept(embedder: Embedder, texts: Sequence[str], folder: Path | None) ->
     vectors = embedder.embed(texts)
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        part = folder / f"{digest}.{os.getpid()}.part"
+        part = folder / f"{digest}.{os.getpid()}.{threading.get_ident()}.part"  # a writer of its own
         with open(part, "wb") as out:
             np.save(out, vectors, allow_pickle=False)
         part.replace(path)  # two processes writing the same file: each rename is whole

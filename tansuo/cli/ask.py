@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
+from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 import httpx
@@ -23,12 +23,11 @@ async def ask(settings: Settings, question: str, *, profile: str | None, out: Te
               as_json: bool = False, progress=None, local: bool = False) -> bool:
     """Run the turn; print the answer as it streams (or JSON lines of every event), then the rest.
     A `tansuo serve` running on the same data dir answers it, unless `local`. True: the turn completed."""
-    url = None if local else await asyncio.to_thread(running_service, settings)
-    if url is not None:
+    url = None if local else running_service(settings)
+    if url is not None:  # called here, not in a thread: Ctrl-C stops it at once
         err.write(f"tansuo: asked the service running at {url} (--local runs the turn in this process)\n")
-        timeout_s = settings.turn_timeout_s + 60
-        return await asyncio.to_thread(ask_service, url, question, profile=profile, out=out, err=err,
-                                       as_json=as_json, timeout_s=timeout_s)
+        return ask_service(url, question, profile=profile, out=out, err=err, as_json=as_json,
+                           timeout_s=settings.turn_timeout_s + 60)
     return (await ask_here(settings, question, profile=profile, out=out, err=err, as_json=as_json,
                            progress=progress)).complete
 
@@ -69,47 +68,82 @@ def ask_service(url: str, question: str, *, profile: str | None, out: TextIO, er
     """The turn on a running service, streamed with its trace; printed as `ask_here` prints it."""
     body: dict[str, Any] = {"model": "tansuo", "stream": True, "tansuo_events": True, "profile": profile,
                             "messages": [{"role": "user", "content": question}]}
-    trace: list[dict[str, Any]] = []
-    end = None
-    try:
-        with httpx.stream("POST", f"{url}v1/chat/completions", json=body,
-                          timeout=httpx.Timeout(10.0, read=timeout_s)) as reply:
+    reading = _Reading(out, as_json, url)
+    try:  # 127.0.0.1 directly: never through a proxy the environment names
+        with httpx.Client(trust_env=False, timeout=httpx.Timeout(10.0, read=timeout_s)) as client, \
+                client.stream("POST", f"{url}v1/chat/completions", json=body) as reply:
             if reply.status_code != 200:
                 raise TansuoError(f"the service at {url} answered {reply.status_code}: {_refusal(reply)}")
             for line in reply.iter_lines():
                 if line.startswith("data: {"):
-                    end = _on_chunk(json.loads(line[6:]), trace, out, as_json, url) or end
-    except httpx.HTTPError as exc:
+                    reading.chunk(json.loads(line[6:]))
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
         raise TansuoError(f"the service at {url} stopped answering: {exc or type(exc).__name__}") from None
+    end = reading.end
     if end is None:
         raise TansuoError(f"the service at {url} ended the answer early")
+    reading.unstreamed(end)
     if as_json:
         last = {"type": "turn_ended", "t_ms": (end.get("timings") or {}).get("total_ms", 0.0),
                 **{k: end.get(k) for k in END_FIELDS}}
         out.write(json.dumps(last, default=str, ensure_ascii=False) + "\n")
-    else:
-        print_summary(end, trace, out, err)
+        return bool(end.get("complete", True))
+    if end.get("cached"):
+        err.write(f"tansuo: from the answer cache (asked before as \u201c{end['cached'].get('question')}\u201d)\n")
+    print_summary(end, reading.trace, out, err)
     return bool(end.get("complete", True))
 
 
-def _on_chunk(chunk: dict[str, Any], trace: list[dict[str, Any]], out: TextIO, as_json: bool,
-              url: str) -> dict[str, Any] | None:
-    """Print one streamed chunk; the turn's extras when it is the last one."""
-    if "error" in chunk:
-        raise TansuoError(f"the service at {url}: {chunk['error'].get('message', chunk['error'])}")
-    event = (chunk.get("tansuo") or {}).get("event")
-    choice = (chunk.get("choices") or [{}])[0]
-    text = choice.get("delta", {}).get("content")
-    if event is not None:
-        trace.append(event)
-        if as_json:
-            out.write(json.dumps(event, ensure_ascii=False) + "\n")
+@dataclass
+class _Reading:
+    """The service's stream as `tansuo ask` prints it: answer text as it comes (JSON lines of every event
+    with --json), the trace kept for the summary, the extras of the last chunk."""
+
+    out: TextIO
+    as_json: bool
+    url: str
+    trace: list[dict[str, Any]] = field(default_factory=list)
+    streamed: bool = False
+    echo: str | None = None  # a revision's text, which the service sends again as content
+    end: dict[str, Any] | None = None
+
+    def chunk(self, chunk: dict[str, Any]) -> None:
+        if "error" in chunk:
+            raise TansuoError(f"the service at {self.url}: {chunk['error'].get('message', chunk['error'])}")
+        event = (chunk.get("tansuo") or {}).get("event")
+        choice = (chunk.get("choices") or [{}])[0]
+        text = choice.get("delta", {}).get("content")
+        if event is not None:
+            self._event(event)
+        elif text:
+            self._text(text)
+        if choice.get("finish_reason"):
+            self.end = {**chunk["tansuo"], "answer": chunk["tansuo"].get("answer", "")}
+        self.out.flush()
+
+    def _event(self, event: dict[str, Any]) -> None:
+        self.trace.append(event)
+        if event["type"] == "answer_revised":
+            self.echo = event.get("text") or None
+        if self.as_json:
+            self.out.write(json.dumps(event, ensure_ascii=False) + "\n")
         elif event["type"] == "answer_revised" and event.get("restart"):
-            out.write(RESTARTED)
-    elif text:  # a revision's text comes as content too, right after its event
-        out.write(json.dumps({"type": "answer_delta", "text": text}, ensure_ascii=False) + "\n" if as_json else text)
-    out.flush()
-    return {**chunk["tansuo"], "answer": chunk["tansuo"].get("answer", "")} if choice.get("finish_reason") else None
+            self.out.write(RESTARTED)
+
+    def _text(self, text: str) -> None:
+        self.streamed = True
+        if self.echo is not None and text == self.echo:  # the revision's text: its event carried it
+            self.echo = None
+            if not self.as_json:
+                self.out.write(text)
+            return
+        self.out.write(json.dumps({"type": "answer_delta", "text": text}, ensure_ascii=False) + "\n"
+                       if self.as_json else text)
+
+    def unstreamed(self, end: dict[str, Any]) -> None:
+        """An answer that came whole on the last chunk (a cached one), printed as if streamed."""
+        if not self.streamed and end.get("answer"):
+            self._text(end["answer"])
 
 
 def _refusal(reply: httpx.Response) -> str:

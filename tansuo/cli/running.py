@@ -14,7 +14,6 @@ import httpx
 from tansuo.settings import Settings
 
 NOTE = "serve.json"
-WILDCARDS = ("0.0.0.0", "::", "")
 
 
 def note_path(settings: Settings) -> Path:
@@ -23,7 +22,7 @@ def note_path(settings: Settings) -> Path:
 
 def announce(settings: Settings, *, keys: bool) -> None:
     """Say, in the data dir, where this process serves (written whole: a reader never sees half)."""
-    host = "127.0.0.1" if settings.host in WILDCARDS else settings.host
+    host = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(settings.host, settings.host)
     host = f"[{host}]" if ":" in host else host
     path = note_path(settings)
     part = path.with_name(f"{NOTE}.{os.getpid()}.part")
@@ -47,12 +46,14 @@ def running_service(settings: Settings, *, timeout_s: float = 2.0) -> str | None
         note = json.loads(note_path(settings).read_text())
         pid, url = int(note["pid"]), str(note["url"])
         os.kill(pid, 0)  # raises when no such process: a note left by a serve that was killed
+    except PermissionError:
+        pass  # it runs, as another user
     except (OSError, ValueError, KeyError, TypeError):
         return None
     if note.get("keys"):  # its API wants a key this command does not have: it runs the turn itself
         return None
-    try:
-        ready = httpx.get(f"{url}readyz", timeout=timeout_s).status_code == 200
-    except httpx.HTTPError:
+    try:  # directly: never through a proxy the environment names
+        ready = httpx.get(f"{url}readyz", timeout=timeout_s, trust_env=False).status_code == 200
+    except (httpx.HTTPError, httpx.InvalidURL):
         return None
     return url if ready else None

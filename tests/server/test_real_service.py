@@ -223,3 +223,7 @@ def test_ask_json_through_the_service_prints_the_events_ask_prints_in_process(se
     streamed = "".join(e["text"] for e in events if e["type"] == "answer_delta")
     assert "Thursday" in streamed and streamed.strip() == events[-1]["answer"].strip()
     assert events[-1]["complete"] and events[-1]["sources"][0]["n"] == 1
+    out, err = io.StringIO(), io.StringIO()  # asked again: the answer cache's answer, printed whole
+    assert ask_service(f"{service[0]}/", "What weekday was 2024-02-29?", profile=None, out=out, err=err,
+                       as_json=False, timeout_s=300)
+    assert "Thursday" in out.getvalue().partition("\nSources:\n")[0] and "from the answer cache" in err.getvalue()

@@ -43,7 +43,8 @@ async def test_an_unsupported_claim_goes_back_once_then_is_removed(verifiers, tm
     assert len(revise) == 1 and "number 15" in revise[0].detail["reason"]
     draft, again = backend.requests[-2].messages, backend.requests[-1].messages
     assert "number 15" in again[-1]["content"]  # the reason reached the model, after the draft's prompt:
-    assert again[0] == draft[0] and again[-1]["content"].startswith(draft[-1]["content"])  # its cache is reused
+    sources = draft[-1]["content"].rpartition("</sources>")[0]
+    assert again[0] == draft[0] and again[-1]["content"].startswith(sources)  # the draft's cache is reused
     assert end.answer == NOTHING_BACKED  # the only claim was removed; the trace keeps it
     restart, settled = of_type(events, "answer_revised")  # one event tells every consumer what to show
     assert restart.restart and restart.text == "" and "number 15" in restart.reason
