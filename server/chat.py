@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tansuo.agent.agent import Agent
-from tansuo.agent.events import AnswerDelta, Event, Searched, ToolCalled, TurnEnded
+from tansuo.agent.events import AnswerDelta, Event, Searched, ToolReturned, TurnEnded
 from tansuo.agent.turn import TurnRequest
 from tansuo.retrieval.background import CorpusBuild
 from tansuo.retrieval.milvus import IndexUnavailable
@@ -70,18 +70,19 @@ class ChatService:
         async with self.gate.enter():
             started = time.perf_counter()
             end = None
-            used: set[type] = set()
+            searched = tool_answered = False
             async for event in self.agent.run(TurnRequest(question, history=history, profile=request.profile)):
                 if isinstance(event, TurnEnded):
                     end = event
                 else:
-                    used.add(type(event))
+                    searched = searched or isinstance(event, Searched)
+                    tool_answered = tool_answered or (isinstance(event, ToolReturned) and event.ok)
                     yield TurnStep("event", event)
             self.gate.observe(time.perf_counter() - started)
         if end is None:  # the agent always ends with TurnEnded or raises: a bug if not
             raise RuntimeError("the turn ended without its last event")
-        # a turn that searched, or answered without a tool (perhaps because nothing was indexed yet)
-        documents = Searched in used or ToolCalled not in used
+        # a turn that searched, or that no tool answered (perhaps because nothing was indexed yet)
+        documents = searched or not tool_answered
         partial = self.corpus.notice() if documents and self.corpus is not None else None
         notice = " ".join(n for n in (notice, partial) if n) or None
         yield await self._finish(question, conversation, end, notice, owner, cacheable=use_cache)

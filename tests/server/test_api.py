@@ -266,7 +266,9 @@ def test_while_the_default_corpus_is_built_a_search_says_so_and_is_not_cached(tm
     from tests.retrieval.test_background import Gated, until
 
     tram = [*search("Halden tram line opening"), "The tram line opened on 3 March 2025 [1]."]
-    agent, _ = make_agent([*tram, *call(("add", {"a": 2, "b": 3})), ANSWER, "Hello!", *tram], tmp_path)
+    broken = call(("broken", {"x": 1}))  # a tool that fails: the answer is the model's own, for want of documents
+    agent, _ = make_agent([*tram, *call(("add", {"a": 2, "b": 3})), *broken, "I cannot tell.", ANSWER, "Hello!",
+                           *tram], tmp_path)
     settings = make_settings(tmp_path / "data", default_corpus=True, corpus_packages=[])
     gated = Gated()
     corpus = CorpusBuild(settings, gated).start()  # held at its first batch until the test lets it go
@@ -286,6 +288,7 @@ def test_while_the_default_corpus_is_built_a_search_says_so_and_is_not_cached(tm
         said = first.choices[0].message.content
         assert said.startswith(notice) and "3 March 2025 [1]" in said
         assert ask("What is 2 plus 3?").model_extra["tansuo"]["notice"] is None  # a tool answered it
+        assert ask("What does x do?").model_extra["tansuo"]["notice"] == notice  # the tool failed
         assert ask("Hello").model_extra["tansuo"]["notice"] == notice  # perhaps answered for want of documents
         for _ in range(50):
             gated.batches.release()
