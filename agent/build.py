@@ -60,12 +60,12 @@ async def build_agent(settings: Settings, *, backend: LLMBackend, embedder: Embe
     verifiers). The first start builds the default corpus (with `progress`), unless `default_corpus`
     is False: the caller builds it (the service, in the background)."""
     catalog = await load_catalog(settings, embedder=embedder)
+    kept = vectors_dir(settings)
     router = ToolRouter(toolbox_from_settings(settings, clock=clock), embedder, plugins=catalog.report.plugins,
                         plugin_index=catalog.index,
                         options=RouterOptions(tool_threshold=settings.tool_threshold,
                                               plugin_threshold=settings.plugin_threshold),
-                        demos=adapter_demos(backend, embedder, settings.tool_demos, vectors_dir(settings)),
-                        vectors_dir=vectors_dir(settings))
+                        demos=adapter_demos(backend, embedder, settings.tool_demos, kept), vectors_dir=kept)
     index = open_index(settings, embedder=embedder, progress=progress,
                        with_default_corpus=None if default_corpus else False)
     deps = AgentDeps(backend=backend, router=router, index=index,

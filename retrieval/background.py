@@ -59,10 +59,10 @@ class CorpusBuild:
 
     def notice(self) -> str | None:
         """What a turn that could have used the documents says until the build is done."""
-        done, total = self.state.done, self.state.total
-        so_far = f" ({done:,} of {total:,} documents so far)" if total else ""
         if self.state.finished:
             return None
+        done, total = self.state.done, self.state.total
+        so_far = f" ({done:,} of {total:,} documents so far)" if total else ""
         if self.state.error is not None:
             return (f"Not all of the default documents could be indexed{so_far}: this answer could only "
                     "use those that were.")

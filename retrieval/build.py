@@ -8,7 +8,7 @@ from tansuo.embedding import Embedder, default_embedder
 from tansuo.retrieval.corpus import default_corpus
 from tansuo.retrieval.documents import Document
 from tansuo.retrieval.hits import Index, Progress
-from tansuo.retrieval.index import COMMIT_CHUNKS, DocumentIndex
+from tansuo.retrieval.index import DocumentIndex
 from tansuo.retrieval.milvus import MilvusIndex
 from tansuo.retrieval.web import MediaWikiSearch, SearxngSearch
 from tansuo.settings import Settings
@@ -49,12 +49,10 @@ def mark_corpus_complete(settings: Settings, index: Index, progress: Progress | 
     index.prepare(progress)
 
 
-def make_index(settings: Settings, embedder: Embedder, *, name: str | None = None,
-               commit_chunks: int = COMMIT_CHUNKS) -> Index:
+def make_index(settings: Settings, embedder: Embedder, *, name: str | None = None) -> Index:
     """The engine `TANSUO_INDEX_URI` names: Milvus for an http(s) URI, else the embedded store in a
     folder. `name`: another index beside the service's own (a folder under the data dir, or another
-    collection prefix). `commit_chunks`: how often the embedded store commits during a long add
-    (Milvus writes every batch)."""
+    collection prefix)."""
     if settings.index_server:
         token = settings.index_token.get_secret_value() if settings.index_token else None
         collection = f"{settings.index_collection}_{name}" if name else settings.index_collection
@@ -62,7 +60,7 @@ def make_index(settings: Settings, embedder: Embedder, *, name: str | None = Non
                            hybrid_alpha=settings.hybrid_alpha)
     folder = settings.data_dir / name if name else settings.effective_index_dir
     return DocumentIndex(folder, embedder, approx_threshold=settings.index_approx_threshold,
-                         hybrid_alpha=settings.hybrid_alpha, commit_chunks=commit_chunks)
+                         hybrid_alpha=settings.hybrid_alpha)
 
 
 def web_sources(settings: Settings, client) -> list:

@@ -45,7 +45,7 @@ async def readyz(request: Request, parts: PartsDep) -> JSONResponse:
 def _corpus(parts) -> dict:
     """While the default corpus is built in the background: how far it has come (ready all the same)."""
     corpus = parts.chat.corpus
-    if corpus is None or corpus.state.finished:
+    if corpus is None or corpus.complete:
         return {}
     state = corpus.state
     return {"default_corpus": {"building": corpus.building, "documents": state.done, "of": state.total,

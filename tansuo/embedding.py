@@ -3,8 +3,10 @@ plugin index and the document index, and where that model lives."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
+import io
 import os
 import threading
 import warnings
@@ -15,6 +17,7 @@ from typing import Protocol
 
 import numpy as np
 
+from tansuo.core.files import write_whole
 from tansuo.errors import ConfigError
 from tansuo.settings import Settings
 
@@ -63,14 +66,10 @@ def embed_kept(embedder: Embedder, texts: Sequence[str], folder: Path | None) ->
     except (OSError, ValueError, EOFError):
         pass
     vectors = embedder.embed(texts)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        part = folder / f"{digest}.{os.getpid()}.{threading.get_ident()}.part"  # a writer of its own
-        with open(part, "wb") as out:
-            np.save(out, vectors, allow_pickle=False)
-        part.replace(path)  # two processes writing the same file: each rename is whole
-    except OSError:
-        pass
+    buffer = io.BytesIO()
+    np.save(buffer, vectors, allow_pickle=False)
+    with contextlib.suppress(OSError):  # two writers of one file: each rename is whole
+        write_whole(path, buffer.getvalue())
     return vectors
 
 

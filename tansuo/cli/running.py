@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 
+from tansuo.core.files import write_whole
 from tansuo.settings import Settings
 
 NOTE = "serve.json"
@@ -24,12 +25,9 @@ def announce(settings: Settings, *, keys: bool) -> None:
     """Say, in the data dir, where this process serves (written whole: a reader never sees half)."""
     host = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(settings.host, settings.host)
     host = f"[{host}]" if ":" in host else host
-    path = note_path(settings)
-    part = path.with_name(f"{NOTE}.{os.getpid()}.part")
+    note = {"pid": os.getpid(), "url": f"http://{host}:{settings.port}/", "keys": keys}
     with contextlib.suppress(OSError):  # a read-only data dir: commands start their own parts
-        path.parent.mkdir(parents=True, exist_ok=True)
-        part.write_text(json.dumps({"pid": os.getpid(), "url": f"http://{host}:{settings.port}/", "keys": keys}))
-        part.replace(path)
+        write_whole(note_path(settings), json.dumps(note).encode())
 
 
 def withdraw(settings: Settings) -> None:
