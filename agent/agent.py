@@ -118,7 +118,7 @@ class Agent:
     async def _act(self, turn: Turn) -> None:
         deps, question = self.deps, turn.request.question
         offers = await asyncio.to_thread(planning.offers_for, deps, turn, question)
-        hits = await asyncio.to_thread(searching.search_hits, deps, question) if "search" in turn.modes else []
+        hits = await asyncio.to_thread(searching.search_hits, deps, turn, question) if "search" in turn.modes else []
         preview = searching.preview(hits, deps.options.search_threshold)
         offers = planning.tools_for_weak_model(deps, turn, offers, hits, preview)
         decision = await planning.plan(deps, turn, offers, preview, search_score=searching.best_similarity(hits))

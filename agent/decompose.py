@@ -50,7 +50,7 @@ async def run_plan(deps: AgentDeps, turn: Turn, plan: Sequence[Step]) -> None:
 
 async def _run_step(deps: AgentDeps, turn: Turn, task: str) -> list[str]:
     offers = await asyncio.to_thread(planning.offers_for, deps, turn, task)
-    hits = await asyncio.to_thread(searching.search_hits, deps, task) if "search" in turn.modes else []
+    hits = await asyncio.to_thread(searching.search_hits, deps, turn, task) if "search" in turn.modes else []
     preview = searching.preview(hits, deps.options.search_threshold)
     decision = await planning.plan(deps, turn, offers, preview, allow_plan=False, task=task,
                                 search_score=searching.best_similarity(hits))

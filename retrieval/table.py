@@ -60,7 +60,7 @@ def build_table(manifest: dict[str, Any], docs: dict[str, dict[str, Any]], segme
 
 
 def mask(table: Table, filters: Filters) -> np.ndarray:
-    """Which rows pass the filters (date range, source prefixes)."""
+    """Which rows pass the filters (date range; sources and sites allowed and left out)."""
     keep = np.ones(len(table.doc_order), bool)
     if filters.since or filters.until:
         dates = table.doc_dates
@@ -69,8 +69,8 @@ def mask(table: Table, filters: Filters) -> np.ndarray:
                 keep &= dates >= filters.since.timestamp()
             if filters.until:
                 keep &= dates <= filters.until.timestamp()
-    if filters.sources:
-        keep &= np.array([s.startswith(filters.sources) for s in table.doc_sources])
+    if filters.sources or filters.sites or filters.excluded or filters.excluded_sites:
+        keep &= np.array([filters.admits(s) for s in table.doc_sources], bool)
     return keep[table.doc_row]
 
 

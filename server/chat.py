@@ -8,10 +8,12 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from tansuo.agent.agent import Agent
 from tansuo.agent.events import AnswerDelta, Event, Searched, ToolReturned, TurnEnded
+from tansuo.agent.related import related_questions
 from tansuo.agent.turn import TurnRequest
 from tansuo.retrieval.background import CorpusBuild
 from tansuo.retrieval.milvus import IndexUnavailable
@@ -20,6 +22,7 @@ from tansuo.server.conversations import ANONYMOUS, DEGRADED_NOTICE, Conversation
 from tansuo.server.gate import Gate
 from tansuo.server.metrics import Metrics
 from tansuo.server.protocol import CompletionRequest
+from tansuo.server.search_options import filters_of
 from tansuo.server.store import StoreUnavailable
 
 
@@ -45,6 +48,7 @@ class ChatService:
     document_hash: Callable[[str], str | None]
     max_question_chars: int = 8000
     corpus: CorpusBuild | None = None  # the default corpus, while it is built in the background
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)  # "now" for a recency filter
 
     async def turn(self, request: CompletionRequest, *, owner: str = ANONYMOUS) -> AsyncIterator[TurnStep]:
         """One turn for `owner` (the caller's key, or ANONYMOUS when keys are off): only the owner's
@@ -60,18 +64,21 @@ class ChatService:
         else:  # stateless, as with OpenAI: the request carries the conversation so far
             history = [{"role": m.role, "content": m.text()} for m in request.messages[:-1]
                        if m.role in ("user", "assistant")]
+        filters = filters_of(request, self.clock())
         incomplete = self.corpus is not None and not self.corpus.complete  # answers may miss documents: not cached
-        use_cache = self.cache is not None and request.cache and not history and notice is None and not incomplete
+        use_cache = (self.cache is not None and request.cache and not history and notice is None and not incomplete
+                     and filters is None)  # an answer from filtered documents is not the question's answer
         if use_cache:
             hit = await self._cached(question, conversation, owner)
             if hit is not None:
-                yield hit
+                yield await self._related(request, question, hit)
                 return
         async with self.gate.enter():
             started = time.perf_counter()
             end = None
             searched = tool_answered = False
-            async for event in self.agent.run(TurnRequest(question, history=history, profile=request.profile)):
+            turn = TurnRequest(question, history=history, profile=request.profile, filters=filters)
+            async for event in self.agent.run(turn):
                 if isinstance(event, TurnEnded):
                     end = event
                 else:
@@ -85,7 +92,16 @@ class ChatService:
         documents = searched or not tool_answered
         partial = self.corpus.notice() if documents and self.corpus is not None else None
         notice = " ".join(n for n in (notice, partial) if n) or None
-        yield await self._finish(question, conversation, end, notice, owner, cacheable=use_cache)
+        final = await self._finish(question, conversation, end, notice, owner, cacheable=use_cache)
+        yield await self._related(request, question, final)
+
+    async def _related(self, request: CompletionRequest, question: str, step: TurnStep) -> TurnStep:
+        """The end step with `related_questions` when the request asked for them."""
+        if request.return_related_questions and step.finish != "content_filter":
+            titles = [s.get("title", "") for s in step.extras.get("sources", []) if s.get("kind") == "document"]
+            step.extras["related_questions"] = await related_questions(self.agent.deps.backend, question,
+                                                                       step.answer, titles)
+        return step
 
     async def _cached(self, question: str, conversation: str, owner: str) -> TurnStep | None:
         try:

@@ -26,6 +26,18 @@ class Source:
     date: datetime | None = None
     date_origin: str = "none"
     kind: str = "document"  # or "tool" (a tool result cited as evidence)
+    snippet: str = ""  # the start of the passage (or the tool's reading), for a client's source list
+
+
+SNIPPET_CHARS = 240
+
+
+def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
+    """The text's start on one line, cut at a word within `limit` characters."""
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return flat
+    return flat[:limit].rsplit(" ", 1)[0] + "…"
 
 
 class HitLike(Protocol):
@@ -73,7 +85,8 @@ class SourceBook:
     def add_hit(self, hit: HitLike) -> int:
         return self._add(hit.chunk_id, lambda n: Evidence(Source(
             n=n, title=hit.title, source=hit.source, chunk_id=hit.chunk_id, date=hit.date,
-            date_origin=hit.date_origin), hit.text, hit.doc_id, version=release(hit.metadata)))
+            date_origin=hit.date_origin, snippet=snippet(hit.text)), hit.text, hit.doc_id,
+            version=release(hit.metadata)))
 
     def add_tool_result(self, call_id: str, name: str, arguments: dict[str, Any], content: Any,
                         reading: str = "") -> int:
@@ -82,7 +95,8 @@ class SourceBook:
         text = f"{name}({json.dumps(arguments, default=str)}) returned {json.dumps(content, default=str)}"
         text = f"{reading} {text}" if reading else text
         return self._add(call_id, lambda n: Evidence(Source(
-            n=n, title=f"{name} tool", source=f"tool:{name}", chunk_id=call_id, kind="tool"), text, content=content,
+            n=n, title=f"{name} tool", source=f"tool:{name}", chunk_id=call_id, kind="tool",
+            snippet=snippet(reading)), text, content=content,
             reading=reading))
 
     def _add(self, key: str, make) -> int:

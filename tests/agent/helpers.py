@@ -58,15 +58,17 @@ def documents() -> list[Document]:
 
 def make_agent(replies: Sequence[Reply], tmp_path: Path | None = None, *, profile: str = "tools",
                limits: Limits | None = None, backend=None, judge: bool | None = None,
-               copy: CopyOptions | None = None) -> tuple[Agent, ScriptedBackend]:
-    """An agent on scripted replies; it writes prose unless `copy` (answer by copy) is given."""
+               copy: CopyOptions | None = None,
+               docs: Sequence[Document] | None = None) -> tuple[Agent, ScriptedBackend]:
+    """An agent on scripted replies over `docs` (default: two Halden news items); it writes prose
+    unless `copy` (answer by copy) is given."""
     embedder = HashingEmbedder()
     backend = backend or ScriptedBackend(replies)
     router = ToolRouter(sample_toolbox(), embedder, options=RouterOptions(tool_k=3, tool_threshold=-1.0))
     index = None
     if tmp_path is not None:
         index = DocumentIndex(tmp_path / "index", embedder)
-        index.add(documents())
+        index.add(documents() if docs is None else docs)
     options = AgentOptions(limits=limits or Limits(), min_similarity=0.0, search_threshold=-1.0, judge=judge,
                            relevance_margin=2.0, copy=copy,
                            clock=lambda: NOW)

@@ -109,6 +109,20 @@ def test_date_and_source_filters(index) -> None:
     assert index.search("pier", filters=Filters(sources=("/otherXdesk",))) == []  # nor _
 
 
+def test_site_filters_take_subdomains_and_leave_out_what_is_excluded(index) -> None:
+    sites = {"a": "https://harbour.example/pier", "b": "https://news.harbour.example/pier",
+             "c": "https://harbour.example.net/pier", "d": "https://other.example/harbour.example/pier"}
+    index.add([Document(id=k, title=k, source=v, text=f"pier timetable notice {k}") for k, v in sites.items()])
+
+    def found(**filters) -> set[str]:
+        return {h.doc_id for h in index.search("pier timetable notice", k=50, filters=Filters(**filters))} & set(sites)
+
+    assert found(sites=("harbour.example",)) == {"a", "b"}  # not a longer name, not a path
+    assert found(excluded_sites=("harbour.example",)) == {"c", "d"}
+    assert found(sites=("harbour.example",), sources=("https://other.example/",)) == {"a", "b", "d"}
+    assert found(excluded=("https://news.",), sites=("harbour.example",)) == {"a"}
+
+
 def test_readding_a_changed_document_replaces_its_chunks_and_skips_the_rest(index) -> None:
     report = index.add([_doc(5, "Lighthouse tours resume in spring. " * 60)] + [_doc(i) for i in range(5)])
     assert report.replaced == ["d5"] and sorted(report.unchanged) == ["d0", "d1", "d2", "d3", "d4"]
