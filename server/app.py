@@ -1,5 +1,5 @@
-"""The FastAPI app: the OpenAI-compatible chat API, conversations, plugins, plots, health, metrics
-and the chat page (routes in `routes_chat`, `routes_data`, `routes_ops`). `create_app` takes its
+"""The FastAPI app: the OpenAI-compatible chat API, conversations, plugins, plots, health, metrics,
+MCP at /mcp and the chat page (routes in `routes_chat`, `routes_data`, `routes_ops`). `create_app` takes its
 parts ready-made (tests pass a scripted backend) or builds them from settings at startup (`tansuo serve`)."""
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from tansuo.server import routes_data as data_routes
 from tansuo.server import routes_ops as ops_routes
 from tansuo.server.admission import install_admission
 from tansuo.server.errors import install_errors
+from tansuo.server.mcp_server import build_mcp
 from tansuo.server.parts import Parts, build_parts
 from tansuo.server.protocol import ERRORS
 from tansuo.server.routes_ops import STATIC
@@ -33,6 +34,8 @@ def create_app(settings: Settings, parts: Parts | Callable[[], Awaitable[Parts]]
     start still building (indexing, listing plugins) is cancelled then, not finished first."""
     inflight: set[asyncio.Task] = set()
 
+    mcp = build_mcp(lambda: app.state.parts, index_add=settings.mcp_index_add)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if parts is None or callable(parts):
@@ -42,7 +45,8 @@ def create_app(settings: Settings, parts: Parts | Callable[[], Awaitable[Parts]]
         else:
             app.state.parts = parts
         try:
-            yield
+            async with mcp.session_manager.run():
+                yield
         finally:  # graceful stop: in-flight turns get the grace period, then are cancelled
             if inflight:
                 _, late = await asyncio.wait(inflight, timeout=settings.shutdown_grace_s)
@@ -62,6 +66,10 @@ def create_app(settings: Settings, parts: Parts | Callable[[], Awaitable[Parts]]
     for routes in (chat_routes.router, data_routes.router, ops_routes.router):
         app.include_router(routes)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    # MCP over streamable HTTP at /mcp, behind the same admission (keys, rate limit) as the API;
+    # stateless, so any replica answers any request
+    app.router.routes.extend(mcp.streamable_http_app(streamable_http_path="/mcp", stateless_http=True,
+                                                     json_response=True, host=settings.host).routes)
     return app
 
 

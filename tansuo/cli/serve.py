@@ -1,4 +1,5 @@
-"""`tansuo serve` (the chat service) and `tansuo keys` (its API keys)."""
+"""`tansuo serve` (the chat service), `tansuo mcp` (the same as an MCP server over stdio) and
+`tansuo keys` (the service's API keys)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ def add_parsers(sub) -> None:
     serve.add_argument("--host", help="address to bind (default: TANSUO_HOST, 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default: TANSUO_PORT, 8000)")
     serve.set_defaults(handler=_serve)
+
+    mcp = sub.add_parser("mcp", help="serve Tansuo's search and ask tools to an MCP host over stdio")
+    mcp.set_defaults(handler=_mcp)
 
     keys = sub.add_parser("keys", help="API keys of the chat service (stored hashed)")
     keys_sub = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
@@ -70,6 +74,30 @@ def _serve(args: argparse.Namespace) -> int:
             server.run()
         finally:
             withdraw(settings)
+    return 0
+
+
+def _mcp(args: argparse.Namespace) -> int:
+    """stdout is the protocol's: everything else (progress, notices, logs) goes to stderr."""
+    import asyncio
+    import logging
+
+    from tansuo.server.mcp_server import build_mcp
+    from tansuo.server.parts import build_parts
+
+    settings = load_settings()
+    logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
+
+    async def run() -> None:
+        parts = await build_parts(settings)
+        try:
+            await build_mcp(lambda: parts, index_add=settings.mcp_index_add).run_stdio_async()
+        finally:
+            await parts.aclose()
+
+    print("tansuo: MCP server on stdio (tools: search, ask" + (", index_add" if settings.mcp_index_add else "")
+          + ")", file=sys.stderr, flush=True)
+    asyncio.run(run())
     return 0
 
 

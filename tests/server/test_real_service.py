@@ -4,6 +4,7 @@ corpus and a real Redis, driven by the official `openai` client; a second servic
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import os
@@ -227,3 +228,20 @@ def test_ask_json_through_the_service_prints_the_events_ask_prints_in_process(se
     assert ask_service(f"{service[0]}/", "What weekday was 2024-02-29?", profile=None, out=out, err=err,
                        as_json=False, timeout_s=300)
     assert "Thursday" in out.getvalue().partition("\nSources:\n")[0] and "from the answer cache" in err.getvalue()
+
+
+def test_mcp_over_http_on_the_real_model(service) -> None:
+    from tests.server.test_mcp import http_session, payload
+
+    q = corpus_question()
+
+    async def check() -> None:
+        async with http_session(service[0]) as session:
+            assert {t.name for t in (await session.list_tools()).tools} == {"search", "ask"}
+            passages = payload(await session.call_tool("search", {"query": q["question"], "k": 5}))
+            assert passages and all(p["citation_id"] and p["source"] for p in passages)
+            answer = payload(await session.call_tool("ask", {"question": "What is 12 times 12?"},
+                                                     read_timeout_seconds=300))
+            assert "144" in answer["answer"] and answer["sources"][0]["source"] == "tool:math"
+
+    asyncio.run(check())
