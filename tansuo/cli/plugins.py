@@ -1,4 +1,4 @@
-"""`tansuo plugins list|validate|search|schema`."""
+"""`tansuo plugins list|validate|test|search|schema`."""
 
 from __future__ import annotations
 
@@ -21,6 +21,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     validate = cmds.add_parser("validate", help="check manifest files or folders; exit 1 on problems")
     validate.add_argument("paths", nargs="+", type=Path)
     validate.set_defaults(handler=_validate)
+    test = cmds.add_parser("test", help="run every plugin's example calls (really: HTTP plugins are called); "
+                                        "exit 1 when one fails")
+    test.add_argument("paths", nargs="*", type=Path, help="manifest files or folders (default: the configured "
+                                                          "plugin folders and packages)")
+    test.set_defaults(handler=_test)
     search = cmds.add_parser("search", help="the plugins that best fit a request")
     search.add_argument("request")
     search.add_argument("-k", type=int, default=5)
@@ -51,6 +56,35 @@ def _validate(args: argparse.Namespace) -> int:
         raise TansuoError(f"no manifest files (*.yaml, *.yml, *.json) in {', '.join(map(str, args.paths))}")
     print(f"{len(report.plugins)} plugin(s) valid, {len(report.problems)} problem(s)")
     return EXIT_PROBLEMS if report.problems else EXIT_OK
+
+
+def _test(args: argparse.Namespace) -> int:
+    """Each example call through the plugin's own runner (isolated, with its timeout), as the agent
+    would make it; a manifest that does not load counts as a failure too."""
+    from tansuo.plugins.catalog import load_report
+
+    missing = [p for p in args.paths if not p.exists()]
+    if missing:
+        raise TansuoError(f"no such file or folder: {', '.join(map(str, missing))}")
+    paths = list(args.paths) or None
+    report = asyncio.run(load_report(load_settings(), paths, check_entries=True, builtin=False))
+    failed = [f"FAIL {problem}" for problem in report.problems]
+    calls = 0
+    for name, plugin in sorted(report.plugins.items()):
+        if not plugin.spec.example_calls:
+            print(f"--   {name}: no example calls to run")
+        for i, example in enumerate(plugin.spec.example_calls):
+            calls += 1
+            result = asyncio.run(plugin.call(example.arguments))
+            line = f"{name} example_calls[{i}] ({example.request!r})"
+            if result.ok:
+                print(f"ok   {line}: {json.dumps(result.content, default=str, ensure_ascii=False)[:120]}")
+            else:
+                failed.append(f"FAIL {line}: {result.error}")
+    for line in failed:
+        print(line)
+    print(f"{calls} example call(s) in {len(report.plugins)} plugin(s); {len(failed)} failure(s)")
+    return EXIT_PROBLEMS if failed else EXIT_OK
 
 
 def _list(args: argparse.Namespace) -> int:

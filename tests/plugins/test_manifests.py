@@ -123,3 +123,22 @@ def test_list_and_search_from_the_command_line(tmp_path):
     assert (tmp_path / "plugin-index" / "index.npz").is_file()
     nothing = run_cli("plugins", "search", "bake sourdough bread", env=env)
     assert "no plugin fits" in nothing.stdout
+
+
+def test_plugins_test_runs_every_example_call_and_fails_on_a_broken_one(tmp_path):
+    good = run_cli("plugins", "test", str(BUILTIN_DIR.parent / "manifests" / "unicode_info.yaml"))
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert good.stdout.count("ok   unicode_info example_calls[") == 4 and "0 failure(s)" in good.stdout
+    assert '"code_point": "U+20AC"' in good.stdout  # the call really ran
+    (tmp_path / "mean.yaml").write_text(json.dumps({
+        "name": "mean", "kind": "python", "description": "The mean of some numbers.",
+        "input_schema": {"type": "object", "properties": {"data": {"type": "array", "items": {"type": "number"}}},
+                         "required": ["data"]},
+        "example_calls": [{"request": "mean of 1 and 2", "arguments": {"data": [1, 2]}},
+                          {"request": "mean of nothing", "arguments": {"data": []}}],
+        "python": {"entry": "statistics:mean"}}))
+    broken = run_cli("plugins", "test", str(tmp_path))
+    assert broken.returncode == 1
+    assert "ok   mean example_calls[0] ('mean of 1 and 2'): 1.5" in broken.stdout
+    assert "FAIL mean example_calls[1] ('mean of nothing'): StatisticsError" in broken.stdout
+    assert "2 example call(s) in 1 plugin(s); 1 failure(s)" in broken.stdout and "Traceback" not in broken.stdout
