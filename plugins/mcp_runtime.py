@@ -52,6 +52,8 @@ async def mcp_plugins(manifest: PluginManifest, source: str) -> list[Plugin]:
         spec = ToolSpec(name=f"{manifest.name}_{tool.name}", description=tool.description or manifest.description,
                         model_description=tool.description or manifest.model_description or manifest.description,
                         examples=manifest.examples, input_schema=tool.input_schema, returns=manifest.returns,
+                        # the manifest's example calls belong to its one tool (`tansuo plugins test` runs them)
+                        example_calls=manifest.example_calls if len(wanted) == 1 else [],
                         timeout_s=manifest.timeout_s, annotations=manifest.annotations)
         plugins.append(Plugin(spec, source, "mcp", _runner(runtime, tool.name)))
     return plugins

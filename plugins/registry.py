@@ -101,8 +101,9 @@ async def _plugins_of(manifest: PluginManifest, source: str, policy: HostPolicy,
         entry = manifest.python.entry  # type: ignore[union-attr]
         if check_entries:
             resolve_entry(entry, source)
-        elif importlib.util.find_spec(entry.split(":")[0].split(".")[0]) is None:
-            raise ManifestProblem(source, "python.entry", f"module of {entry!r} is not installed")
+        elif importlib.util.find_spec(entry.split(":")[0].split(".")[0]) is None and _beside(entry, source) is None:
+            raise ManifestProblem(source, "python.entry", f"module of {entry!r} is neither installed nor "
+                                                          f"beside the manifest")
         return [Plugin(manifest.to_spec(), source, "python", _python_runner(entry, source, manifest.timeout_s))]
     if manifest.kind == "http":
         runtime, hosts, timeout = manifest.http, manifest.annotations.hosts, manifest.timeout_s
@@ -134,15 +135,38 @@ def refuse_system_entry(entry: str, source: str) -> None:
 
 
 def resolve_entry(entry: str, source: str) -> Callable[..., Any]:
+    """The entry's function: its module installed, else a file beside the manifest (`name.py` for
+    `name:function`, how `tansuo plugins new` lays a python plugin out; never in place of an
+    installed module of that name)."""
     module_name, _, attr = entry.partition(":")
     try:
-        module = importlib.import_module(module_name)
+        module = sys.modules.get(module_name)
+        if module is None and importlib.util.find_spec(module_name.split(".")[0]) is None:
+            module = _import_beside(module_name, _beside(entry, source))
+        module = module or importlib.import_module(module_name)
     except Exception as exc:
         raise ManifestProblem(source, "python.entry", f"cannot import {module_name!r}: {exc}") from None
     fn = getattr(module, attr, None)
     if not callable(fn):
         raise ManifestProblem(source, "python.entry", f"{module_name!r} has no function {attr!r}")
     return fn
+
+
+def _beside(entry: str, source: str) -> Path | None:
+    """`name.py` in the manifest's folder, for an entry `name:function` (a dotted module is a package's)."""
+    module_name = entry.partition(":")[0]
+    path = Path(source).parent / f"{module_name}.py"
+    return path if "." not in module_name and path.is_file() else None
+
+
+def _import_beside(module_name: str, path: Path | None) -> Any:
+    if path is None:
+        return None
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    sys.modules[module_name] = module
+    return module
 
 
 def _python_runner(entry: str, source: str, timeout_s: float) -> Runner:

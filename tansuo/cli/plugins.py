@@ -1,4 +1,4 @@
-"""`tansuo plugins list|validate|test|search|schema`."""
+"""`tansuo plugins list|new|validate|test|try|search|schema`."""
 
 from __future__ import annotations
 
@@ -21,11 +21,22 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     validate = cmds.add_parser("validate", help="check manifest files or folders; exit 1 on problems")
     validate.add_argument("paths", nargs="+", type=Path)
     validate.set_defaults(handler=_validate)
+    new = cmds.add_parser("new", help="write a working plugin to start from: a manifest and its code")
+    new.add_argument("name")
+    new.add_argument("--kind", choices=("python", "http", "mcp"), default="python")
+    new.add_argument("--dir", type=Path, default=Path("."), help="where to write it (default: here)")
+    new.add_argument("--port", type=int, default=8765, help="the http kind's local server port (default 8765)")
+    new.set_defaults(handler=_new)
     test = cmds.add_parser("test", help="run every plugin's example calls (really: HTTP plugins are called); "
                                         "exit 1 when one fails")
     test.add_argument("paths", nargs="*", type=Path, help="manifest files or folders (default: the configured "
                                                           "plugin folders and packages)")
     test.set_defaults(handler=_test)
+    try_ = cmds.add_parser("try", help="what a request does with one plugin: index rank, offered or not, the "
+                                       "model's call, its result, the answer (one real turn)")
+    try_.add_argument("name")
+    try_.add_argument("request")
+    try_.set_defaults(handler=_try)
     search = cmds.add_parser("search", help="the plugins that best fit a request")
     search.add_argument("request")
     search.add_argument("-k", type=int, default=5)
@@ -56,6 +67,29 @@ def _validate(args: argparse.Namespace) -> int:
         raise TansuoError(f"no manifest files (*.yaml, *.yml, *.json) in {', '.join(map(str, args.paths))}")
     print(f"{len(report.plugins)} plugin(s) valid, {len(report.problems)} problem(s)")
     return EXIT_PROBLEMS if report.problems else EXIT_OK
+
+
+def _new(args: argparse.Namespace) -> int:
+    from tansuo.cli.plugin_new import new_plugin
+
+    written = new_plugin(args.name, args.kind, args.dir, port=args.port)
+    for path in written:
+        print(f"wrote {path}")
+    folder = args.dir
+    steps = {"python": f"tansuo plugins test {folder}",
+             "http": f"python {written[1]} {args.port} &   then:   "
+                     f"TANSUO_PLUGIN_ALLOW_PRIVATE_HOSTS=127.0.0.1 tansuo plugins test {folder}",
+             "mcp": f"tansuo plugins test {folder}"}
+    print(f"next: edit them, then: {steps[args.kind]}; "
+          f"to use it: TANSUO_PLUGIN_DIRS={folder.resolve()} (docs/tools-and-plugins.md)")
+    return EXIT_OK
+
+
+def _try(args: argparse.Namespace) -> int:
+    from tansuo.cli.plugin_try import try_plugin
+
+    called = asyncio.run(try_plugin(load_settings(), args.name, args.request, sys.stdout))
+    return EXIT_OK if called else EXIT_PROBLEMS
 
 
 def _test(args: argparse.Namespace) -> int:

@@ -21,7 +21,7 @@ ROOT = Path(__file__).parents[2]
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith("TANSUO_")}
     return subprocess.run([sys.executable, "-m", "tansuo.cli", *args], capture_output=True, text=True, cwd=ROOT,
-                          timeout=120, env={**base, **(env or {})})
+                          timeout=300, env={**base, **(env or {})})
 
 
 def test_validate_reports_one_line_per_problem_and_loads_the_good_ones():
