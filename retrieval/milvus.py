@@ -271,16 +271,18 @@ class MilvusIndex:
         vector = self.embedder.embed([query])[0] if mode != "bm25" else None
         depth = max(candidates, k)
         requests = self._requests(vector, terms, mode, expr, depth)
+        # sites are checked after the engine (Filters.admits): ask for the candidates' depth, then cut to k
+        limit = depth if filters and (filters.sites or filters.excluded_sites) else k
         if len(requests) == 1:
             request = requests[0]
             found = self._call(lambda: self._client.search(
-                self.chunks_name, data=request.data, anns_field=request.anns_field, limit=k, filter=expr,
+                self.chunks_name, data=request.data, anns_field=request.anns_field, limit=limit, filter=expr,
                 search_params=request.param, output_fields=HIT_FIELDS))
         else:
             found = self._call(lambda: self._client.hybrid_search(
-                self.chunks_name, requests, ranker=self._ranker(mode), limit=k, output_fields=HIT_FIELDS))
+                self.chunks_name, requests, ranker=self._ranker(mode), limit=limit, output_fields=HIT_FIELDS))
         hits = [_hit(row, vector) for row in found[0]]
-        return [h for h in hits if not filters or filters.admits(h.source)]
+        return [h for h in hits if not filters or filters.admits(h.source)][:k]
 
     def _requests(self, vector, terms: str, mode: Mode, expr: str, depth: int) -> list:
         from pymilvus import AnnSearchRequest

@@ -34,7 +34,7 @@ def create_app(settings: Settings, parts: Parts | Callable[[], Awaitable[Parts]]
     start still building (indexing, listing plugins) is cancelled then, not finished first."""
     inflight: set[asyncio.Task] = set()
 
-    mcp = build_mcp(lambda: app.state.parts, index_add=settings.mcp_index_add)
+    mcp = build_mcp(lambda: app.state.parts)  # no index_add over HTTP: the index is every key's
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -67,7 +67,8 @@ def create_app(settings: Settings, parts: Parts | Callable[[], Awaitable[Parts]]
         app.include_router(routes)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     # MCP over streamable HTTP at /mcp, behind the same admission (keys, rate limit) as the API;
-    # stateless, so any replica answers any request
+    # stateless, so any replica answers any request; the SDK's DNS-rebinding check answers 421 to a
+    # Host that is not the address served (a proxy forwards Host unchanged)
     app.router.routes.extend(mcp.streamable_http_app(streamable_http_path="/mcp", stateless_http=True,
                                                      json_response=True, host=settings.host).routes)
     return app

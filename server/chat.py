@@ -19,7 +19,7 @@ from tansuo.retrieval.background import CorpusBuild
 from tansuo.retrieval.milvus import IndexUnavailable
 from tansuo.server.cache import AnswerCache
 from tansuo.server.conversations import ANONYMOUS, DEGRADED_NOTICE, Conversations
-from tansuo.server.gate import Gate
+from tansuo.server.gate import Gate, QueueFull
 from tansuo.server.metrics import Metrics
 from tansuo.server.protocol import CompletionRequest
 from tansuo.server.search_options import filters_of
@@ -99,8 +99,12 @@ class ChatService:
         """The end step with `related_questions` when the request asked for them."""
         if request.return_related_questions and step.finish != "content_filter":
             titles = [s.get("title", "") for s in step.extras.get("sources", []) if s.get("kind") == "document"]
-            step.extras["related_questions"] = await related_questions(self.agent.deps.backend, question,
-                                                                       step.answer, titles)
+            try:
+                async with self.gate.enter():  # a model call like any other: it waits its turn in the queue
+                    step.extras["related_questions"] = await related_questions(self.agent.deps.backend, question,
+                                                                               step.answer, titles)
+            except QueueFull:  # the answer stands; follow-ups are not worth a refusal
+                step.extras["related_questions"] = []
         return step
 
     async def _cached(self, question: str, conversation: str, owner: str) -> TurnStep | None:

@@ -1,9 +1,11 @@
 """Tansuo as an MCP server (the official SDK's MCPServer): `search` (passages from the document
-index), `ask` (a whole checked turn) and, when TANSUO_MCP_INDEX_ADD is on, `index_add`.
+index), `ask` (a whole checked turn) and, over stdio with TANSUO_MCP_INDEX_ADD on, `index_add`.
 
-Over stdio (`tansuo mcp`, for a desktop host) the caller is the local user; over streamable HTTP
-(`/mcp` under `tansuo serve`) every request has passed the service's admission first (API keys,
-rate limit), and a turn runs as the key's owner with the key's profiles, as on /v1/chat/completions.
+Over stdio (`tansuo mcp`, for a desktop host) the caller is the local user, and only there may
+`index_add` be offered: the index is shared by every key, so a key holder over HTTP never writes to
+it. Over streamable HTTP (`/mcp` under `tansuo serve`) every request has passed the service's
+admission first (API keys, rate limit), and a turn runs as the key's owner with the key's profiles,
+as on /v1/chat/completions.
 Arguments are checked against each tool's JSON Schema by the SDK; what the tool itself refuses (a
 date range that ends before it starts, a profile the key may not use) raises ToolError, which the
 SDK returns as an error result the host shows to its model."""
@@ -11,6 +13,7 @@ SDK returns as an error result the host shows to its model."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from datetime import time as clock
@@ -21,6 +24,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
 from tansuo import __version__
+from tansuo.errors import TansuoError
 from tansuo.retrieval.documents import Document
 from tansuo.retrieval.hits import Filters, Hit
 from tansuo.server.conversations import ANONYMOUS
@@ -62,7 +66,7 @@ class Answer(BaseModel):
 
 class NewDocument(BaseModel):
     title: str = Field(min_length=1, max_length=500)
-    text: str = Field(min_length=1, max_length=500_000)
+    text: str = Field(min_length=1, max_length=100_000)
     source: str | None = Field(None, max_length=2000, description="its URL or path (default: mcp:<title>)")
     published: date | None = Field(None, description="its publication date")
 
@@ -87,7 +91,8 @@ def build_mcp(get_parts: Callable[[], Parts], *, index_add: bool = False) -> MCP
         if index is None:
             raise ToolError("this service has no document index")
         filters = _filters(after, before, source_prefix)
-        hits = await asyncio.to_thread(index.search, query, k, filters=filters)
+        with _reasons():
+            hits = await asyncio.to_thread(index.search, query, k, filters=filters)
         return [_passage(h) for h in hits]
 
     @server.tool(description="Ask Tansuo a question: a whole turn (search, tools, checks); the answer with its "
@@ -95,6 +100,9 @@ def build_mcp(get_parts: Callable[[], Parts], *, index_add: bool = False) -> MCP
     async def ask(question: Annotated[str, Field(min_length=1, max_length=8000)],
                   ctx: Context, profile: Literal["tools", "plugins", "agent"] | None = None) -> Answer:
         parts = get_parts()
+        if len(question) > parts.settings.max_question_chars:
+            raise ToolError(f"the question is {len(question)} characters; the limit is "
+                            f"{parts.settings.max_question_chars}")
         owner, profiles = _caller(ctx)
         if profile is not None and profiles is not None and profile not in profiles:
             raise ToolError(f"this key may not use the profile {profile!r}; it may use: {', '.join(profiles)}")
@@ -102,8 +110,9 @@ def build_mcp(get_parts: Callable[[], Parts], *, index_add: bool = False) -> MCP
                                     profile=profile or (profiles[0] if profiles and
                                                         parts.settings.model_profile not in profiles else None))
         end = None
-        async for step in parts.chat.turn(request, owner=owner):
-            end = step if step.kind == "end" else end
+        with _reasons():  # a full queue, a model or store that is down: said, with what to do
+            async for step in parts.chat.turn(request, owner=owner):
+                end = step if step.kind == "end" else end
         if end is None:
             raise ToolError("the turn ended without an answer")
         return _answer(end.answer, end.extras)
@@ -119,6 +128,16 @@ def build_mcp(get_parts: Callable[[], Parts], *, index_add: bool = False) -> MCP
                          chunks=report.chunks)
 
     return server
+
+
+@contextlib.contextmanager
+def _reasons():
+    """Tansuo's own errors (QueueFull with its retry time, BackendUnavailable, IndexUnavailable, ...)
+    as tool errors with their message: the SDK would otherwise answer only "Error executing tool"."""
+    try:
+        yield
+    except TansuoError as exc:
+        raise ToolError(str(exc)) from exc
 
 
 def _filters(after: date | None, before: date | None, prefix: str | None) -> Filters | None:
@@ -154,4 +173,5 @@ def _answer(text: str, extras: dict[str, Any]) -> Answer:
 def _document(new: NewDocument) -> Document:
     published = datetime.combine(new.published, clock.min, tzinfo=UTC) if new.published else None
     source = new.source or f"mcp:{new.title}"
-    return Document(id=source, title=new.title, source=source, text=new.text, published=published)
+    # an id of its own: an MCP host can replace what it added, never a document indexed another way
+    return Document(id=f"mcp:{source}", title=new.title, source=source, text=new.text, published=published)

@@ -14,6 +14,7 @@ import hashlib
 import importlib.util
 import io
 import json
+import logging
 import os
 import threading
 import warnings
@@ -26,6 +27,7 @@ import numpy as np
 from tansuo.core.files import write_whole
 from tansuo.errors import TansuoError
 
+log = logging.getLogger(__name__)
 EXPORT_VERSION = "1"  # changed when the export changes, so files kept by an older one are made again
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 MIN_COSINE = 0.99999
@@ -74,10 +76,12 @@ def model_key(model_path: Path, extra: str = "") -> str:
     return digest.hexdigest()[:24]
 
 
-def exported(model_path: Path, folder: Path, *, build: Callable[[], Any] | None = None, extra: str = "") -> Path:
-    """The ONNX file of the encoder at `model_path`, exported into `folder` on first use. `build`
-    makes the torch module when it is not the folder's own weights (an adapter merged in), and
-    `extra` then names what it adds. Raises ExportFailed; a TansuoError from `build` passes through."""
+def exported(model_path: Path, folder: Path, *, build: Callable[[], Any] | None = None,
+             extra: str = "") -> Path | bytes:
+    """The ONNX file of the encoder at `model_path`, exported into `folder` on first use (the export
+    itself when the folder cannot be written: it is used from memory, and made again next start).
+    `build` makes the torch module when it is not the folder's own weights (an adapter merged in),
+    and `extra` then names what it adds. Raises ExportFailed; a TansuoError from `build` passes through."""
     path = folder / f"encoder-{model_key(model_path, extra)}.onnx"
     if path.is_file():
         return path
@@ -90,7 +94,8 @@ def exported(model_path: Path, folder: Path, *, build: Callable[[], Any] | None 
     try:
         write_whole(path, data)
     except OSError as exc:
-        raise ExportFailed(f"could not keep the ONNX export in {folder}: {exc}") from exc
+        log.warning("the ONNX export of %s is not kept (%s): it is made again at the next start", model_path, exc)
+        return data
     return path
 
 
@@ -98,12 +103,16 @@ def load(model_path: Path, folder: Path, max_tokens: int, *, build: Callable[[],
          extra: str = "") -> OnnxEncoder:
     """The encoder exported (or kept from before) and opened. A kept file ONNX Runtime cannot read
     (cut short, damaged) is exported again, once."""
-    path = exported(model_path, folder, build=build, extra=extra)
+    model = exported(model_path, folder, build=build, extra=extra)
     try:
-        return OnnxEncoder(path, model_path, max_tokens)
+        first = session(model if isinstance(model, bytes) else str(model))
     except Exception:  # onnxruntime raises its own kinds for a file it cannot read
-        path.unlink(missing_ok=True)
-    return OnnxEncoder(exported(model_path, folder, build=build, extra=extra), model_path, max_tokens)
+        if isinstance(model, bytes):
+            raise
+        model.unlink(missing_ok=True)
+        model = exported(model_path, folder, build=build, extra=extra)
+        first = session(model if isinstance(model, bytes) else str(model))
+    return OnnxEncoder(model, model_path, max_tokens, first=first)
 
 
 class OnnxEncoder:
@@ -113,10 +122,10 @@ class OnnxEncoder:
     each priority gets a session of its own: the default corpus's background build (nice 10) runs on
     workers of its own, and a query never waits behind it at a lower priority."""
 
-    def __init__(self, onnx_path: Path, model_path: Path, max_tokens: int) -> None:
-        self._path = str(onnx_path)
+    def __init__(self, model: Path | bytes, model_path: Path, max_tokens: int, *, first: Any = None) -> None:
+        self._model = model if isinstance(model, bytes) else str(model)
         self._tokenizer = load_tokenizer(model_path, max_tokens)
-        self._sessions: dict[int, Any] = {}
+        self._sessions: dict[int, Any] = {} if first is None else {_priority(): first}
         self._lock = threading.Lock()
         self._session()  # a file ONNX Runtime cannot read fails here, where the caller can fall back
 
@@ -129,7 +138,7 @@ class OnnxEncoder:
         priority = _priority()
         with self._lock:
             if priority not in self._sessions:
-                self._sessions[priority] = session(self._path)
+                self._sessions[priority] = session(self._model)
             return self._sessions[priority]
 
 

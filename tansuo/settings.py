@@ -253,8 +253,8 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=_default_data_dir, description="Where Tansuo keeps its data: logs, "
                            "indexes, adapters, plots. Default: `$XDG_DATA_HOME/tansuo` "
                            "(`~/.local/share/tansuo` without it).")
-    mcp_index_add: bool = Field(False, description="Offer the `index_add` tool to MCP hosts (`tansuo mcp`, and "
-                                "`/mcp` under `tansuo serve` to keys): they may then add documents to the index.")
+    mcp_index_add: bool = Field(False, description="Offer the `index_add` tool to the MCP host of `tansuo mcp` "
+                                "(stdio: the local user). Never over HTTP: the index is shared by every key.")
     cache_dir: Path = Field(default_factory=_default_cache_dir, description="What can be made again from the "
                             "installed models, kept between starts and shared by data dirs: the encoders "
                             "exported to ONNX. Default: `$XDG_CACHE_HOME/tansuo` (`~/.cache/tansuo`).")

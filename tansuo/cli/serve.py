@@ -78,14 +78,21 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _mcp(args: argparse.Namespace) -> int:
-    """stdout is the protocol's: everything else (progress, notices, logs) goes to stderr."""
+    """stdout is the protocol's alone: the process keeps a private copy of it for the SDK and points
+    file descriptor 1 at stderr, so nothing else (a plugin's print in its forked child, a library's
+    notice) can write into the JSON-RPC stream."""
     import asyncio
+    import io
     import logging
+    import os
 
     from tansuo.server.mcp_server import build_mcp
     from tansuo.server.parts import build_parts
 
     settings = load_settings()
+    protocol = os.fdopen(os.dup(1), "wb", buffering=0)
+    os.dup2(2, 1)
+    sys.stdout = io.TextIOWrapper(protocol, encoding="utf-8", write_through=True)
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
 
     async def run() -> None:

@@ -77,19 +77,18 @@ def test_the_tools_over_http_as_a_host_sees_them(tmp_path: Path) -> None:
         asyncio.run(check(url))
 
 
-def test_http_mcp_needs_a_key_when_the_api_does_and_index_add_when_enabled(tmp_path: Path) -> None:
+def test_http_mcp_needs_a_key_and_never_writes_to_the_shared_index(tmp_path: Path) -> None:
     async def check(url: str, key: str) -> None:
         async with http_session(url, key) as session:
-            assert {t.name for t in (await session.list_tools()).tools} == {"search", "ask", "index_add"}
-            added = payload(await session.call_tool("index_add", {"documents": [
-                {"title": "Skerry ferry", "text": "The Skerry ferry leaves at 06:40.", "published": "2025-09-01"}]}))
-            assert added["added"] == 1 and added["chunks"] >= 1
-            found = payload(await session.call_tool("search", {"query": "Skerry ferry", "k": 1}))
-            assert found[0]["source"] == "mcp:Skerry ferry" and found[0]["date"] == "2025-09-01"
+            # index_add is enabled, but the index is every key's: over HTTP it is not offered
+            assert {t.name for t in (await session.list_tools()).tools} == {"search", "ask"}
+            assert (await session.call_tool("index_add", {"documents": []})).is_error
             denied = await session.call_tool("ask", {"question": "Plan my week", "profile": "agent"})
             assert denied.is_error and "may not use the profile 'agent'" in denied.content[0].text
+            long = await session.call_tool("ask", {"question": "why? " * 1000})
+            assert long.is_error and "the limit is 4000" in long.content[0].text
 
-    with service(tmp_path, TRAM, api_keys="on", mcp_index_add=True) as (url, settings):
+    with service(tmp_path, TRAM, api_keys="on", mcp_index_add=True, max_question_chars=4000) as (url, settings):
         key = KeyRing(settings.effective_api_keys_file).add("host", profiles=("tools",))
         hello = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
         refused = httpx.post(f"{url}/mcp", json=hello, headers={"Accept": "application/json, text/event-stream"})
@@ -102,7 +101,8 @@ def test_tansuo_mcp_over_stdio_on_the_real_model(tmp_path: Path) -> None:
     docs.mkdir()
     (docs / "ferry.md").write_text("# Skerry ferry\n\nThe first Skerry ferry leaves the harbour at 06:40 every day.\n")
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("TANSUO_")},
-           "TANSUO_DATA_DIR": str(tmp_path / "data"), "TANSUO_DEFAULT_CORPUS": "false", "TANSUO_N_CTX": "4096"}
+           "TANSUO_DATA_DIR": str(tmp_path / "data"), "TANSUO_DEFAULT_CORPUS": "false", "TANSUO_N_CTX": "4096",
+           "TANSUO_MCP_INDEX_ADD": "true"}
     tansuo = str(Path(sys.executable).parent / "tansuo")
     assert os.spawnve(os.P_WAIT, tansuo, [tansuo, "index", "add", str(docs)], env) == 0
 
@@ -110,9 +110,15 @@ def test_tansuo_mcp_over_stdio_on_the_real_model(tmp_path: Path) -> None:
         params = StdioServerParameters(command=tansuo, args=["mcp"], env=env)
         async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
             await session.initialize()
-            assert {t.name for t in (await session.list_tools()).tools} == {"search", "ask"}
+            assert {t.name for t in (await session.list_tools()).tools} == {"search", "ask", "index_add"}
             found = payload(await session.call_tool("search", {"query": "When does the Skerry ferry leave?"}))
             assert found and "06:40" in found[0]["text"] and found[0]["source"].endswith("ferry.md")
+            added = payload(await session.call_tool("index_add", {"documents": [
+                {"title": "Tram", "text": "The Halden tram runs every 10 minutes.", "published": "2025-09-01"},
+                {"title": "Ferry", "text": "A replacement text.", "source": str(docs / "ferry.md")}]}))
+            assert added["added"] == 2 and added["replaced"] == 0  # never the file's own document
+            tram = payload(await session.call_tool("search", {"query": "How often does the tram run?", "k": 1}))
+            assert tram[0]["source"] == "mcp:Tram" and tram[0]["date"] == "2025-09-01"
             answer = payload(await session.call_tool("ask", {"question": "What is 37 times 91?"},
                                                      read_timeout_seconds=300))
             assert "3,367" in answer["answer"] or "3367" in answer["answer"], json.dumps(answer)

@@ -85,19 +85,24 @@ def test_a_damaged_kept_file_is_exported_again(tmp_path, model_path) -> None:
     assert kept.stat().st_size > 1_000_000
 
 
-def test_an_export_that_fails_falls_back_to_torch_and_says_why(tmp_path, model_path, caplog) -> None:
+def test_an_export_that_fails_falls_back_to_torch_and_says_why(tmp_path, model_path, caplog, monkeypatch) -> None:
     def broken():
         raise RuntimeError("no exporter here")
 
     with pytest.raises(encoders.ExportFailed, match="no exporter here"):
         encoders.exported(model_path, tmp_path, build=broken, extra="broken")
+    reference = SentenceTransformerEmbedder(model_path).embed(["a question"])[0]
     blocked = tmp_path / "file"
-    blocked.write_text("not a folder")  # the cache cannot be written: the embedder runs on torch
-    embedder = OnnxEmbedder(model_path, blocked / "onnx")
+    blocked.write_text("not a folder")  # the cache cannot be written: the export is used from memory
+    with caplog.at_level(logging.WARNING):
+        unkept = OnnxEmbedder(model_path, blocked / "onnx").embed(["a question"])
+    assert "is not kept" in caplog.text and float(unkept[0] @ reference) > 0.9999
+    monkeypatch.setattr(encoders, "_export", lambda *a: (_ for _ in ()).throw(RuntimeError("no onnx today")))
+    caplog.clear()
     with caplog.at_level(logging.WARNING, logger="tansuo.embedding"):
-        vector = embedder.embed(["a question"])
-    assert vector.shape == (1, 384) and "embedding on torch" in caplog.text
-    assert float(vector[0] @ SentenceTransformerEmbedder(model_path).embed(["a question"])[0]) > 0.9999
+        vector = OnnxEmbedder(model_path, tmp_path / "elsewhere").embed(["a question"])
+    assert "embedding on torch" in caplog.text and "no onnx today" in caplog.text
+    assert float(vector[0] @ reference) > 0.9999
 
 
 def test_a_model_folder_of_another_layout_is_not_exported(tmp_path, model_path) -> None:
