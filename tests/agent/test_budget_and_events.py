@@ -69,7 +69,8 @@ def test_events_serialise_to_json_with_their_type() -> None:
     wire = [json.loads(json.dumps(e.to_dict())) for e in events]
     assert [w["type"] for w in wire] == ["search", "tool_result", "answer_delta", "turn_ended"]
     assert wire[0]["hits"][0] == {"n": 1, "title": "Ferry notice", "source": "https://x/n01", "chunk_id": "n01#0",
-                                  "date": "2025-03-03T00:00:00+00:00", "date_origin": "metadata", "kind": "document"}
+                                  "date": "2025-03-03T00:00:00+00:00", "date_origin": "metadata", "kind": "document",
+                                  "snippet": ""}
     assert wire[1]["ok"] is False and wire[1]["error"] == "timed out after 5 s"
     assert wire[3]["sources"][0]["n"] == 1 and wire[3]["complete"] is True
 
