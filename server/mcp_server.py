@@ -15,8 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
-from datetime import UTC, date, datetime
-from datetime import time as clock
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context, MCPServer
@@ -30,6 +29,7 @@ from tansuo.retrieval.hits import Filters, Hit
 from tansuo.server.conversations import ANONYMOUS
 from tansuo.server.parts import Parts
 from tansuo.server.protocol import ChatMessage, CompletionRequest
+from tansuo.server.search_options import day_bounds
 
 INSTRUCTIONS = ("Tansuo answers from its indexed documents and tools, with numbered citations, and checks its "
                 "answers. `search` returns passages to read; `ask` returns a checked answer with its sources.")
@@ -143,9 +143,8 @@ def _reasons():
 def _filters(after: date | None, before: date | None, prefix: str | None) -> Filters | None:
     if after and before and after > before:
         raise ToolError(f"after ({after}) is later than before ({before})")
-    filters = Filters(since=datetime.combine(after, clock.min, tzinfo=UTC) if after else None,
-                      until=datetime.combine(before, clock.max, tzinfo=UTC) if before else None,
-                      sources=(prefix,) if prefix else ())
+    since, until = day_bounds(after, before)
+    filters = Filters(since=since, until=until, sources=(prefix,) if prefix else ())
     return None if filters.empty else filters
 
 
@@ -171,7 +170,7 @@ def _answer(text: str, extras: dict[str, Any]) -> Answer:
 
 
 def _document(new: NewDocument) -> Document:
-    published = datetime.combine(new.published, clock.min, tzinfo=UTC) if new.published else None
+    published = day_bounds(new.published, None)[0]
     source = new.source or f"mcp:{new.title}"
     # an id of its own: an MCP host can replace what it added, never a document indexed another way
     return Document(id=f"mcp:{source}", title=new.title, source=source, text=new.text, published=published)

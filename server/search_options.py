@@ -7,7 +7,7 @@ a source prefix as it is; a leading `-` leaves those sources out."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
 
 from tansuo.retrieval.hits import Filters
@@ -18,14 +18,18 @@ RECENCY = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedel
 _SITE = re.compile(r"^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$", re.I)
 
 
+def day_bounds(after: date | None, before: date | None) -> tuple[datetime | None, datetime | None]:
+    """From the start of `after` to the end of `before`, in UTC (None where not given)."""
+    return (datetime.combine(after, clock.min, tzinfo=UTC) if after else None,
+            datetime.combine(before, clock.max, tzinfo=UTC) if before else None)
+
+
 def filters_of(request: CompletionRequest, now: datetime) -> Filters | None:
     """The request's search options as filters (None: it sets none). `now` is aware (UTC)."""
     since = now - RECENCY[request.search_recency_filter] if request.search_recency_filter else None
-    if request.search_after_date_filter:
-        after = datetime.combine(request.search_after_date_filter, clock.min, tzinfo=UTC)
+    after, until = day_bounds(request.search_after_date_filter, request.search_before_date_filter)
+    if after:
         since = max(since, after) if since else after
-    until = (datetime.combine(request.search_before_date_filter, clock.max, tzinfo=UTC)
-             if request.search_before_date_filter else None)
     kept: dict[str, list[str]] = {"sources": [], "sites": [], "excluded": [], "excluded_sites": []}
     for entry in request.search_domain_filter or ():
         out = entry.startswith("-")
