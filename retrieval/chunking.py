@@ -111,3 +111,21 @@ def _wrap(text: str, start: int, end: int, width: int):
         while start < end and text[start].isspace():
             start += 1
     yield from _trimmed(text, start, end)
+
+
+def embedding_text(title: str, text: str) -> str:
+    """What is embedded and BM25-indexed for a chunk: its document's title gives it context."""
+    return f"{title}\n{text}" if title and not text.startswith(title) else text
+
+
+def document_batches(pending: list, size: int):
+    """Whole documents (tuples whose third item is their chunks) in batches of about `size` chunks."""
+    batch, count = [], 0
+    for item in pending:
+        batch.append(item)
+        count += len(item[2])
+        if count >= size:
+            yield batch
+            batch, count = [], 0
+    if batch:
+        yield batch

@@ -13,8 +13,8 @@ from dateutil import parser as date_parser
 
 # Where a document's dates came from. A file's modification time says when the copy on disk
 # changed, not when the text was written, so it is recorded as such and never passed off as
-# a publication date.
-DateOrigin = Literal["metadata", "http_header", "file_time", "none"]
+# a publication date. A Git folder's files take their first and last commits' dates.
+DateOrigin = Literal["metadata", "http_header", "git_commit", "file_time", "none"]
 
 
 @dataclass

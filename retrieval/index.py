@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from tansuo.embedding import Embedder
-from tansuo.retrieval.chunking import ChunkConfig, chunk_text
+from tansuo.retrieval.chunking import ChunkConfig, chunk_text, document_batches, embedding_text
 from tansuo.retrieval.dense import DEFAULT_APPROX_THRESHOLD, Dense
 from tansuo.retrieval.documents import Chunk, Document
 from tansuo.retrieval.fusion import HYBRID_ALPHA, convex, fuse, top_positive
@@ -120,8 +120,15 @@ class DocumentIndex:
         return dict(self._manifest.setdefault("meta", {}))
 
     def set_meta(self, key: str, value: Any) -> None:
+        self.set_meta_many({key: value})
+
+    def set_meta_many(self, values: dict[str, Any]) -> None:
+        """Several facts in one commit; a None value deletes its key."""
         with self._writing():
-            self._manifest.setdefault("meta", {})[key] = value
+            meta = self._manifest.setdefault("meta", {})
+            meta.update(values)
+            for key in [k for k, v in values.items() if v is None]:
+                del meta[key]
             self._commit()
 
     # --- writing -----------------------------------------------------------------------------
@@ -364,30 +371,12 @@ class DocumentIndex:
                                 "remove that folder to rebuild it")
 
 
-def embedding_text(title: str, text: str) -> str:
-    """What is embedded and BM25-indexed for a chunk: its document's title gives it context."""
-    return f"{title}\n{text}" if title and not text.startswith(title) else text
-
-
 def _embed(embedder: Embedder, texts: list[str], progress: Callable[[int], Any], batch: int = 256) -> np.ndarray:
     out = []
     for i in range(0, len(texts), batch):
         out.append(embedder.embed(texts[i:i + batch]))
         progress(min(i + batch, len(texts)))
     return np.vstack(out).astype(np.float32) if out else np.zeros((0, embedder.dim), np.float32)
-
-
-def document_batches(pending: list, size: int):
-    """Whole documents (tuples whose third item is their chunks) in batches of about `size` chunks."""
-    batch, count = [], 0
-    for item in pending:
-        batch.append(item)
-        count += len(item[2])
-        if count >= size:
-            yield batch
-            batch, count = [], 0
-    if batch:
-        yield batch
 
 
 def _stat(folder: Path) -> tuple[int, int] | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -22,6 +23,7 @@ from tansuo.retrieval.documents import Document, parse_date
 from tansuo.retrieval.html import parse_html
 
 TEXT_SUFFIXES = {".txt", ".text", ".rst"}
+REST_SUFFIXES = {".rst"}
 MARKDOWN_SUFFIXES = {".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 JSON_SUFFIXES = {".json"}
@@ -107,6 +109,8 @@ def load_bytes(data: bytes, kind: str, *, source: str, default_title: str, text_
             doc = _load_html(data, source, default_title)
         elif kind in MARKDOWN_SUFFIXES:
             doc = _load_markdown(decode(data), source, default_title)
+        elif kind in REST_SUFFIXES:
+            doc = _load_rest(decode(data), source, default_title)
         else:
             doc = Document(id=source, title=default_title, source=source, text=decode(data))
     except LoadError as exc:
@@ -167,6 +171,30 @@ def _first_heading(text: str) -> str | None:
         if line.startswith("# "):
             return line[2:].strip()
     return None
+
+
+# --- reStructuredText ---------------------------------------------------------------------
+
+ADORNMENT = re.compile(r"""^([=\-~^*#+`:'"._])\1{2,}\s*$""")
+DOCINFO = re.compile(r"^:([A-Za-z][\w -]*):\s*(.+)$")
+
+
+def _load_rest(text: str, source: str, default_title: str) -> Document:
+    """The first section title (a line under- or over-and-underlined) and docinfo fields like `:date:`."""
+    lines = text.split("\n")
+    title = None
+    for i in range(1, len(lines)):
+        line, above = lines[i].rstrip(), lines[i - 1].strip()
+        before = lines[i - 2].strip() if i >= 2 else ""
+        if (ADORNMENT.match(line) and above and not ADORNMENT.match(above) and len(above) <= 120
+                and (not before or ADORNMENT.match(before))):  # a title stands alone (or under an overline)
+            title = above
+            break
+    fields = {m.group(1).strip().lower(): m.group(2).strip() for m in map(DOCINFO.match, lines[:40]) if m}
+    # only the dates (when they are dates) and the author: a `:source:` or `:id:` field is prose here
+    kept = {k: v for k, v in fields.items() if k in PUBLISHED_FIELDS + UPDATED_FIELDS and parse_date(v)}
+    kept |= {"author": fields["author"]} if "author" in fields else {}
+    return _document(kept, text, source, title or default_title)
 
 
 # --- HTML and PDF ---------------------------------------------------------------------------

@@ -22,11 +22,11 @@ import numpy as np
 
 from tansuo.embedding import Embedder
 from tansuo.errors import ConfigError, TansuoError
-from tansuo.retrieval.chunking import ChunkConfig, chunk_text
+from tansuo.retrieval.chunking import ChunkConfig, chunk_text, document_batches, embedding_text
 from tansuo.retrieval.documents import Chunk, Document
 from tansuo.retrieval.fusion import HYBRID_ALPHA, RRF_K
 from tansuo.retrieval.hits import AddReport, Filters, Hit, IndexMismatch, Mode, Progress
-from tansuo.retrieval.index import CANDIDATES, document_batches, embedding_text
+from tansuo.retrieval.index import CANDIDATES
 from tansuo.retrieval.lexical import tokenize
 from tansuo.retrieval.table import from_iso, timestamp
 
@@ -142,7 +142,15 @@ class MilvusIndex:
         return {r["id"][2:]: r["record"]["value"] for r in rows}
 
     def set_meta(self, key: str, value: Any) -> None:
-        self._put_meta(key, value)
+        self.set_meta_many({key: value})
+
+    def set_meta_many(self, values: dict[str, Any]) -> None:
+        """Several facts (each row's JSON stays under Milvus's 64 KiB); a None value deletes its key."""
+        for key, value in values.items():
+            if value is None:
+                self._call(lambda key=key: self._client.delete(self.docs_name, ids=[f"m:{key}"]))
+            else:
+                self._put_meta(key, value)
 
     def _doc_rows(self, doc_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         if not doc_ids:

@@ -42,6 +42,11 @@ async def fetch_url(client: httpx.AsyncClient, url: str, *, text_field: str | No
         body, response = await _get_capped(client, url)
     except ConnectorError as exc:
         return LoadResult(problems=[Problem(url, str(exc))])
+    return documents_of(body, response, url, text_field=text_field)
+
+
+def documents_of(body: bytes, response: httpx.Response, url: str, *, text_field: str | None = None) -> LoadResult:
+    """A fetched page's body to documents, read by its content type; `url` is the one asked for."""
     final = str(response.url)
     kind = _kind(response.headers.get("content-type", ""), final)
     if kind is None:
@@ -51,17 +56,22 @@ async def fetch_url(client: httpx.AsyncClient, url: str, *, text_field: str | No
                       header_date=_http_date(response.headers.get("last-modified")))
 
 
+async def read_capped(response: httpx.Response) -> bytes:
+    """A streamed response's body, refused past MAX_BYTES."""
+    body = bytearray()
+    async for part in response.aiter_bytes():
+        body += part
+        if len(body) > MAX_BYTES:
+            raise ConnectorError(f"response larger than {MAX_BYTES // (1024 * 1024)} MiB")
+    return bytes(body)
+
+
 async def _get_capped(client: httpx.AsyncClient, url: str, params: dict | None = None) -> tuple[bytes, httpx.Response]:
     try:
         async with client.stream("GET", url, params=params) as response:
             if response.status_code >= 400:
                 raise ConnectorError(f"HTTP {response.status_code} from {response.url}")
-            body = bytearray()
-            async for part in response.aiter_bytes():
-                body += part
-                if len(body) > MAX_BYTES:
-                    raise ConnectorError(f"response larger than {MAX_BYTES // (1024 * 1024)} MiB")
-            return bytes(body), response
+            return await read_capped(response), response
     except httpx.TimeoutException:
         raise ConnectorError(f"timed out fetching {url}") from None
     except httpx.HTTPError as exc:

@@ -208,6 +208,9 @@ class Settings(BaseSettings):
                                       "`tansuo index web`; off when unset.")
     web_timeout_s: float = Field(10.0, gt=0, description="Timeout in seconds of each web request of "
                                  "`tansuo index` (connecting: at most 5).")
+    crawl_delay_s: float = Field(1.0, ge=0, le=600, description="Pause in seconds between two requests to one "
+                                 "host when `tansuo index add` reads pages, sitemaps and URL lists (a longer "
+                                 "robots.txt Crawl-delay wins).")
     redis_url: str | None = Field(None, description="Redis as the dialogue store (conversations, answer cache, "
                                   "rate limits); in-process when unset.")
     redis_prefix: str = Field("tansuo", pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="Key prefix in Redis "

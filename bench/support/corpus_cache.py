@@ -96,8 +96,7 @@ def latency_docs(cache: Path, size: int):
     """The first documents (in a fixed shuffled order) that reach `size` chunks, and their chunk texts."""
     import random
 
-    from tansuo.retrieval.chunking import ChunkConfig, chunk_text
-    from tansuo.retrieval.index import embedding_text
+    from tansuo.retrieval.chunking import ChunkConfig, chunk_text, embedding_text
 
     docs = load_corpus(cache)
     random.Random(0).shuffle(docs)

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import sys
-from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 
+from tansuo.cli.indexing import Bars, open_for, progress_bars
 from tansuo.errors import TansuoError
 from tansuo.settings import Settings, load_settings
+
+__all__ = ["add_parser", "progress_bars"]
 
 EXIT_OK, EXIT_PROBLEMS = 0, 1
 
@@ -20,8 +20,17 @@ EXIT_OK, EXIT_PROBLEMS = 0, 1
 def add_parser(sub: argparse._SubParsersAction) -> None:
     index = sub.add_parser("index", help="ingest and search documents")
     cmds = index.add_subparsers(dest="index_command", required=True, metavar="SUBCOMMAND")
-    add = cmds.add_parser("add", help="ingest files, folders and URLs (changed documents are replaced)")
-    add.add_argument("inputs", nargs="+", metavar="PATH|URL")
+    add = cmds.add_parser("add", help="ingest files, folders, Git folders, pages, sitemaps and URL lists; "
+                          "a re-run reads only what changed and removes what is gone")
+    add.add_argument("inputs", nargs="*", metavar="PATH|URL",
+                     help="a file, a folder (in a Git work tree: Git's files, dated by their commits) or a page; "
+                          "a URL ending in sitemap.xml (or .xml.gz) is read as a sitemap")
+    add.add_argument("--sitemap", action="append", default=[], metavar="URL", help="a sitemap (repeatable)")
+    add.add_argument("--urls", action="append", default=[], metavar="FILE|URL",
+                     help="a list of page URLs, one per line (repeatable)")
+    add.add_argument("--watch", action="store_true",
+                     help="keep running: re-index the files and folders given whenever they change (Ctrl-C stops)")
+    add.add_argument("--interval", type=_seconds, default=1.0, help="seconds between looks for --watch (default 1)")
     add.add_argument("--text-field", help="the JSON/JSONL field holding the text (default: text, content, body)")
     add.set_defaults(handler=_add)
 
@@ -57,6 +66,16 @@ def _positive(text: str) -> int:
     return value
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0.05 <= value <= 3600:
+        raise argparse.ArgumentTypeError("must be between 0.05 and 3600 seconds")
+    return value
+
+
 def _date(text: str) -> datetime:
     from tansuo.retrieval.documents import parse_date
 
@@ -66,86 +85,10 @@ def _date(text: str) -> datetime:
     return value
 
 
-class _Bars:
-    """One tqdm bar per stage on stderr."""
-
-    def __init__(self) -> None:
-        self.bars: dict[str, object] = {}
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        from tqdm import tqdm
-
-        bar = self.bars.get(stage)
-        if bar is None:
-            bar = self.bars[stage] = tqdm(total=total, desc=stage, unit="", file=sys.stderr, leave=True,
-                                          dynamic_ncols=True)
-        bar.total = total
-        bar.n = done
-        bar.refresh()
-        if done >= total:
-            bar.close()
-            del self.bars[stage]
-
-    def close(self) -> None:
-        for bar in self.bars.values():
-            bar.close()
-        self.bars.clear()
-
-
-@contextlib.contextmanager
-def progress_bars() -> Iterator[_Bars]:
-    bars = _Bars()
-    try:
-        yield bars
-    finally:
-        bars.close()
-
-
-def _open(settings: Settings, bars: _Bars, *, with_default_corpus: bool | None = None):
-    from tansuo.retrieval.build import open_index
-    from tansuo.retrieval.hits import IndexMismatch
-    from tansuo.retrieval.storage import IndexCorrupt
-
-    try:
-        return open_index(settings, progress=bars, with_default_corpus=with_default_corpus)
-    except (IndexMismatch, IndexCorrupt) as exc:
-        raise TansuoError(str(exc)) from None
-
-
 def _add(args: argparse.Namespace) -> int:
-    from tansuo.retrieval.loaders import LoadResult, load_path
+    from tansuo.cli.index_add import run_add
 
-    settings = load_settings()
-    bars = _Bars()
-    # a user's own files never wait for the default corpus: the first search or service start builds it
-    index = _open(settings, bars, with_default_corpus=False)
-    loaded = LoadResult()
-    urls = [i for i in args.inputs if i.startswith(("http://", "https://"))]
-    for item in args.inputs:
-        if item not in urls:
-            loaded.extend(load_path(Path(item), text_field=args.text_field))
-    if urls:
-        loaded.extend(asyncio.run(_fetch_all(settings, urls, args.text_field)))
-    report = index.add(loaded.documents, progress=bars)
-    index.prepare(bars)
-    bars.close()
-    for problem in loaded.problems:
-        print(f"skipped {problem}", file=sys.stderr)
-    print(f"{len(report.added)} added, {len(report.replaced)} replaced, {len(report.unchanged)} unchanged "
-          f"({report.chunks} chunks embedded); {len(loaded.problems)} problem(s)"
-          + (f"; {loaded.skipped} file(s) of other types ignored" if loaded.skipped else ""))
-    return EXIT_PROBLEMS if loaded.problems else EXIT_OK
-
-
-async def _fetch_all(settings: Settings, urls: list[str], text_field: str | None):
-    from tansuo.retrieval.loaders import LoadResult
-    from tansuo.retrieval.web import fetch_url, make_client
-
-    result = LoadResult()
-    async with make_client(settings.web_timeout_s) as client:
-        for part in await asyncio.gather(*(fetch_url(client, u, text_field=text_field) for u in urls)):
-            result.extend(part)
-    return result
+    return run_add(args)
 
 
 def _search(args: argparse.Namespace) -> int:
@@ -153,7 +96,7 @@ def _search(args: argparse.Namespace) -> int:
 
     if not args.query.strip():
         raise TansuoError("the query is empty")
-    index = _open(load_settings(), _Bars())
+    index = open_for(load_settings(), Bars())
     filters = Filters(since=args.since, until=args.until, sources=tuple(args.source))
     hits = index.search(args.query, args.k, mode=args.mode, filters=filters)
     for n, hit in enumerate(hits, start=1):
@@ -183,7 +126,7 @@ def _web(args: argparse.Namespace) -> int:
     for problem in problems:
         print(f"source failed: {problem}", file=sys.stderr)
     if args.add and docs:
-        report = _open(settings, _Bars(), with_default_corpus=False).add(docs)
+        report = open_for(settings, Bars(), with_default_corpus=False).add(docs)
         print(f"{len(report.added)} added, {len(report.replaced)} replaced, {len(report.unchanged)} unchanged")
     return EXIT_PROBLEMS if problems else EXIT_OK
 
@@ -209,14 +152,14 @@ async def _web_search(settings: Settings, query: str, k: int):
 
 
 def _stats(args: argparse.Namespace) -> int:
-    index = _open(load_settings(), _Bars())
+    index = open_for(load_settings(), Bars())
     for key, value in index.stats().items():
         print(f"{key:13} {value}")
     return EXIT_OK
 
 
 def _remove(args: argparse.Namespace) -> int:
-    index = _open(load_settings(), _Bars())
+    index = open_for(load_settings(), Bars())
     removed = index.remove(args.ids)
     missing = [i for i in args.ids if i not in removed]
     print(f"{len(removed)} removed" + (f"; not in the index: {', '.join(missing)}" if missing else ""))
@@ -224,7 +167,7 @@ def _remove(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    index = _open(load_settings(), _Bars())
+    index = open_for(load_settings(), Bars())
     record = index.document(args.id)
     if record is None:
         raise TansuoError(f"no document {args.id!r} in the index")

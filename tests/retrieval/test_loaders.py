@@ -45,6 +45,19 @@ def test_markdown_without_front_matter_takes_its_first_heading(tmp_path: Path) -
     assert load_file(path).documents[0].title == "The real title"
 
 
+def test_rest_takes_its_section_title_and_docinfo_dates(tmp_path: Path) -> None:
+    path = tmp_path / "tides.rst"
+    path.write_text("=========\nTide table\n=========\n\n:Date: 2024-02-03\n:Source: the harbour office\n\n"
+                    "Sub\n---\n\nHigh water at 06:40.", encoding="utf-8")
+    [doc] = load_file(path).documents
+    assert doc.title == "Tide table" and doc.published == _utc(2024, 2, 3) and doc.date_origin == "metadata"
+    assert doc.source == str(path.resolve())  # a :Source: field is prose, not the document's source
+    undated = tmp_path / "plain.rst"
+    undated.write_text("Just text\n\n:date: someday\n", encoding="utf-8")
+    [doc] = load_file(undated).documents
+    assert doc.title == "plain" and doc.date_origin == "file_time"
+
+
 def test_html_meta_dates_title_and_text_without_scripts(tmp_path: Path) -> None:
     path = tmp_path / "page.html"
     path.write_text("""<html lang="en"><head><title>Water main repair</title>

@@ -219,3 +219,20 @@ def test_the_news_corpus_ranks_alike_on_both_engines(milvus: MilvusServer, embed
             [h.chunk_id for h in embedded.search(query, 5, mode="dense")]
     top = sum(on_milvus.search(q, 1)[0].doc_id == embedded.search(q, 1)[0].doc_id for q in queries)
     assert top >= 18
+
+
+def test_an_origins_memory_of_many_pages_fits_either_engine(engine) -> None:
+    from tansuo.retrieval.sync import Outcome, apply, remembered
+
+    index = engine()
+    base = "https://docs.example.org/" + "section/" * 8
+    state = {"validators": {"etag": '"' + "e" * 40 + '"', "last_modified": "Mon, 05 Jan 2026 00:00:00 GMT"}}
+    outcomes = [Outcome(f"{base}{n}", [Document(id=f"{base}{n}", title=f"Page {n}", source=f"{base}{n}",
+                                                text=f"Page {n} of the manual.")], state) for n in range(1200)]
+    assert apply(index, "https://docs.example.org/sitemap.xml", outcomes).added == 1200
+    memory = remembered(index, "https://docs.example.org/sitemap.xml")  # over 64 KiB: kept in pieces
+    assert len(memory) == 1200 and memory[f"{base}7"]["validators"]["etag"] == '"' + "e" * 40 + '"'
+    again = apply(index, "https://docs.example.org/sitemap.xml", [Outcome(o.key, skip="not modified")
+                                                                   for o in outcomes[1:]])
+    assert again.removed == 1 and f"{base}0" not in index and len(index.document_ids()) == 1199
+    assert len(remembered(index, "https://docs.example.org/sitemap.xml")) == 1199

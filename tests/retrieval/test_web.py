@@ -57,6 +57,8 @@ class _Handler(JsonHandler):
             self.send_header("Content-Length", "3")
             self.end_headers()
             self.wfile.write(b"abc")
+        elif url.path == "/robots.txt":  # none: everything may be fetched
+            self.send_json(404, {"error": "no robots.txt"})
         else:
             self.send_json(500, {"error": "boom"})
 
