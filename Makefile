@@ -72,7 +72,7 @@ bench-retrieval: install
 
 # Every benchmark with --check: each runs to the end, and the target exits 1 when any missed a target
 # (40 minutes on 2 cores, docs/benchmarks.md).
-BENCHES := backend tool_retrieval retrieval queries agent verifiers server cache milvus turns ask
+BENCHES := backend tool_retrieval retrieval queries agent verifiers server cache milvus turns ask sync
 bench-check: harm-data redis
 	@failed=""; for b in $(BENCHES); do echo "== bench/$$b.py --check"; \
 	  $(BIN)/python bench/$$b.py --check || failed="$$failed $$b"; done; \

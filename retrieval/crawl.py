@@ -1,8 +1,9 @@
 """Polite fetching for `tansuo index add`: robots.txt, a pause between requests to one host, and
 conditional requests, so a re-run downloads only the pages that changed.
 
-robots.txt follows RFC 9309: a 4xx (no file) allows everything, a 5xx or a network failure disallows
-everything until it answers, and its Crawl-delay lengthens (never shortens) the configured pause.
+robots.txt follows RFC 9309 (`retrieval.robots`): a 4xx (no file) allows everything; a 5xx or a
+network failure means nothing is fetched from that host this run, and since the site did not say no,
+what it gave before stays. Its Crawl-delay lengthens (never shortens) the configured pause, up to 60 s.
 Each host is fetched one request at a time; different hosts run side by side.
 """
 
@@ -13,15 +14,16 @@ import time
 from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import urlsplit
-from urllib.robotparser import RobotFileParser
 
 import httpx
 
 from tansuo.retrieval.loaders import LoadResult
+from tansuo.retrieval.robots import ALLOW_ALL, DISALLOW_ALL, Rules, parse
 from tansuo.retrieval.web import ConnectorError, documents_of, read_capped
 
 AGENT = "tansuo"  # the token robots.txt groups are matched against
 GONE = (404, 410)
+MAX_CRAWL_DELAY_S = 60.0  # a robots.txt Crawl-delay is obeyed up to this
 
 Status = Literal["ok", "not_modified", "gone", "disallowed", "failed"]
 
@@ -56,73 +58,76 @@ class _Gate:
         self.lock.release()
 
 
+@dataclass
+class _Host:
+    gate: _Gate
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # robots.txt is read once per host
+    rules: Rules | None = None
+    unreachable: str | None = None  # why robots.txt could not be read: nothing is fetched, nothing removed
+
+
 class Crawler:
     def __init__(self, client: httpx.AsyncClient, *, delay_s: float = 1.0) -> None:
         self.client = client
         self.delay_s = delay_s
-        self._gates: dict[str, _Gate] = {}
-        self._robots: dict[str, RobotFileParser] = {}
-        self._robots_lock = asyncio.Lock()
+        self._hosts: dict[str, _Host] = {}
 
-    def _gate(self, url: str) -> _Gate:
-        host = origin(url)
-        if host not in self._gates:
-            self._gates[host] = _Gate(self.delay_s)
-        return self._gates[host]
+    async def _host(self, url: str) -> _Host:
+        base = origin(url)
+        host = self._hosts.setdefault(base, _Host(_Gate(self.delay_s)))
+        async with host.lock:
+            if host.rules is None:
+                await self._read_robots(host, base)
+        return host
+
+    async def _read_robots(self, host: _Host, base: str) -> None:
+        try:
+            async with host.gate, self.client.stream("GET", f"{base}/robots.txt") as response:
+                if response.status_code >= 500:
+                    host.rules, host.unreachable = DISALLOW_ALL, f"robots.txt answered HTTP {response.status_code}"
+                elif response.status_code >= 400:
+                    host.rules = ALLOW_ALL
+                else:
+                    host.rules = parse((await read_capped(response)).decode("utf-8", "replace"), AGENT)
+        except (httpx.HTTPError, ConnectorError) as exc:
+            host.rules, host.unreachable = DISALLOW_ALL, f"robots.txt unreachable ({type(exc).__name__})"
+        delay = min(host.rules.crawl_delay or 0.0, MAX_CRAWL_DELAY_S)
+        if delay > host.gate.delay:
+            host.gate.delay = delay
+            host.gate.next_at = time.monotonic() + delay  # robots.txt itself was a request
 
     async def allowed(self, url: str) -> bool:
-        return (await self._rules(url)).can_fetch(AGENT, url)
-
-    async def _rules(self, url: str) -> RobotFileParser:
-        host = origin(url)
-        async with self._robots_lock:  # each host's robots.txt is read once
-            if host not in self._robots:
-                self._robots[host] = rules = await self._read_robots(host)
-                delay = rules.crawl_delay(AGENT)
-                if delay and float(delay) > self.delay_s:
-                    gate = self._gate(url)
-                    gate.delay = float(delay)
-                    gate.next_at = time.monotonic() + gate.delay  # robots.txt itself was a request
-            return self._robots[host]
-
-    async def _read_robots(self, host: str) -> RobotFileParser:
-        rules = RobotFileParser(f"{host}/robots.txt")
-        try:
-            async with self._gate(host), self.client.stream("GET", f"{host}/robots.txt") as response:
-                if response.status_code >= 500:
-                    rules.disallow_all = True
-                elif response.status_code >= 400:
-                    rules.allow_all = True
-                else:
-                    rules.parse((await read_capped(response)).decode("utf-8", "replace").splitlines())
-        except (httpx.HTTPError, ConnectorError):
-            rules.disallow_all = True  # unreachable: RFC 9309 says assume nothing may be fetched
-        return rules
+        return (await self._host(url)).rules.allows(url)
 
     async def get(self, url: str) -> bytes:
         """A body (a sitemap, a URL list) that robots.txt allows; ConnectorError says why not."""
-        if not await self.allowed(url):
-            raise ConnectorError(f"robots.txt disallows {url}")
+        host = await self._host(url)
+        if host.unreachable or not host.rules.allows(url):
+            raise ConnectorError(f"{host.unreachable}: nothing fetched" if host.unreachable
+                                 else f"robots.txt disallows {url}")
         try:
-            async with self._gate(url), self.client.stream("GET", url) as response:
+            async with host.gate, self.client.stream("GET", url) as response:
                 if response.status_code >= 400:
                     raise ConnectorError(f"HTTP {response.status_code} from {url}")
                 return await read_capped(response)
         except httpx.TimeoutException:
             raise ConnectorError(f"timed out fetching {url}") from None
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise ConnectorError(f"cannot fetch {url}: {type(exc).__name__}: {exc}") from None
 
     async def page(self, url: str, known: dict[str, str] | None = None, *, text_field: str | None = None) -> Page:
         """A conditional GET: `known` holds the validators of the last fetch (etag, last_modified)."""
-        if not await self.allowed(url):
+        host = await self._host(url)
+        if host.unreachable:  # not "disallowed": the site did not say no, so what it gave before stays
+            return Page(url, "failed", reason=f"{host.unreachable}: not fetched")
+        if not host.rules.allows(url):
             return Page(url, "disallowed", reason="robots.txt disallows it")
         try:
-            async with self._gate(url), self.client.stream("GET", url, headers=_conditions(known or {})) as response:
+            async with host.gate, self.client.stream("GET", url, headers=_conditions(known or {})) as response:
                 return await self._read(url, response, text_field)
         except httpx.TimeoutException:
             return Page(url, "failed", reason="timed out")
-        except (httpx.HTTPError, ConnectorError) as exc:
+        except (httpx.HTTPError, httpx.InvalidURL, ConnectorError) as exc:
             return Page(url, "failed", reason=str(exc) if isinstance(exc, ConnectorError) else type(exc).__name__)
 
     async def _read(self, url: str, response: httpx.Response, text_field: str | None) -> Page:

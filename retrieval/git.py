@@ -47,8 +47,7 @@ def git_folder(folder: Path) -> GitFolder | None:
     names = _git(folder, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--full-name", "--", ".")
     files = sorted({top / n for n in names.split("\0") if n and not _hidden(n)})
     repo = GitFolder(top, [f for f in files if f.is_file()])
-    _read_history(repo, _git(folder, "-c", "core.quotepath=off", "log", "--no-renames", "--name-only",
-                             "--format=%x01%H %cI", "--", "."))
+    _read_history(repo, _git(folder, "log", "--no-renames", "--name-only", "-z", "--format=%x01%H %cI", "--", "."))
     repo.dirty = _dirty(top, _git(folder, "status", "--porcelain", "-z", "--untracked-files=all", "--", "."))
     repo.dirty |= {f for f in repo.files if f not in repo.last}
     return repo
@@ -63,14 +62,16 @@ def head(folder: Path) -> str | None:
 
 
 def _read_history(repo: GitFolder, log: str) -> None:
+    """`log -z`: each commit's header, then its file names, all NUL-separated (names unquoted)."""
     commit = None
-    for line in log.splitlines():
-        if line.startswith("\x01"):
-            sha, _, stamp = line[1:].partition(" ")
+    for token in log.split("\0"):
+        token = token.removeprefix("\n")
+        if token.startswith("\x01"):
+            sha, _, stamp = token[1:].partition(" ")
             date = parse_date(stamp)
             commit = Commit(sha, date) if date else None
-        elif line and commit is not None:
-            path = repo.top / line
+        elif token and commit is not None:
+            path = repo.top / token
             repo.last.setdefault(path, commit)
             repo.first[path] = commit  # the log runs newest first: the last one seen is the oldest
 

@@ -7,6 +7,8 @@ import zlib
 from dataclasses import dataclass
 from xml.etree import ElementTree
 
+import httpx
+
 from tansuo.retrieval.crawl import Crawler
 from tansuo.retrieval.web import MAX_BYTES, ConnectorError
 
@@ -36,7 +38,7 @@ def parse_sitemap(data: bytes, where: str) -> tuple[list[Entry], list[str]]:
     entries = []
     for item in root:
         fields = {_local(child.tag): (child.text or "").strip() for child in item}
-        if fields.get("loc", "").startswith(("http://", "https://")):
+        if is_web_url(fields.get("loc", "")):  # anything else (relative, ftp:, broken) is not a page to fetch
             entries.append(Entry(fields["loc"], fields.get("lastmod") or None))
     if kind == "sitemapindex":
         return [], [e.url for e in entries]
@@ -44,15 +46,24 @@ def parse_sitemap(data: bytes, where: str) -> tuple[list[Entry], list[str]]:
 
 
 def parse_url_list(text: str, where: str) -> list[Entry]:
-    entries = []
+    """One URL per line, `#` comments; a line that is not an http(s) URL refuses the list, named by line."""
+    entries: dict[str, Entry] = {}
     for n, line in enumerate(text.splitlines(), start=1):
         url = line.split("#", 1)[0].strip()
         if not url:
             continue
-        if not url.startswith(("http://", "https://")):
+        if not is_web_url(url):
             raise ListingError(f"{where}:{n}: not an http(s) URL: {url!r}")
-        entries.append(Entry(url))
-    return entries
+        entries.setdefault(url, Entry(url))
+    return list(entries.values())
+
+
+def is_web_url(text: str) -> bool:
+    try:
+        url = httpx.URL(text)
+    except (httpx.InvalidURL, ValueError, TypeError):
+        return False
+    return url.scheme in ("http", "https") and bool(url.host)
 
 
 async def sitemap_pages(crawler: Crawler, url: str) -> list[Entry]:
@@ -65,8 +76,10 @@ async def sitemap_pages(crawler: Crawler, url: str) -> list[Entry]:
         if nested:
             raise ListingError(f"{child}: a sitemap index inside a sitemap index")
         pages += more
+        if len(pages) > MAX_PAGES:
+            raise ListingError(f"{url}: lists more than {MAX_PAGES} pages")
     if len(pages) > MAX_PAGES:
-        raise ListingError(f"{url}: lists {len(pages)} pages (at most {MAX_PAGES})")
+        raise ListingError(f"{url}: lists more than {MAX_PAGES} pages")
     return list({e.url: e for e in pages}.values())
 
 

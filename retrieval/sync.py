@@ -75,25 +75,34 @@ class SyncReport:
 
 
 def remembered(index: Index, origin: str) -> dict[str, dict[str, Any]]:
-    """What the origin's last run recorded per file or page: {"ids": [...], plus its state}."""
-    return _units(index.meta, _key(origin))
+    """What the origin's last run recorded per file or page: {"ids": [...], plus its state}. A file or
+    page whose documents were removed by hand since is left out, so it is read again."""
+    units = _units(index.meta, _key(origin))
+    present = set(index.document_ids())
+    return {key: unit for key, unit in units.items() if all(i in present for i in unit["ids"])}
 
 
 def apply(index: Index, origin: str, outcomes: list[Outcome], *, progress: Progress | None = None,
           complete: bool = True) -> SyncReport:
     """Index what was read, drop what is gone, remember the rest. `complete`: the outcomes cover the
-    whole origin, so a file or page of the last run that is not among them was removed."""
+    whole origin, so a file or page of the last run that is not among them was removed. A run that
+    would remove every document the origin gave and add none removes nothing: OriginError."""
     meta = index.meta
     before = _units(meta, _key(origin))
     units, fresh, report = _sort(outcomes, before)
     if not complete:
         units = {**before, **units}
+    had = {i for unit in before.values() for i in unit["ids"]}
+    stale = had - {i for unit in units.values() for i in unit["ids"]} - _claimed_elsewhere(meta, _key(origin))
+    if had and stale == had and not fresh:  # an unmounted share or a broken site looks just like this
+        raise OriginError(f"{origin}: this run would remove all {len(had)} of its document(s) and add none, "
+                          "so nothing was removed (`tansuo index remove` drops documents on purpose)")
     added = index.add(fresh, progress=progress)
     report.added, report.changed, report.chunks = len(added.added), len(added.replaced), added.chunks
-    if added.unchanged:
-        report.skipped[UNCHANGED] += len(added.unchanged)
-    kept = {i for unit in units.values() for i in unit["ids"]} | _claimed_elsewhere(meta, _key(origin))
-    stale = {i for unit in before.values() for i in unit["ids"]} - kept
+    same = set(added.unchanged)  # read again, and the same: counted per file or page, as the skips are
+    unchanged = sum(1 for o in outcomes if o.documents and all(d.id in same for d in o.documents))
+    if unchanged:
+        report.skipped[UNCHANGED] += unchanged
     report.removed = len(index.remove(sorted(stale))) if stale else 0
     if units != before or _key(origin) not in meta:
         _save(index, origin, units, (meta.get(_key(origin)) or {}).get("shards", 0))
@@ -126,8 +135,25 @@ def _key(origin: str) -> str:
 def _units(meta: dict[str, Any], key: str) -> dict[str, dict[str, Any]]:
     units: dict[str, dict[str, Any]] = {}
     for n in range((meta.get(key) or {}).get("shards", 0)):
-        units.update((meta.get(f"{key}#{n}") or {}).get("units", {}))
+        units.update({name: _unpack(name, unit) for name, unit in (meta.get(f"{key}#{n}") or {}).get("units", {})
+                      .items()})
     return units
+
+
+def _pack(name: str, unit: dict[str, Any]) -> dict[str, Any]:
+    """A JSONL file's records are `<path>#<n>`: kept as their numbers, so a big file's memory stays small."""
+    numbered = [i for i in unit["ids"] if i.startswith(name + "#") and i[len(name) + 1:].isdigit()]
+    if not numbered:
+        return unit
+    kept = set(numbered)
+    return {**unit, "ids": [i for i in unit["ids"] if i not in kept], "n": [int(i[len(name) + 1:]) for i in numbered]}
+
+
+def _unpack(name: str, unit: dict[str, Any]) -> dict[str, Any]:
+    if "n" not in unit:
+        return unit
+    rest = {k: v for k, v in unit.items() if k != "n"}
+    return {**rest, "ids": unit["ids"] + [f"{name}#{n}" for n in unit["n"]]}
 
 
 def _save(index: Index, origin: str, units: dict[str, dict[str, Any]], shards_before: int) -> None:
@@ -144,6 +170,7 @@ def _split(units: dict[str, dict[str, Any]]) -> list[dict[str, dict[str, Any]]]:
     current: dict[str, dict[str, Any]] = {}
     size = 0
     for name, unit in units.items():
+        unit = _pack(name, unit)
         n = len(json.dumps([name, unit]))
         if current and size + n > SHARD_BYTES:
             shards.append(current)

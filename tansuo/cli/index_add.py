@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import signal
 import sys
 import time
@@ -52,6 +53,8 @@ def targets(args: argparse.Namespace) -> list[Target]:
 def run_add(args: argparse.Namespace) -> int:
     settings = load_settings()
     chosen = targets(args)
+    # looked at before the first pass, so an edit made during it is seen by --watch
+    seen = {t: _snapshot(Path(t.where)) for t in chosen if t.kind == "local"} if args.watch else {}
     with progress_bars() as bars:
         # a user's own files never wait for the default corpus: the first search or service start builds it
         index = open_for(settings, bars, with_default_corpus=False)
@@ -59,7 +62,7 @@ def run_add(args: argparse.Namespace) -> int:
         index.prepare(bars)
     _say(report)
     if args.watch:
-        return _watch(settings, index, [t for t in chosen if t.kind == "local"], args)
+        return _watch(settings, index, seen, args, failing=set(seen) if report.problems else set())
     return EXIT_PROBLEMS if report.problems else EXIT_OK
 
 
@@ -92,9 +95,10 @@ async def _sync_one(index, crawler, target: Target, text_field: str | None, bars
             entries = await _entries(crawler, target)
             outcomes = await remote_outcomes(crawler, entries, before, text_field=text_field,
                                              tick=lambda done, total: bars("fetching", done, total))
+        return apply(index, target.origin, outcomes, progress=bars)
     except (OriginError, ConnectorError) as exc:  # nothing could be listed: nothing is removed
-        return SyncReport(problems=[Problem(target.where, str(exc).removeprefix(f"{target.where}: "))])
-    return apply(index, target.origin, outcomes, progress=bars)
+        message = str(exc).removeprefix(f"{target.where}: ").removeprefix(f"{target.origin}: ")
+        return SyncReport(problems=[Problem(target.where, message)])
 
 
 async def _entries(crawler, target: Target):
@@ -122,35 +126,51 @@ def _say(report, prefix: str = "") -> None:
 
 # --- --watch ------------------------------------------------------------------------------------
 
-def _watch(settings: Settings, index, watched: list[Target], args: argparse.Namespace) -> int:
+def _watch(settings: Settings, index, seen: dict[Target, tuple], args: argparse.Namespace,
+           failing: set[Target]) -> int:
     """Look at the files every interval; a target that changed is synced again (only what changed is
-    read). Ctrl-C or SIGTERM stops it; that is how it ends, so it exits 0."""
-    signal.signal(signal.SIGTERM, _interrupt)
-    seen = {t: _snapshot(Path(t.where)) for t in watched}
-    print(f"watching {', '.join(t.where for t in watched)} (every {args.interval:g} s; Ctrl-C stops)",
+    read). Ctrl-C stops it, and SIGTERM between two syncs; that is how it ends: exit 0, or 1 when the
+    last sync of a target had problems."""
+    stop = _on_sigterm()
+    print(f"watching {', '.join(t.where for t in seen)} (every {args.interval:g} s; Ctrl-C stops)",
           file=sys.stderr, flush=True)
     try:
-        while True:
+        while not stop:
             time.sleep(args.interval)
-            for target in watched:
-                now = _snapshot(Path(target.where))
-                if now == seen[target]:
-                    continue
+            for target in [t for t in seen if not stop and _snapshot(Path(t.where)) != seen[t]]:
                 time.sleep(SETTLE_S)
                 seen[target] = _snapshot(Path(target.where))
-                _resync(settings, index, target, args.text_field)
+                if _resync(settings, index, target, args.text_field):
+                    failing.add(target)
+                else:
+                    failing.discard(target)
     except KeyboardInterrupt:
-        print("stopped watching", file=sys.stderr)
-        return EXIT_OK
+        pass
+    print("stopped watching", file=sys.stderr)
+    return EXIT_PROBLEMS if failing else EXIT_OK
 
 
-def _resync(settings: Settings, index, target: Target, text_field: str | None) -> None:
-    with progress_bars() as bars:
-        report = asyncio.run(_sync_all(settings, index, [target], text_field, bars))
-        if report.touched:
-            index.prepare(bars)
+def _resync(settings: Settings, index, target: Target, text_field: str | None) -> bool:
+    """One target synced again and its line printed; True when it had problems. A failure is a line,
+    and the watch goes on."""
+    try:
+        with progress_bars() as bars:
+            report = asyncio.run(_sync_all(settings, index, [target], text_field, bars))
+            if report.touched:
+                index.prepare(bars)
+    except (TansuoError, OSError) as exc:
+        print(f"{time.strftime('%H:%M:%S')} {target.where}: failed: {exc}", file=sys.stderr, flush=True)
+        return True
     if report.touched:
         _say(report, prefix=f"{time.strftime('%H:%M:%S')} {target.where}: ")
+    return bool(report.problems)
+
+
+def _on_sigterm() -> list[bool]:
+    """A flag SIGTERM sets, so a sync under way finishes before the watch ends (truthy once set)."""
+    flag: list[bool] = []
+    signal.signal(signal.SIGTERM, lambda *_: flag.append(True))
+    return flag
 
 
 def _snapshot(path: Path) -> tuple:
@@ -158,23 +178,20 @@ def _snapshot(path: Path) -> tuple:
     from tansuo.retrieval.git import head
     from tansuo.retrieval.loaders import iter_files
 
-    if path.is_file():
-        info = path.stat()
-        return ((str(path), info.st_mtime_ns, info.st_size),)
-    if not path.is_dir():
-        return ()
-    files = []
-    for file in iter_files(path):
-        try:
-            info = file.stat()
-        except OSError:  # deleted while we looked
-            continue
-        files.append((str(file), info.st_mtime_ns, info.st_size))
-    return (head(path), *files)
-
-
-def _interrupt(*_: object) -> None:
-    raise KeyboardInterrupt
+    try:
+        if path.is_file():
+            info = path.stat()
+            return ((str(path), info.st_mtime_ns, info.st_size),)
+        if not path.is_dir():
+            return ()
+        files = []
+        for file in iter_files(path):
+            with contextlib.suppress(OSError):  # deleted while we looked
+                info = file.stat()
+                files.append((str(file), info.st_mtime_ns, info.st_size))
+        return (head(path), *files)
+    except OSError as exc:  # the folder went while we walked it: a change, synced (and said) next
+        return ("unreadable", str(exc))
 
 
 def _is_url(text: str) -> bool:

@@ -57,18 +57,6 @@ def test_a_folder_rerun_reads_what_changed_and_removes_what_is_gone(index: Docum
     assert str((docs / "c.txt").resolve()) not in index
 
 
-def test_a_folder_that_is_gone_removes_nothing(index: DocumentIndex, tmp_path: Path) -> None:
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "a.md").write_text("# Alpha\n\nFirst.", encoding="utf-8")
-    _sync(index, docs)
-    (docs / "a.md").unlink()
-    docs.rmdir()
-    with pytest.raises(OriginError, match="no such file or folder"):
-        local_outcomes(docs, remembered(index, origin_of(docs)))
-    assert len(index.document_ids()) == 1
-
-
 def _git(repo: Path, *args: str, date: str | None = None) -> None:
     env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org", "GIT_COMMITTER_NAME": "t",
            "GIT_COMMITTER_EMAIL": "t@example.org"}
@@ -120,3 +108,34 @@ def test_an_uncommitted_edit_keeps_its_file_time_until_committed(index: Document
     assert record["date_origin"] == "git_commit" and record["updated"].startswith("2026-01-02")
     assert datetime.fromisoformat(record["published"]) == datetime(2024, 3, 1, 10, tzinfo=timezone.utc)
     assert _sync(index, repo).skipped[UNCHANGED] == 3
+
+
+def test_a_folder_that_lists_nothing_now_removes_nothing(index: DocumentIndex, tmp_path: Path) -> None:
+    docs = tmp_path / "share"  # say, a network share that did not mount this time
+    docs.mkdir()
+    (docs / "a.md").write_text("# Alpha\n\nFirst.", encoding="utf-8")
+    (docs / "b.md").write_text("# Beta\n\nSecond.", encoding="utf-8")
+    _sync(index, docs)
+    for name in ("a.md", "b.md"):
+        (docs / name).unlink()
+    with pytest.raises(OriginError, match=r"would remove all 2 of its document\(s\) and add none"):
+        _sync(index, docs)
+    (docs / ".mounted").write_text("")  # a mount point's own files are no documents either
+    (docs / "lost+found.png").write_bytes(b"")
+    with pytest.raises(OriginError):
+        _sync(index, docs)
+    assert len(index.document_ids()) == 2
+    (docs / "c.md").write_text("# Gamma\n\nThird.", encoding="utf-8")  # something to add: the rest may go
+    report = _sync(index, docs)
+    assert (report.added, report.removed) == (1, 2) and len(index.document_ids()) == 1
+
+
+def test_documents_removed_by_hand_are_read_again(index: DocumentIndex, tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.md").write_text("# Alpha\n\nFirst.", encoding="utf-8")
+    (docs / "b.md").write_text("# Beta\n\nSecond.", encoding="utf-8")
+    _sync(index, docs)
+    index.remove([str((docs / "a.md").resolve())])
+    again = _sync(index, docs)  # its stamp is unchanged, but it is not in the index: read and added
+    assert again.added == 1 and str((docs / "a.md").resolve()) in index

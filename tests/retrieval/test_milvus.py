@@ -236,3 +236,7 @@ def test_an_origins_memory_of_many_pages_fits_either_engine(engine) -> None:
                                                                    for o in outcomes[1:]])
     assert again.removed == 1 and f"{base}0" not in index and len(index.document_ids()) == 1199
     assert len(remembered(index, "https://docs.example.org/sitemap.xml")) == 1199
+    records = "/data/" + "exports/" * 10 + "records.jsonl"  # one file of 3,000 records: one unit, packed small
+    report = apply(index, records, [Outcome(records, [Document(id=f"{records}#{n}", title=f"r{n}", source=records,
+                                                               text=f"record {n}") for n in range(3000)], {})])
+    assert report.added == 3000 and len(remembered(index, records)[records]["ids"]) == 3000

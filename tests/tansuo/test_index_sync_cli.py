@@ -58,8 +58,29 @@ def test_a_sitemap_rerun_after_one_page_changed_fetches_one_page(tmp_path: Path)
         urls = tansuo("index", "add", "--urls", str(listed), env=env)
         assert urls.returncode == 1 and f"skipped {site.base}/docs/missing: HTTP 404" in urls.stderr
         assert _counts(urls.stdout)[:3] == (0, 0, 0)  # the ferry page is already in: unchanged
-    for proc in (first, second, found, urls):
+
+        site.robots = "User-agent: *\nDisallow: /sitemap.xml\n"  # the sitemap cannot be read: nothing goes
+        refused = tansuo("index", "add", f"{site.base}/sitemap.xml", env=env)
+        assert refused.returncode == 1 and f"robots.txt disallows {site.base}/sitemap.xml" in refused.stderr
+        stats = tansuo("index", "stats", env=env)
+        assert any(line.split() == ["documents", "4"] for line in stats.stdout.splitlines()), stats.stdout
+    for proc in (first, second, found, urls, refused, stats):
         assert_no_traceback(proc)
+
+
+def test_a_folder_that_is_gone_removes_nothing(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.md").write_text("# Alpha\n\nThe first note.", encoding="utf-8")
+    env = _env(tmp_path)
+    assert tansuo("index", "add", str(docs), env=env).returncode == 0
+    (docs / "a.md").unlink()
+    docs.rmdir()
+    gone = tansuo("index", "add", str(docs), env=env)
+    assert gone.returncode == 1 and f"skipped {docs}: no such file or folder" in gone.stderr, gone.stderr
+    stats = tansuo("index", "stats", env=env)
+    assert any(line.split() == ["documents", "1"] for line in stats.stdout.splitlines()), stats.stdout
+    assert_no_traceback(gone)
 
 
 def test_a_git_folder_takes_its_commit_dates(tmp_path: Path) -> None:
@@ -83,6 +104,7 @@ def test_watch_reindexes_edits_and_removals(tmp_path: Path) -> None:
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "ferry.md").write_text("# Ferry\n\nThe ferry leaves at 07:15.", encoding="utf-8")
+    (docs / "pool.md").write_text("# Pool\n\nThe pool opens at nine.", encoding="utf-8")
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("TANSUO_")}, **_env(tmp_path)}
     proc = subprocess.Popen([sys.executable, "-m", "tansuo.cli", "index", "add", str(docs), "--watch",
                              "--interval", "0.2"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
