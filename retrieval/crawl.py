@@ -19,7 +19,7 @@ import httpx
 
 from tansuo.retrieval.loaders import LoadResult
 from tansuo.retrieval.robots import ALLOW_ALL, DISALLOW_ALL, Rules, parse
-from tansuo.retrieval.web import ConnectorError, documents_of, read_capped
+from tansuo.retrieval.web import ConnectorError, documents_of, get_capped, read_capped
 
 AGENT = "tansuo"  # the token robots.txt groups are matched against
 GONE = (404, 410)
@@ -105,15 +105,9 @@ class Crawler:
         if host.unreachable or not host.rules.allows(url):
             raise ConnectorError(f"{host.unreachable}: nothing fetched" if host.unreachable
                                  else f"robots.txt disallows {url}")
-        try:
-            async with host.gate, self.client.stream("GET", url) as response:
-                if response.status_code >= 400:
-                    raise ConnectorError(f"HTTP {response.status_code} from {url}")
-                return await read_capped(response)
-        except httpx.TimeoutException:
-            raise ConnectorError(f"timed out fetching {url}") from None
-        except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            raise ConnectorError(f"cannot fetch {url}: {type(exc).__name__}: {exc}") from None
+        async with host.gate:
+            body, _ = await get_capped(self.client, url)
+        return body
 
     async def page(self, url: str, known: dict[str, str] | None = None, *, text_field: str | None = None) -> Page:
         """A conditional GET: `known` holds the validators of the last fetch (etag, last_modified)."""

@@ -6,7 +6,6 @@ again; that stamp is the local counterpart of a conditional request.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -21,13 +20,12 @@ from tansuo.retrieval.loaders import (
     iter_files,
     load_file,
 )
-from tansuo.retrieval.sync import OTHER_TYPE, UNCHANGED, OriginError, Outcome
+from tansuo.retrieval.sync import OTHER_TYPE, UNCHANGED, OriginError, Outcome, Tick
 
 # A repository's JSON files are configuration and data, not documents to cite.
 GIT_SUFFIXES = MARKDOWN_SUFFIXES | TEXT_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES
 GIT_DATA = "data file in a Git folder"
 
-Tick = Callable[[int, int], Any]
 
 
 def origin_of(path: Path) -> str:

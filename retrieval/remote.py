@@ -7,17 +7,15 @@ seen is asked for conditionally (If-None-Match / If-Modified-Since), so an uncha
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from typing import Any
 
 from tansuo.retrieval.crawl import Crawler, Page, origin
 from tansuo.retrieval.loaders import Problem
 from tansuo.retrieval.sitemaps import Entry
-from tansuo.retrieval.sync import NOT_MODIFIED, Outcome
+from tansuo.retrieval.sync import NOT_MODIFIED, Outcome, Tick
 
 DISALLOWED = "disallowed by robots.txt"
 
-Tick = Callable[[int, int], Any]
 
 
 async def remote_outcomes(crawler: Crawler, entries: list[Entry], before: dict[str, dict[str, Any]], *,

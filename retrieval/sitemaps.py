@@ -72,12 +72,12 @@ async def sitemap_pages(crawler: Crawler, url: str) -> list[Entry]:
     if len(children) > MAX_SITEMAPS:
         raise ListingError(f"{url}: a sitemap index of {len(children)} sitemaps (at most {MAX_SITEMAPS} are read)")
     for child in children:
+        if len(pages) > MAX_PAGES:  # no need to read the rest
+            break
         more, nested = parse_sitemap(await crawler.get(child), child)
         if nested:
             raise ListingError(f"{child}: a sitemap index inside a sitemap index")
         pages += more
-        if len(pages) > MAX_PAGES:
-            raise ListingError(f"{url}: lists more than {MAX_PAGES} pages")
     if len(pages) > MAX_PAGES:
         raise ListingError(f"{url}: lists more than {MAX_PAGES} pages")
     return list({e.url: e for e in pages}.values())

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -19,6 +20,8 @@ from typing import Any
 from tansuo.retrieval.documents import Document
 from tansuo.retrieval.hits import Index, Progress
 from tansuo.retrieval.loaders import Problem
+
+Tick = Callable[[int, int], Any]  # (done, total) as files are read or pages fetched
 
 PREFIX = "sync:"
 SHARD_BYTES = 48_000
@@ -82,16 +85,13 @@ def remembered(index: Index, origin: str) -> dict[str, dict[str, Any]]:
     return {key: unit for key, unit in units.items() if all(i in present for i in unit["ids"])}
 
 
-def apply(index: Index, origin: str, outcomes: list[Outcome], *, progress: Progress | None = None,
-          complete: bool = True) -> SyncReport:
-    """Index what was read, drop what is gone, remember the rest. `complete`: the outcomes cover the
-    whole origin, so a file or page of the last run that is not among them was removed. A run that
+def apply(index: Index, origin: str, outcomes: list[Outcome], *, progress: Progress | None = None) -> SyncReport:
+    """Index what was read, drop what is gone, remember the rest. The outcomes cover the whole
+    origin, so a file or page of the last run that is not among them was removed. A run that
     would remove every document the origin gave and add none removes nothing: OriginError."""
     meta = index.meta
     before = _units(meta, _key(origin))
     units, fresh, report = _sort(outcomes, before)
-    if not complete:
-        units = {**before, **units}
     had = {i for unit in before.values() for i in unit["ids"]}
     stale = had - {i for unit in units.values() for i in unit["ids"]} - _claimed_elsewhere(meta, _key(origin))
     if had and stale == had and not fresh:  # an unmounted share or a broken site looks just like this

@@ -1,4 +1,5 @@
-"""Web sources, off by default: URLs to ingest, a SearXNG JSON search API, the MediaWiki API.
+"""Web sources, off by default: pages to ingest (fetched by `retrieval.crawl`), a SearXNG JSON search
+API, the MediaWiki API.
 
 All go through httpx with connect/read timeouts and a size cap; every failure is a
 ConnectorError that says which source and what happened. Results are Documents with
@@ -36,15 +37,6 @@ def make_client(timeout_s: float = 10.0, transport: httpx.AsyncBaseTransport | N
                              headers={"User-Agent": USER_AGENT}, transport=transport)
 
 
-async def fetch_url(client: httpx.AsyncClient, url: str, *, text_field: str | None = None) -> LoadResult:
-    """One URL to documents; the page's own dates win, then Last-Modified."""
-    try:
-        body, response = await _get_capped(client, url)
-    except ConnectorError as exc:
-        return LoadResult(problems=[Problem(url, str(exc))])
-    return documents_of(body, response, url, text_field=text_field)
-
-
 def documents_of(body: bytes, response: httpx.Response, url: str, *, text_field: str | None = None) -> LoadResult:
     """A fetched page's body to documents, read by its content type; `url` is the one asked for."""
     final = str(response.url)
@@ -66,7 +58,8 @@ async def read_capped(response: httpx.Response) -> bytes:
     return bytes(body)
 
 
-async def _get_capped(client: httpx.AsyncClient, url: str, params: dict | None = None) -> tuple[bytes, httpx.Response]:
+async def get_capped(client: httpx.AsyncClient, url: str, params: dict | None = None) -> tuple[bytes, httpx.Response]:
+    """A GET whose body is capped; any failure, a 4xx/5xx included, is a ConnectorError."""
     try:
         async with client.stream("GET", url, params=params) as response:
             if response.status_code >= 400:
@@ -74,7 +67,7 @@ async def _get_capped(client: httpx.AsyncClient, url: str, params: dict | None =
             return await read_capped(response), response
     except httpx.TimeoutException:
         raise ConnectorError(f"timed out fetching {url}") from None
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
         raise ConnectorError(f"cannot fetch {url}: {type(exc).__name__}: {exc}") from None
 
 
@@ -98,7 +91,7 @@ def _http_date(value: str | None) -> datetime | None:
 
 
 async def _get_json(client: httpx.AsyncClient, url: str, params: dict, who: str) -> dict:
-    body, _ = await _get_capped(client, url, params)
+    body, _ = await get_capped(client, url, params)
     try:
         value = json.loads(body)
     except ValueError:

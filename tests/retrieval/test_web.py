@@ -12,7 +12,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tansuo.retrieval.web import ConnectorError, MediaWikiSearch, SearxngSearch, fetch_url, make_client
+from tansuo.retrieval.crawl import Crawler
+from tansuo.retrieval.web import ConnectorError, MediaWikiSearch, SearxngSearch, make_client
 from tests.http_helpers import JsonHandler
 
 SEARX = {"query": "tide", "number_of_results": 2, "results": [
@@ -107,9 +108,10 @@ async def test_failures_are_connector_errors_that_name_the_cause(base: str) -> N
 
 async def test_fetching_a_url_uses_last_modified_when_the_page_has_no_date(base: str) -> None:
     async with make_client(5) as client:
-        [doc] = (await fetch_url(client, f"{base}/page")).documents
+        crawler = Crawler(client, delay_s=0)
+        [doc] = (await crawler.page(f"{base}/page")).result.documents
         assert doc.title == "Local page" and doc.text == "Hello from the page."
         assert doc.updated == datetime(2015, 10, 21, 7, 28, tzinfo=timezone.utc)
         assert doc.date_origin == "http_header" and doc.source == f"{base}/page"
-        problem = (await fetch_url(client, f"{base}/notjson")).problems[0]
+        problem = (await crawler.page(f"{base}/notjson")).result.problems[0]
         assert "unsupported content type" in problem.message and problem.where == f"{base}/notjson"
