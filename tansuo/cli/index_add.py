@@ -102,9 +102,11 @@ async def _sync_one(index, crawler, target: Target, text_field: str | None, bars
 
 
 async def _entries(crawler, target: Target):
-    from tansuo.retrieval.sitemaps import Entry, ListingError, parse_url_list, sitemap_pages
+    from tansuo.retrieval.sitemaps import Entry, ListingError, is_web_url, parse_url_list, sitemap_pages
 
     if target.kind == "page":
+        if not is_web_url(target.where):
+            raise ListingError("not a URL that can be fetched")
         return [Entry(target.where)]
     if target.kind == "sitemap":
         return await sitemap_pages(crawler, target.where)
@@ -199,5 +201,8 @@ def _is_url(text: str) -> bool:
 
 
 def _sitemap_like(url: str) -> bool:
-    name = PurePosixPath(urlsplit(url).path).name.lower()
+    try:
+        name = PurePosixPath(urlsplit(url).path).name.lower()
+    except ValueError:  # not a URL at all: read as a page, which says so
+        return False
     return name.startswith("sitemap") and name.endswith((".xml", ".xml.gz"))

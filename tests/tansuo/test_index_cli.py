@@ -57,7 +57,9 @@ def test_bad_arguments_get_one_line_errors(tmp_path: Path) -> None:
     assert missing.returncode == 1 and missing.stderr.strip() == "tansuo: error: no document 'nope' in the index"
     nothing = tansuo("index", "add", str(tmp_path / "absent"), env=env)
     assert nothing.returncode == 1 and "no such file or folder" in nothing.stderr
-    for proc in (bad_date, missing, nothing):
+    broken_url = tansuo("index", "add", "http://[::1/x", env=env)
+    assert broken_url.returncode == 1 and "skipped http://[::1/x: not a URL that can be fetched" in broken_url.stderr
+    for proc in (bad_date, missing, nothing, broken_url):
         assert_no_traceback(proc)
 
 
